@@ -1,0 +1,87 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+namespace GanDsl.Generator
+{
+    /// <summary>Every diagnostic the generator reports, in one place.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "GanDsl";
+
+        public static readonly DiagnosticDescriptor NotPartial = Error(
+            "GAN0001", "Network class must be partial",
+            "Class '{0}' declares network layers but is not partial; add the 'partial' modifier so GanDsl can generate its forward and backward passes");
+
+        public static readonly DiagnosticDescriptor MissingInput = Error(
+            "GAN0002", "Network has no Input",
+            "Network '{0}' has no [Input(features)]; put one before its first layer");
+
+        public static readonly DiagnosticDescriptor InputNotFirst = Error(
+            "GAN0003", "Input must be the first layer",
+            "[Input] must be the first layer of network '{0}', but {1} comes before it");
+
+        public static readonly DiagnosticDescriptor ActivationWithoutLayer = Error(
+            "GAN0004", "Activation has no layer before it",
+            "{0} in network '{1}' has no layer before it to apply to; put it after a Dense layer{2}");
+
+        public static readonly DiagnosticDescriptor NonPositiveSize = Error(
+            "GAN0005", "Layer size must be positive",
+            "{0} in network '{1}' has {2} = {3}; it must be greater than zero");
+
+        public static readonly DiagnosticDescriptor SplitDeclarations = Error(
+            "GAN0006", "Layers split over several partial declarations",
+            "Network '{0}' declares layers on more than one partial declaration; keep all layer attributes on one declaration so their order is defined");
+
+        public static readonly DiagnosticDescriptor NestedClass = Error(
+            "GAN0007", "Nested network classes are not supported",
+            "Network '{0}' is nested inside '{1}'; declare it at namespace level");
+
+        public static readonly DiagnosticDescriptor GenericClass = Error(
+            "GAN0008", "Generic network classes are not supported",
+            "Network '{0}' is generic; networks have fixed shapes, so remove the type parameters");
+
+        public static readonly DiagnosticDescriptor InvalidSlope = Error(
+            "GAN0009", "Invalid LeakyRelu slope",
+            "LeakyRelu in network '{0}' has slope {1}; it must be a finite number of 0 or more");
+
+        public static readonly DiagnosticDescriptor NoLayers = Error(
+            "GAN0010", "Network has no layers",
+            "Network '{0}' has an Input but no Dense layer; add at least one");
+
+        public static readonly DiagnosticDescriptor HasBaseClass = Error(
+            "GAN0011", "Network class cannot declare a base class",
+            "Network '{0}' derives from '{1}'; generated networks derive from GanDsl.Network, so remove the base class");
+
+        public static readonly DiagnosticDescriptor StaticClass = Error(
+            "GAN0012", "Network class cannot be static",
+            "Network '{0}' is static; remove the 'static' modifier");
+
+        public static readonly DiagnosticDescriptor UnsupportedLayer = Error(
+            "GAN0013", "Layer not supported by this generator",
+            "Layer '{0}' on network '{1}' is not supported by this version of the GanDsl generator");
+
+        public static readonly DiagnosticDescriptor InternalError = Error(
+            "GAN0099", "GanDsl generator failed",
+            "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");
+
+        private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
+            NotPartial, MissingInput, InputNotFirst, ActivationWithoutLayer, NonPositiveSize, SplitDeclarations,
+            NestedClass, GenericClass, InvalidSlope, NoLayers, HasBaseClass, StaticClass, UnsupportedLayer, InternalError);
+
+        public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        private static Dictionary<string, DiagnosticDescriptor> Index(params DiagnosticDescriptor[] descriptors)
+        {
+            var map = new Dictionary<string, DiagnosticDescriptor>();
+            foreach (var d in descriptors)
+            {
+                map.Add(d.Id, d);
+            }
+
+            return map;
+        }
+    }
+}

@@ -1,0 +1,297 @@
+namespace GanDsl.Backends;
+
+/// <summary>
+/// Runs the operations a training step is made of: GEMMs, generated fused kernels, the loss, the
+/// optimizer and the random numbers, over memory it owns. Generated network code and the trainer
+/// call only this class, so the same model runs on the CPU or a GPU.
+/// </summary>
+/// <remarks>
+/// The public methods check shapes once and then call the protected <c>...Core</c> methods; an
+/// implementation only has to do the arithmetic.
+/// </remarks>
+public abstract class Backend : IDisposable
+{
+    /// <summary>The best available backend: CUDA when usable, else the CPU (the reason goes to <paramref name="log"/>).</summary>
+    public static Backend Auto(TextWriter? log = null) => BackendFactory.Create(DeviceChoice.Auto, log);
+
+    /// <summary>Short name, for example <c>cpu</c> or <c>cuda</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>One line describing the device, for logs (model, threads, instruction set).</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
+    public abstract DeviceBuffer Allocate(long length);
+
+    /// <summary>Copies host values into a tensor.</summary>
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        RequireOwned(destination, nameof(destination));
+        RequireLength(source.Length, destination, nameof(source));
+        UploadCore(source, destination);
+    }
+
+    /// <summary>Copies a tensor's values to the host, waiting for pending work.</summary>
+    public void Download(Tensor source, Span<float> destination)
+    {
+        RequireOwned(source, nameof(source));
+        RequireLength(destination.Length, source, nameof(destination));
+        DownloadCore(source, destination);
+    }
+
+    /// <summary>Sets every element of <paramref name="tensor"/> to <paramref name="value"/>.</summary>
+    public void Fill(Tensor tensor, float value)
+    {
+        RequireOwned(tensor, nameof(tensor));
+        FillCore(tensor, value);
+    }
+
+    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> (same element count).</summary>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        RequireOwned(source, nameof(source));
+        RequireOwned(destination, nameof(destination));
+        RequireLength(source.Length, destination, nameof(source));
+        CopyCore(source, destination);
+    }
+
+    /// <summary>
+    /// <c>C = op(A) op(B) + beta C</c> with row-major tensors, where <c>op(X)</c> is <c>X</c> or its
+    /// transpose. With <paramref name="beta"/> 0 the old contents of C are never read.
+    /// </summary>
+    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float beta = 0f)
+    {
+        RequireOwned(a, nameof(a));
+        RequireOwned(b, nameof(b));
+        RequireOwned(c, nameof(c));
+        int m = transposeA ? a.Cols : a.Rows;
+        int k = transposeA ? a.Rows : a.Cols;
+        int kb = transposeB ? b.Cols : b.Rows;
+        int n = transposeB ? b.Rows : b.Cols;
+        if (k != kb || c.Rows != m || c.Cols != n)
+        {
+            throw new ArgumentException(
+                $"GEMM shapes do not agree: op(A) is ({m}, {k}), op(B) is ({kb}, {n}), C is {c}.");
+        }
+
+        GemmCore(a, transposeA, b, transposeB, c, beta);
+    }
+
+    /// <summary>Runs a generated fused kernel.</summary>
+    public void Launch(FusedKernel kernel, in KernelArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        RequireOwned(args.T0, "args.T0");
+        if (args.Rows < 0 || args.T0.Rows < args.Rows || args.T0.Cols != kernel.Columns)
+        {
+            throw new ArgumentException(
+                $"Kernel {kernel.Name} expects ({args.Rows}, {kernel.Columns}) but got {args.T0}.", nameof(args));
+        }
+
+        if (args.Rows > 0)
+        {
+            LaunchCore(kernel, args);
+        }
+    }
+
+    /// <summary><c>y[r, c] += bias[c]</c> for every row (the unfused path, and Dense layers without activation).</summary>
+    public void AddBias(Tensor y, Tensor bias)
+    {
+        RequireOwned(y, nameof(y));
+        RequireOwned(bias, nameof(bias));
+        RequireLength(y.Cols, bias, nameof(y));
+        AddBiasCore(y, bias);
+    }
+
+    /// <summary>Bias gradient: <c>db[c] (+)= sum over rows of dz[r, c]</c>, summed in row order.</summary>
+    public void BiasGradient(Tensor dz, Tensor db, bool accumulate)
+    {
+        RequireOwned(dz, nameof(dz));
+        RequireOwned(db, nameof(db));
+        RequireLength(dz.Cols, db, nameof(dz));
+        BiasGradientCore(dz, db, accumulate);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on logits against a constant <paramref name="target"/>, with its gradient:
+    /// for each row, <c>loss = softplus(l) - target * l</c> and
+    /// <c>gradient = gradientScale * (sigmoid(l) - target)</c>. Adds the sum of the losses to
+    /// <c>stats[0]</c> and the sum of <c>sigmoid(l)</c> to <c>stats[1]</c>, so a step never waits for them.
+    /// </summary>
+    /// <param name="logits">(rows, 1) logits.</param>
+    /// <param name="target">The label, 1 for real and 0 for fake (or a smoothed value).</param>
+    /// <param name="gradientScale">Factor on the gradient, typically 1 / rows for a mean.</param>
+    /// <param name="gradient">(rows, 1) output gradient, may be the logits' own gradient buffer.</param>
+    /// <param name="stats">Two or more floats receiving the sums.</param>
+    public void BceWithLogits(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        RequireOwned(logits, nameof(logits));
+        RequireOwned(gradient, nameof(gradient));
+        RequireOwned(stats, nameof(stats));
+        if (logits.Cols != 1)
+        {
+            throw new ArgumentException($"Logits must be (rows, 1), not {logits}.", nameof(logits));
+        }
+
+        RequireLength(logits.Length, gradient, nameof(gradient));
+        if (stats.Length < 2)
+        {
+            throw new ArgumentException("The stats tensor needs two floats.", nameof(stats));
+        }
+
+        BceWithLogitsCore(logits, target, gradientScale, gradient, stats);
+    }
+
+    /// <summary>
+    /// One Adam step over a whole parameter buffer (PyTorch's formula, bias-corrected), with
+    /// optional decoupled weight decay (AdamW) when <see cref="AdamSettings.WeightDecay"/> is set.
+    /// </summary>
+    /// <param name="parameters">Parameters, updated in place.</param>
+    /// <param name="gradients">Their gradients (same layout).</param>
+    /// <param name="m">First-moment state (same layout), updated.</param>
+    /// <param name="v">Second-moment state (same layout), updated.</param>
+    /// <param name="settings">Learning rate, betas, epsilon, weight decay.</param>
+    /// <param name="step">The step number, counting from 1.</param>
+    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step)
+    {
+        RequireOwned(parameters, nameof(parameters));
+        RequireOwned(gradients, nameof(gradients));
+        RequireOwned(m, nameof(m));
+        RequireOwned(v, nameof(v));
+        RequireLength(parameters.Length, gradients, nameof(gradients));
+        RequireLength(parameters.Length, m, nameof(m));
+        RequireLength(parameters.Length, v, nameof(v));
+        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        ArgumentNullException.ThrowIfNull(settings);
+        AdamCore(parameters, gradients, m, v, settings, step);
+    }
+
+    /// <summary>
+    /// Fills a tensor with standard normal values from the counter-based Philox generator: element
+    /// <c>i</c> depends only on (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>, i),
+    /// so every backend draws the same numbers.
+    /// </summary>
+    public void RandomNormal(Tensor tensor, ulong seed, ulong stream, ulong counter)
+    {
+        RequireOwned(tensor, nameof(tensor));
+        RandomNormalCore(tensor, seed, stream, counter);
+    }
+
+    /// <summary>Uniform values in [<paramref name="low"/>, <paramref name="high"/>), Philox as in <see cref="RandomNormal"/>.</summary>
+    public void RandomUniform(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter)
+    {
+        RequireOwned(tensor, nameof(tensor));
+        RandomUniformCore(tensor, low, high, seed, stream, counter);
+    }
+
+    /// <summary>Makes a dataset of 8-bit images resident on this backend.</summary>
+    public ImageSet CreateImageSet(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerImage);
+        if (pixels.Length != (long)count * pixelsPerImage)
+        {
+            throw new ArgumentException($"Expected {count} x {pixelsPerImage} bytes, got {pixels.Length}.", nameof(pixels));
+        }
+
+        return CreateImageSetCore(pixels, count, pixelsPerImage);
+    }
+
+    /// <summary>
+    /// Writes images <c>order[position .. position + destination.Rows)</c> of <paramref name="images"/>
+    /// into the rows of <paramref name="destination"/>, scaled from [0, 255] to [-1, 1].
+    /// </summary>
+    public void GatherImages(ImageSet images, int position, Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        RequireOwned(destination, nameof(destination));
+        if (destination.Cols != images.PixelsPerImage || position < 0 || position + destination.Rows > images.Count)
+        {
+            throw new ArgumentException(
+                $"Cannot gather {destination.Rows} images from position {position} of {images.Count} into {destination}.");
+        }
+
+        GatherImagesCore(images, position, destination);
+    }
+
+    /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
+    public virtual void Synchronize()
+    {
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the backend's resources.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <summary>See <see cref="Upload"/>.</summary>
+    protected abstract void UploadCore(ReadOnlySpan<float> source, Tensor destination);
+
+    /// <summary>See <see cref="Download"/>.</summary>
+    protected abstract void DownloadCore(Tensor source, Span<float> destination);
+
+    /// <summary>See <see cref="Fill"/>.</summary>
+    protected abstract void FillCore(Tensor tensor, float value);
+
+    /// <summary>See <see cref="Copy"/>.</summary>
+    protected abstract void CopyCore(Tensor source, Tensor destination);
+
+    /// <summary>See <see cref="Gemm"/>.</summary>
+    protected abstract void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float beta);
+
+    /// <summary>See <see cref="Launch"/>.</summary>
+    protected abstract void LaunchCore(FusedKernel kernel, in KernelArgs args);
+
+    /// <summary>See <see cref="AddBias"/>.</summary>
+    protected abstract void AddBiasCore(Tensor y, Tensor bias);
+
+    /// <summary>See <see cref="BiasGradient"/>.</summary>
+    protected abstract void BiasGradientCore(Tensor dz, Tensor db, bool accumulate);
+
+    /// <summary>See <see cref="BceWithLogits"/>.</summary>
+    protected abstract void BceWithLogitsCore(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats);
+
+    /// <summary>See <see cref="Adam"/>.</summary>
+    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step);
+
+    /// <summary>See <see cref="RandomNormal"/>.</summary>
+    protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter);
+
+    /// <summary>See <see cref="RandomUniform"/>.</summary>
+    protected abstract void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter);
+
+    /// <summary>See <see cref="CreateImageSet"/>.</summary>
+    protected abstract ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage);
+
+    /// <summary>See <see cref="GatherImages"/>.</summary>
+    protected abstract void GatherImagesCore(ImageSet images, int position, Tensor destination);
+
+    private void RequireOwned(Tensor tensor, string name)
+    {
+        if (tensor.IsEmpty)
+        {
+            throw new ArgumentException("The tensor is empty (default).", name);
+        }
+
+        if (!ReferenceEquals(tensor.Buffer.Backend, this))
+        {
+            throw new ArgumentException(
+                $"The tensor belongs to the {tensor.Buffer.Backend.Name} backend, not to this {Name} backend.", name);
+        }
+    }
+
+    private static void RequireLength(int length, Tensor tensor, string name)
+    {
+        if (length != tensor.Length)
+        {
+            throw new ArgumentException($"Length {length} does not match tensor {tensor} ({tensor.Length} elements).", name);
+        }
+    }
+}

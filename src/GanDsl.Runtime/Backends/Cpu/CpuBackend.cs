@@ -1,0 +1,314 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using GanDsl.Randomness;
+
+namespace GanDsl.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend: a packed SIMD GEMM parallel over cores, the generated C# kernels, and vector
+/// loops for the rest. Allocates nothing per training step.
+/// </summary>
+public sealed unsafe class CpuBackend : Backend
+{
+    // Below this many elements a kernel runs on the calling thread: dispatch would cost more than it saves.
+    private const int ParallelElementThreshold = 16 * 1024;
+
+    private static readonly float[] s_byteToSigned = CreateByteTable();
+
+    private readonly WorkerPool _pool;
+    private readonly bool _ownsPool;
+    private readonly CpuGemm _gemm;
+    private readonly KernelJob _kernelJob = new();
+    private readonly AdamJob _adamJob = new();
+
+    /// <summary>A CPU backend on the shared worker pool (all cores, or GANDSL_CPU_THREADS).</summary>
+    public CpuBackend()
+        : this(WorkerPool.Shared, ownsPool: false)
+    {
+    }
+
+    /// <summary>A CPU backend with its own pool of <paramref name="threads"/> threads.</summary>
+    public CpuBackend(int threads)
+        : this(new WorkerPool(threads), ownsPool: true)
+    {
+    }
+
+    private CpuBackend(WorkerPool pool, bool ownsPool)
+    {
+        _pool = pool;
+        _ownsPool = ownsPool;
+        _gemm = new CpuGemm(pool);
+    }
+
+    /// <inheritdoc />
+    public override string Name => "cpu";
+
+    /// <summary>Threads the backend runs on.</summary>
+    public int Threads => _pool.ThreadCount;
+
+    /// <inheritdoc />
+    public override string Description =>
+        $"CPU: {Threads} thread{(Threads == 1 ? "" : "s")}, {(Fma.IsSupported && Avx2.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "portable SIMD")}";
+
+    /// <inheritdoc />
+    public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, length);
+
+    /// <inheritdoc />
+    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(destination.Span);
+
+    /// <inheritdoc />
+    protected override void DownloadCore(Tensor source, Span<float> destination) => source.Span.CopyTo(destination);
+
+    /// <inheritdoc />
+    protected override void FillCore(Tensor tensor, float value) => tensor.Span.Fill(value);
+
+    /// <inheritdoc />
+    protected override void CopyCore(Tensor source, Tensor destination) => source.Span.CopyTo(destination.Span);
+
+    /// <inheritdoc />
+    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float beta)
+    {
+        int m = c.Rows, n = c.Cols, k = transposeA ? a.Rows : a.Cols;
+        _gemm.Multiply(transposeA, transposeB, m, n, k, 1f, Pointer(a), a.Cols, Pointer(b), b.Cols, beta, Pointer(c), c.Cols);
+    }
+
+    /// <inheritdoc />
+    protected override void LaunchCore(FusedKernel kernel, in KernelArgs args)
+    {
+        int items = kernel.WorkItems(args.Rows);
+        if ((long)args.Rows * kernel.Columns < ParallelElementThreshold || _pool.ThreadCount == 1)
+        {
+            kernel.Cpu(args, 0, items);
+            return;
+        }
+
+        _kernelJob.Kernel = kernel;
+        _kernelJob.Args = args;
+        _pool.For(items, _kernelJob);
+        _kernelJob.Kernel = null;
+        _kernelJob.Args = default;
+    }
+
+    /// <inheritdoc />
+    protected override void AddBiasCore(Tensor y, Tensor bias)
+    {
+        var b = bias.Span;
+        var all = y.Span;
+        for (int r = 0; r < y.Rows; r++)
+        {
+            var row = all.Slice(r * y.Cols, y.Cols);
+            int c = 0;
+            for (; c <= row.Length - Vector256<float>.Count; c += Vector256<float>.Count)
+            {
+                (Vector256.Create(row.Slice(c)) + Vector256.Create(b.Slice(c))).CopyTo(row.Slice(c));
+            }
+
+            for (; c < row.Length; c++)
+            {
+                row[c] += b[c];
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void BiasGradientCore(Tensor dz, Tensor db, bool accumulate)
+    {
+        // Column sums in row order, like the generated backward kernels, so fused and unfused agree bitwise.
+        var g = dz.Span;
+        var sums = db.Span;
+        int cols = dz.Cols;
+        int c = 0;
+        for (; c <= cols - Vector256<float>.Count; c += Vector256<float>.Count)
+        {
+            var acc = Vector256<float>.Zero;
+            for (int r = 0; r < dz.Rows; r++)
+            {
+                acc += Vector256.Create(g.Slice(r * cols + c));
+            }
+
+            if (accumulate)
+            {
+                acc += Vector256.Create(sums.Slice(c));
+            }
+
+            acc.CopyTo(sums.Slice(c));
+        }
+
+        for (; c < cols; c++)
+        {
+            float acc = 0f;
+            for (int r = 0; r < dz.Rows; r++)
+            {
+                acc += g[r * cols + c];
+            }
+
+            sums[c] = accumulate ? sums[c] + acc : acc;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void BceWithLogitsCore(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        var l = logits.Span;
+        var g = gradient.Span;
+        double lossSum = 0, probabilitySum = 0;
+        for (int i = 0; i < l.Length; i++)
+        {
+            float x = l[i];
+            float p = 1f / (1f + MathF.Exp(-x));
+
+            // softplus(x) - t x, written so exp never overflows.
+            float loss = MathF.Max(x, 0f) - target * x + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+            lossSum += loss;
+            probabilitySum += p;
+            g[i] = gradientScale * (p - target);
+        }
+
+        var s = stats.Span;
+        s[0] += (float)lossSum;
+        s[1] += (float)probabilitySum;
+    }
+
+    /// <inheritdoc />
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step)
+    {
+        _adamJob.Set(parameters, gradients, m, v, settings, step);
+        int blocks = (parameters.Length + AdamJob.Block - 1) / AdamJob.Block;
+        if (parameters.Length < ParallelElementThreshold)
+        {
+            _adamJob.Execute(0, blocks, 0);
+        }
+        else
+        {
+            _pool.For(blocks, _adamJob);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter) =>
+        Philox.FillNormal(tensor.Span, seed, stream, counter);
+
+    /// <inheritdoc />
+    protected override void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter) =>
+        Philox.FillUniform(tensor.Span, low, high, seed, stream, counter);
+
+    /// <inheritdoc />
+    protected override ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage) =>
+        new CpuImageSet(pixels, count, pixelsPerImage);
+
+    /// <inheritdoc />
+    protected override void GatherImagesCore(ImageSet images, int position, Tensor destination)
+    {
+        var set = images as CpuImageSet
+            ?? throw new ArgumentException("The image set belongs to another backend.", nameof(images));
+        var pixels = set.Pixels.Span;
+        var rows = destination.Span;
+        int width = set.PixelsPerImage;
+        for (int r = 0; r < destination.Rows; r++)
+        {
+            var source = pixels.Slice(set.Order[position + r] * width, width);
+            var row = rows.Slice(r * width, width);
+            for (int i = 0; i < width; i++)
+            {
+                row[i] = s_byteToSigned[source[i]];
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsPool)
+        {
+            _pool.Dispose();
+        }
+    }
+
+    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref t.Ref);
+
+    private static float[] CreateByteTable()
+    {
+        // b / 127.5 - 1 maps 0..255 onto [-1, 1]; the GPU gather computes the same division.
+        var table = new float[256];
+        for (int b = 0; b < 256; b++)
+        {
+            table[b] = b / 127.5f - 1f;
+        }
+
+        return table;
+    }
+
+    private sealed class KernelJob : IParallelBody
+    {
+        public FusedKernel? Kernel;
+        public KernelArgs Args;
+
+        public void Execute(int start, int end, int worker) => Kernel!.Cpu(Args, start, end);
+    }
+
+    private sealed class AdamJob : IParallelBody
+    {
+        public const int Block = 4096;
+
+        private Tensor _p, _g, _m, _v;
+        private float _b1, _b1c, _b2, _b2c, _eps, _keep, _stepSize, _bc2Sqrt;
+
+        public void Set(Tensor p, Tensor g, Tensor m, Tensor v, AdamSettings s, long step)
+        {
+            (_p, _g, _m, _v) = (p, g, m, v);
+
+            // Coefficients formed in double, then rounded once, as PyTorch does with its Python-float scalars.
+            _b1 = (float)s.Beta1;
+            _b1c = (float)(1 - s.Beta1);
+            _b2 = (float)s.Beta2;
+            _b2c = (float)(1 - s.Beta2);
+            _eps = (float)s.Epsilon;
+            _keep = (float)(1 - s.LearningRate * s.WeightDecay);
+
+            // PyTorch: p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+            _stepSize = (float)(s.LearningRate / (1 - Math.Pow(s.Beta1, step)));
+            _bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(s.Beta2, step));
+        }
+
+        public void Execute(int start, int end, int worker)
+        {
+            int from = start * Block, to = Math.Min(end * Block, _p.Length);
+            var p = _p.Span.Slice(from, to - from);
+            var g = _g.Span.Slice(from, to - from);
+            var m = _m.Span.Slice(from, to - from);
+            var v = _v.Span.Slice(from, to - from);
+            var b1 = Vector256.Create(_b1);
+            var b1c = Vector256.Create(_b1c);
+            var b2 = Vector256.Create(_b2);
+            var b2c = Vector256.Create(_b2c);
+            var eps = Vector256.Create(_eps);
+            var stepSize = Vector256.Create(_stepSize);
+            var bc2 = Vector256.Create(_bc2Sqrt);
+            var keepV = Vector256.Create(_keep);
+            int i = 0;
+            for (; i <= p.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var gi = Vector256.Create(g.Slice(i));
+                var mi = b1 * Vector256.Create(m.Slice(i)) + b1c * gi;
+                var vi = b2 * Vector256.Create(v.Slice(i)) + b2c * gi * gi;
+                var denom = Vector256.Sqrt(vi) / bc2 + eps;
+                var pi = Vector256.Create(p.Slice(i)) * keepV - stepSize * mi / denom;
+                mi.CopyTo(m.Slice(i));
+                vi.CopyTo(v.Slice(i));
+                pi.CopyTo(p.Slice(i));
+            }
+
+            for (; i < p.Length; i++)
+            {
+                float gi = g[i];
+                float mi = _b1 * m[i] + _b1c * gi;
+                float vi = _b2 * v[i] + _b2c * gi * gi;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = p[i] * _keep - _stepSize * mi / (MathF.Sqrt(vi) / _bc2Sqrt + _eps);
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+namespace GanDsl.Backends;
+
+/// <summary>How a backend splits a fused kernel's work across threads or blocks.</summary>
+public enum KernelPartition
+{
+    /// <summary>Rows are independent (elementwise forward epilogues): one work item per row.</summary>
+    Rows,
+
+    /// <summary>
+    /// Columns are independent but rows are reduced (bias gradients): one work item per
+    /// <see cref="FusedKernel.ColumnBlock"/> columns, each summing its rows in a fixed order so the
+    /// result does not depend on the thread count.
+    /// </summary>
+    ColumnBlocks,
+}
+
+/// <summary>The CPU body of a fused kernel: runs work items [<paramref name="start"/>, <paramref name="end"/>).</summary>
+public delegate void CpuKernelBody(in KernelArgs args, int start, int end);
+
+/// <summary>
+/// One generated fused kernel (for example bias + LeakyReLU forward, or the activation derivative
+/// + bias-gradient reduction backward) with its constants baked in. The source generator emits the
+/// CPU body as C#; GPU backends run the kernel of the same <see cref="Name"/> from the network's
+/// generated device source.
+/// </summary>
+public sealed class FusedKernel
+{
+    /// <summary>Columns per work item for <see cref="KernelPartition.ColumnBlocks"/> kernels.</summary>
+    public const int ColumnBlock = 16;
+
+    /// <summary>Describes a generated kernel.</summary>
+    /// <param name="name">The kernel's entry-point name, unique within its network.</param>
+    /// <param name="columns">The feature width the kernel was specialised for.</param>
+    /// <param name="partition">How its work splits.</param>
+    /// <param name="cpu">The generated CPU body.</param>
+    public FusedKernel(string name, int columns, KernelPartition partition, CpuKernelBody cpu)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        ArgumentNullException.ThrowIfNull(cpu);
+        Name = name;
+        Columns = columns;
+        Partition = partition;
+        Cpu = cpu;
+    }
+
+    /// <summary>The kernel's entry-point name.</summary>
+    public string Name { get; }
+
+    /// <summary>The feature width baked into the kernel.</summary>
+    public int Columns { get; }
+
+    /// <summary>How its work splits.</summary>
+    public KernelPartition Partition { get; }
+
+    /// <summary>The generated CPU body.</summary>
+    public CpuKernelBody Cpu { get; }
+
+    /// <summary>Number of work items for a launch over <paramref name="rows"/> rows.</summary>
+    public int WorkItems(int rows) =>
+        Partition == KernelPartition.Rows ? rows : (Columns + ColumnBlock - 1) / ColumnBlock;
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// Arguments of a fused kernel launch: up to three tensors, the row count and one integer flag
+/// (for bias-gradient kernels: non-zero to accumulate into the gradient instead of overwriting it).
+/// </summary>
+/// <param name="rows">Rows (the batch) the launch covers.</param>
+/// <param name="t0">First tensor (the kernel's in-place operand).</param>
+/// <param name="t1">Second tensor, if the kernel takes one.</param>
+/// <param name="t2">Third tensor, if the kernel takes one.</param>
+/// <param name="flag">A kernel-specific integer.</param>
+public readonly struct KernelArgs(int rows, Tensor t0, Tensor t1 = default, Tensor t2 = default, int flag = 0)
+{
+    /// <summary>Rows the launch covers.</summary>
+    public int Rows { get; } = rows;
+
+    /// <summary>First tensor.</summary>
+    public Tensor T0 { get; } = t0;
+
+    /// <summary>Second tensor.</summary>
+    public Tensor T1 { get; } = t1;
+
+    /// <summary>Third tensor.</summary>
+    public Tensor T2 { get; } = t2;
+
+    /// <summary>A kernel-specific integer.</summary>
+    public int Flag { get; } = flag;
+}

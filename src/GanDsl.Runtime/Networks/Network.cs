@@ -1,0 +1,233 @@
+using GanDsl.Backends;
+using GanDsl.Randomness;
+
+namespace GanDsl;
+
+/// <summary>
+/// Base of every generated network. Owns one contiguous parameter buffer and one gradient buffer
+/// with the same layout (so zeroing is one fill and the optimizer one pass), and one activation arena
+/// sized for a maximum batch, so a training step allocates nothing.
+/// </summary>
+/// <remarks>
+/// The source generator derives a partial class from this one and emits <see cref="ForwardCore"/>,
+/// <see cref="BackwardCore"/>, named parameter views and the fused kernels they launch.
+/// </remarks>
+public abstract class Network : IDisposable
+{
+    private readonly DeviceBuffer _parameters;
+    private readonly DeviceBuffer _gradients;
+    private readonly long[] _slotOffsets;
+    private DeviceBuffer? _activations;
+    private DeviceBuffer? _activationGradients;
+    private bool _disposed;
+
+    /// <summary>Allocates parameters on <paramref name="backend"/> and initialises them from <paramref name="seed"/>.</summary>
+    protected Network(Backend backend, NetworkLayout layout, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(layout);
+        Backend = backend;
+        Layout = layout;
+        _parameters = backend.Allocate(layout.ParameterCount);
+        _gradients = backend.Allocate(layout.ParameterCount);
+        _slotOffsets = new long[layout.ActivationWidths.Count + 1];
+        for (int i = 0; i < layout.ActivationWidths.Count; i++)
+        {
+            _slotOffsets[i + 1] = _slotOffsets[i] + layout.ActivationWidths[i];
+        }
+
+        InitializeParameters(seed);
+    }
+
+    /// <summary>The backend the network computes on.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>Layers, parameter tensors and activation widths, as the generator planned them.</summary>
+    public NetworkLayout Layout { get; }
+
+    /// <summary>Features per input sample.</summary>
+    public int InputFeatures => Layout.InputFeatures;
+
+    /// <summary>Features per output sample.</summary>
+    public int OutputFeatures => Layout.OutputFeatures;
+
+    /// <summary>Total number of parameters.</summary>
+    public long ParameterCount => Layout.ParameterCount;
+
+    /// <summary>Rows (batch size) the activation arena holds; 0 before <see cref="EnsureCapacity"/>.</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>Floats in the activation arena and its gradient twin together.</summary>
+    public long ArenaLength => 2 * Capacity * _slotOffsets[^1];
+
+    /// <summary>
+    /// Whether bias and activation run as one fused pass (and, backward, the activation derivative
+    /// and the bias-gradient reduction). Off runs them as separate passes, to measure what fusion buys.
+    /// </summary>
+    public bool FuseKernels { get; set; } = true;
+
+    /// <summary>All parameters as one (1, ParameterCount) tensor.</summary>
+    public Tensor Parameters => _parameters.All;
+
+    /// <summary>All parameter gradients, in the same layout as <see cref="Parameters"/>.</summary>
+    public Tensor Gradients => _gradients.All;
+
+    /// <summary>Makes the activation arena hold at least <paramref name="rows"/> rows (allocates only when it grows).</summary>
+    public void EnsureCapacity(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (rows <= Capacity)
+        {
+            return;
+        }
+
+        _activations?.Dispose();
+        _activationGradients?.Dispose();
+        _activations = Backend.Allocate(rows * _slotOffsets[^1]);
+        _activationGradients = Backend.Allocate(rows * _slotOffsets[^1]);
+        Capacity = rows;
+    }
+
+    /// <summary>The (rows, InputFeatures) input the next <see cref="Forward"/> reads.</summary>
+    public Tensor Input(int rows) => Activation(0, rows);
+
+    /// <summary>The (rows, OutputFeatures) output <see cref="Forward"/> writes.</summary>
+    public Tensor Output(int rows) => Activation(_slotOffsets.Length - 2, rows);
+
+    /// <summary>Where <see cref="Backward"/> writes the gradient with respect to the input, when asked to.</summary>
+    public Tensor InputGradient(int rows) => ActivationGradient(0, rows);
+
+    /// <summary>The default place for the gradient of the loss with respect to the output.</summary>
+    public Tensor OutputGradient(int rows) => ActivationGradient(_slotOffsets.Length - 2, rows);
+
+    /// <summary>Runs the network on the first <paramref name="rows"/> rows of <see cref="Input"/>, writing <see cref="Output"/>.</summary>
+    public void Forward(int rows)
+    {
+        RequireRows(rows);
+        ForwardCore(rows);
+    }
+
+    /// <summary>
+    /// Backpropagates the gradient of a loss with respect to the output of the last
+    /// <see cref="Forward"/> over the same rows.
+    /// </summary>
+    /// <param name="rows">The batch, as in the forward pass.</param>
+    /// <param name="outputGradient">(rows, OutputFeatures) upstream gradient, overwritten; default: <see cref="OutputGradient"/>.</param>
+    /// <param name="weightGradients">Compute parameter gradients (off when only the input gradient is wanted, e.g. a discriminator in the generator's step).</param>
+    /// <param name="inputGradient">Compute <see cref="InputGradient"/>.</param>
+    /// <param name="accumulate">Add parameter gradients to <see cref="Gradients"/> instead of overwriting them.</param>
+    public void Backward(int rows, Tensor outputGradient = default, bool weightGradients = true, bool inputGradient = false, bool accumulate = false)
+    {
+        RequireRows(rows);
+        if (outputGradient.IsEmpty)
+        {
+            outputGradient = OutputGradient(rows);
+        }
+        else if (outputGradient.Rows != rows || outputGradient.Cols != OutputFeatures)
+        {
+            throw new ArgumentException($"{Layout.Name}: the output gradient must be ({rows}, {OutputFeatures}), not {outputGradient}.", nameof(outputGradient));
+        }
+
+        BackwardCore(rows, outputGradient, weightGradients, inputGradient, accumulate);
+    }
+
+    /// <summary>Sets all parameter gradients to zero.</summary>
+    public void ZeroGradients() => Backend.Fill(Gradients, 0f);
+
+    /// <summary>
+    /// Initialises every parameter as PyTorch's nn.Linear does, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    /// drawing from Philox with one stream per parameter tensor: the same seed gives the same
+    /// network on every backend.
+    /// </summary>
+    public void InitializeParameters(ulong seed)
+    {
+        for (int i = 0; i < Layout.Parameters.Count; i++)
+        {
+            float bound = 1f / MathF.Sqrt(Layout.Parameters[i].FanIn);
+            Backend.RandomUniform(Parameter(i), -bound, bound, seed, RandomStreams.Initialization + (ulong)i, 0);
+        }
+    }
+
+    /// <summary>Copies all parameters to the host.</summary>
+    public float[] GetParameters()
+    {
+        var values = new float[ParameterCount];
+        Backend.Download(Parameters, values);
+        return values;
+    }
+
+    /// <summary>Replaces all parameters with <paramref name="values"/> (length <see cref="ParameterCount"/>).</summary>
+    public void SetParameters(ReadOnlySpan<float> values) => Backend.Upload(values, Parameters);
+
+    /// <summary>The model summary (layers, output shapes, parameters).</summary>
+    public override string ToString() => Layout.Summary;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the network's buffers.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (disposing)
+        {
+            _parameters.Dispose();
+            _gradients.Dispose();
+            _activations?.Dispose();
+            _activationGradients?.Dispose();
+        }
+    }
+
+    /// <summary>Generated: the forward pass over <paramref name="rows"/> rows.</summary>
+    protected abstract void ForwardCore(int rows);
+
+    /// <summary>Generated: the backward pass; see <see cref="Backward"/>.</summary>
+    protected abstract void BackwardCore(int rows, Tensor outputGradient, bool weightGradients, bool inputGradient, bool accumulate);
+
+    /// <summary>Activation slot <paramref name="slot"/> (0 = input) as a (rows, width) view.</summary>
+    protected Tensor Activation(int slot, int rows) =>
+        Arena(_activations).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+
+    /// <summary>The gradient twin of <see cref="Activation"/>.</summary>
+    protected Tensor ActivationGradient(int slot, int rows) =>
+        Arena(_activationGradients).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+
+    /// <summary>Parameter tensor <paramref name="index"/> (see <see cref="NetworkLayout.Parameters"/>).</summary>
+    protected Tensor Parameter(int index)
+    {
+        var p = Layout.Parameters[index];
+        return _parameters.View(p.Offset, p.Rows, p.Cols);
+    }
+
+    /// <summary>The gradient of parameter tensor <paramref name="index"/>.</summary>
+    protected Tensor Gradient(int index)
+    {
+        var p = Layout.Parameters[index];
+        return _gradients.View(p.Offset, p.Rows, p.Cols);
+    }
+
+    private DeviceBuffer Arena(DeviceBuffer? buffer) =>
+        buffer ?? throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");
+
+    private void RequireRows(int rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (rows <= 0 || rows > Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows,
+                Capacity == 0
+                    ? $"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first."
+                    : $"{Layout.Name} holds at most {Capacity} rows; call EnsureCapacity({rows}) first.");
+        }
+    }
+}

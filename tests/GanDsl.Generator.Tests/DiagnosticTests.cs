@@ -1,0 +1,112 @@
+using GanDsl.Generator;
+using Microsoft.CodeAnalysis;
+
+namespace GanDsl.Generator.Tests;
+
+/// <summary>Every diagnostic the generator reports, by id and by the exact span it points at.</summary>
+public sealed class DiagnosticTests
+{
+    private const string Usings = "using GanDsl;\n";
+
+    [Theory]
+    [InlineData("GAN0001", "[Input(10)] [Dense(5)] public class [|Net|] { }")]
+    [InlineData("GAN0002", "[Dense(5), Relu] public partial class [|Net|];")]
+    [InlineData("GAN0003", "[Dense(5)] [[|Input(3)|]] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(3)] [[|Relu|]] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(3)] [Dense(4), Relu, [|Tanh|]] public partial class Net;")]
+    [InlineData("GAN0005", "[Input(3)] [[|Dense(0)|]] public partial class Net;")]
+    [InlineData("GAN0005", "[[|Input(-2)|]] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0007", "public partial class Outer { [Input(3)] [Dense(2)] public partial class [|Inner|]; }")]
+    [InlineData("GAN0008", "[Input(3)] [Dense(2)] public partial class [|Net|]<T>;")]
+    [InlineData("GAN0009", "[Input(3)] [Dense(2), [|LeakyRelu(-0.1f)|]] public partial class Net;")]
+    [InlineData("GAN0010", "[Input(3)] public partial class [|Net|];")]
+    [InlineData("GAN0011", "public class Base { } [Input(3)] [Dense(2)] public partial class Net : [|Base|];")]
+    [InlineData("GAN0012", "[Input(3)] [Dense(2)] public static partial class [|Net|];")]
+    [InlineData("GAN0013", "public sealed class WeirdAttribute : LayerAttribute { } [Input(3)] [Dense(2), [|Weird|]] public partial class Net;")]
+    public void ReportsDiagnosticAtTheOffendingSyntax(string id, string markup)
+    {
+        var (source, span) = Markup.Parse(Usings + markup);
+        var diagnostic = Assert.Single(GeneratorHarness.Diagnostics(source));
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(span, diagnostic.Location.SourceSpan);
+        Assert.Equal("Source0.cs", diagnostic.Location.SourceTree?.FilePath ?? diagnostic.Location.GetLineSpan().Path);
+        Assert.Contains("Net", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void LayersSplitOverPartialDeclarationsPointAtTheSecondDeclaration()
+    {
+        var (second, span) = Markup.Parse(Usings + "[[|Dense(2)|]] public partial class Net;");
+        var diagnostic = Assert.Single(GeneratorHarness.Diagnostics(Usings + "[Input(3)] public partial class Net;", second));
+        Assert.Equal("GAN0006", diagnostic.Id);
+        Assert.Equal("Source1.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal(span, diagnostic.Location.SourceSpan);
+    }
+
+    [Fact]
+    public void PartialDeclarationWithoutLayersIsFine()
+    {
+        var (result, output) = GeneratorHarness.Run(
+            Usings + "[Input(3)] [Dense(2), Tanh] public partial class Net;",
+            "public partial class Net { public int Extra => 1; }");
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.GeneratedTrees);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void ReportsEveryProblemOfANetworkAtOnce()
+    {
+        var diagnostics = GeneratorHarness.Diagnostics(Usings + "[Input(0)] [Dense(-1), LeakyRelu(-1f)] public class Net { }");
+        Assert.Equal(new[] { "GAN0001", "GAN0005", "GAN0005", "GAN0009" }, diagnostics.Select(d => d.Id).OrderBy(i => i));
+    }
+
+    [Fact]
+    public void InvalidNetworkGeneratesNoCode()
+    {
+        var (result, _) = GeneratorHarness.Run(Usings + "[Input(3)] [Dense(0)] public partial class Net;");
+        Assert.Empty(result.GeneratedTrees);
+    }
+
+    [Fact]
+    public void AttributeThatDoesNotBindAddsNoDiagnosticOfItsOwn()
+    {
+        // Dense("x") is the compiler's error (CS1503); the generator stays quiet instead of piling on.
+        var diagnostics = GeneratorHarness.Diagnostics(Usings + "[Input(3)] [Dense(\"x\")] public partial class Net;");
+        Assert.Empty(diagnostics);
+    }
+
+    [Fact]
+    public void ClassesWithoutLayerAttributesAreIgnored()
+    {
+        var (result, _) = GeneratorHarness.Run("[System.Serializable] public partial class Plain;");
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.GeneratedTrees);
+    }
+
+    [Fact]
+    public void AnInternalFailureBecomesGan0099InsteadOfAnException()
+    {
+        var (source, span) = Markup.Parse(Usings + "[Input(3)] [Dense(2)] public partial class [|Boom|];");
+        // Other tests run in parallel: fail only for this test's class name.
+        NetworkGenerator.Parser.OnParse = name =>
+        {
+            if (name == "Boom")
+            {
+                throw new InvalidOperationException("injected for " + name);
+            }
+        };
+        try
+        {
+            var diagnostic = Assert.Single(GeneratorHarness.Diagnostics(source));
+            Assert.Equal("GAN0099", diagnostic.Id);
+            Assert.Equal(span, diagnostic.Location.SourceSpan);
+            Assert.Contains("injected for Boom", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            NetworkGenerator.Parser.OnParse = null;
+        }
+    }
+}

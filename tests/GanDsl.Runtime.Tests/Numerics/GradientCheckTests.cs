@@ -1,0 +1,275 @@
+using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
+using GanDsl.Randomness;
+using GanDsl.Tests.Models;
+
+namespace GanDsl.Tests.Numerics;
+
+/// <summary>
+/// The generated float forward and backward passes against a double-precision reference and its
+/// central finite differences: every layer kind, every activation, biases on and off, odd widths.
+/// </summary>
+public sealed class GradientCheckTests : IDisposable
+{
+    // Float forward vs double reference: relative to the output's magnitude.
+    private const double ForwardTolerance = 2e-5;
+
+    // Float analytic gradient vs double finite difference: |a - e| <= tol * (|e| + scale), where
+    // scale is the mean |gradient| of the tensor, so tiny entries are judged against their neighbours.
+    private const double GradientTolerance = 2e-3;
+
+    private readonly CpuBackend _backend = new(2);
+
+    public static TheoryData<string> Networks => new() { nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator) };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void ForwardMatchesDoubleReference(string name)
+    {
+        using var net = Create(name, seed: 3);
+        const int rows = 5;
+        net.EnsureCapacity(rows);
+        var input = RandomInput(net, rows, seed: 11);
+        _backend.Upload(input, net.Input(rows));
+        net.Forward(rows);
+        var actual = Download(net.Output(rows));
+
+        var reference = new ReferenceNetwork(net.Layout).Forward(ToDouble(net.GetParameters()), ToDouble(input), rows);
+        double scale = reference.Max(Math.Abs) + 1e-3;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - reference[i]) <= ForwardTolerance * scale,
+                $"{name} output {i}: float {actual[i]} vs double {reference[i]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void BackwardMatchesFiniteDifferences(string name)
+    {
+        using var net = Create(name, seed: 5);
+        const int rows = 4;
+        net.EnsureCapacity(rows);
+        var input = RandomInput(net, rows, seed: 17);
+        var upstream = new float[rows * net.OutputFeatures];
+        Philox.FillUniform(upstream, -1f, 1f, 23, 0, 0);
+
+        _backend.Upload(input, net.Input(rows));
+        net.Forward(rows);
+        _backend.Upload(upstream, net.OutputGradient(rows));
+        net.Backward(rows, inputGradient: true);
+        var parameterGradients = Download(net.Gradients);
+        var inputGradients = Download(net.InputGradient(rows));
+
+        var reference = new ReferenceNetwork(net.Layout);
+        var p = ToDouble(net.GetParameters());
+        var x = ToDouble(input);
+        var weights = ToDouble(upstream);
+
+        // Every parameter tensor, sampled (the seed generator has 227,344 parameters).
+        foreach (var info in net.Layout.Parameters)
+        {
+            var indices = Sample((int)info.Offset, (int)info.Length, 40, seed: info.Offset);
+            double scale = MeanAbs(parameterGradients.AsSpan((int)info.Offset, (int)info.Length));
+            foreach (int i in indices)
+            {
+                double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(q, x, rows, weights), p, i);
+                AssertClose(expected, parameterGradients[i], scale, $"{name}.{info.Name}[{i - info.Offset}]");
+            }
+        }
+
+        double inputScale = MeanAbs(inputGradients);
+        foreach (int i in Sample(0, x.Length, 60, seed: 1))
+        {
+            double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(p, q, rows, weights), x, i);
+            AssertClose(expected, inputGradients[i], inputScale, $"{name} input gradient [{i}]");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void FusedAndUnfusedKernelsAgreeBitwise(string name)
+    {
+        var (fusedOut, fusedGrads, fusedInput) = RunStep(name, fuse: true, _backend);
+        var (plainOut, plainGrads, plainInput) = RunStep(name, fuse: false, _backend);
+        Assert.Equal(fusedOut, plainOut);
+        Assert.Equal(fusedGrads, plainGrads);
+        Assert.Equal(fusedInput, plainInput);
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void ResultsDoNotDependOnThreadCount(string name)
+    {
+        using var single = new CpuBackend(1);
+        var one = RunStep(name, fuse: true, single, rows: 67);
+        var two = RunStep(name, fuse: true, _backend, rows: 67);
+        Assert.Equal(one.Output, two.Output);
+        Assert.Equal(one.Gradients, two.Gradients);
+        Assert.Equal(one.InputGradient, two.InputGradient);
+    }
+
+    [Fact]
+    public void AccumulateAddsToExistingGradients()
+    {
+        using var net = new DeepNet(_backend, 9);
+        const int rows = 6;
+        net.EnsureCapacity(rows);
+        _backend.RandomNormal(net.Input(rows), 1, 0, 0);
+        net.Forward(rows);
+        _backend.Fill(net.OutputGradient(rows), 0.5f);
+        net.Backward(rows);
+        var once = Download(net.Gradients);
+
+        _backend.Fill(net.OutputGradient(rows), 0.5f);
+        net.Backward(rows, accumulate: true);
+        var twice = Download(net.Gradients);
+        for (int i = 0; i < once.Length; i++)
+        {
+            Assert.Equal(2 * once[i], twice[i], 1e-5f * (Math.Abs(once[i]) + 1e-6f));
+        }
+    }
+
+    [Fact]
+    public void InputGradientOnlyLeavesWeightGradientsAlone()
+    {
+        using var net = new SeedDiscriminator(_backend, 2);
+        const int rows = 8;
+        net.EnsureCapacity(rows);
+        _backend.RandomNormal(net.Input(rows), 4, 0, 0);
+        net.Forward(rows);
+        _backend.Fill(net.Gradients, 7f);
+        _backend.RandomNormal(net.OutputGradient(rows), 5, 0, 0);
+        var upstream = Download(net.OutputGradient(rows));
+        net.Backward(rows, weightGradients: false, inputGradient: true);
+        Assert.All(Download(net.Gradients), g => Assert.Equal(7f, g));
+        var inputOnly = Download(net.InputGradient(rows));
+
+        _backend.Upload(upstream, net.OutputGradient(rows));
+        net.Backward(rows, weightGradients: true, inputGradient: true);
+        Assert.Equal(inputOnly, Download(net.InputGradient(rows)));
+    }
+
+    [Fact]
+    public void BceWithLogitsMatchesFiniteDifferences()
+    {
+        var logitsValues = new[] { -30f, -4.5f, -0.3f, 0f, 0.7f, 3.2f, 25f };
+        using var logits = _backend.Allocate(logitsValues.Length);
+        using var grad = _backend.Allocate(logitsValues.Length);
+        using var stats = _backend.Allocate(2);
+        foreach (float target in new[] { 0f, 1f, 0.9f })
+        {
+            _backend.Upload(logitsValues, logits.View(0, logitsValues.Length, 1));
+            _backend.Fill(stats.All, 0f);
+            float scale = 1f / logitsValues.Length;
+            _backend.BceWithLogits(logits.View(0, logitsValues.Length, 1), target, scale, grad.View(0, logitsValues.Length, 1), stats.All);
+            var g = Download(grad.All);
+            var s = Download(stats.All);
+
+            // The loss as its definition reads, -t log(sigmoid(l)) - (1 - t) log(1 - sigmoid(l)), in double.
+            double Loss(double l)
+            {
+                double logP = -Math.Log(1 + Math.Exp(-l));
+                double log1MinusP = -Math.Log(1 + Math.Exp(l));
+                return -(target * logP + (1 - target) * log1MinusP);
+            }
+
+            double total = 0, probability = 0;
+            for (int i = 0; i < logitsValues.Length; i++)
+            {
+                double l = logitsValues[i];
+                total += Loss(l);
+                probability += 1 / (1 + Math.Exp(-l));
+                double expected = scale * (Loss(l + 1e-5) - Loss(l - 1e-5)) / 2e-5;
+                Assert.True(Math.Abs(g[i] - expected) <= 1e-5, $"target {target}, logit {l}: gradient {g[i]} vs {expected}");
+            }
+
+            Assert.Equal(total, s[0], 1e-4 * total + 1e-5);
+            Assert.Equal(probability, s[1], 1e-5);
+        }
+    }
+
+    public void Dispose() => _backend.Dispose();
+
+    private (float[] Output, float[] Gradients, float[] InputGradient) RunStep(string name, bool fuse, CpuBackend backend, int rows = 13)
+    {
+        using var net = Create(name, seed: 8, backend);
+        net.FuseKernels = fuse;
+        net.EnsureCapacity(rows);
+        backend.RandomNormal(net.Input(rows), 31, 0, 0);
+        net.Forward(rows);
+        var output = Download(net.Output(rows), backend);
+        backend.RandomNormal(net.OutputGradient(rows), 37, 0, 0);
+        net.Backward(rows, inputGradient: true);
+        return (output, Download(net.Gradients, backend), Download(net.InputGradient(rows), backend));
+    }
+
+    private Network Create(string name, ulong seed, Backend? backend = null)
+    {
+        backend ??= _backend;
+        return name switch
+        {
+            nameof(ReluNet) => new ReluNet(backend, seed),
+            nameof(LeakyTanhNet) => new LeakyTanhNet(backend, seed),
+            nameof(SigmoidNoBiasNet) => new SigmoidNoBiasNet(backend, seed),
+            nameof(DeepNet) => new DeepNet(backend, seed),
+            nameof(SeedDiscriminator) => new SeedDiscriminator(backend, seed),
+            nameof(SeedGenerator) => new SeedGenerator(backend, seed),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+    }
+
+    private static float[] RandomInput(Network net, int rows, ulong seed)
+    {
+        var x = new float[rows * net.InputFeatures];
+        Philox.FillNormal(x, seed, 0, 0);
+        return x;
+    }
+
+    private float[] Download(Tensor t, Backend? backend = null)
+    {
+        var values = new float[t.Length];
+        (backend ?? _backend).Download(t, values);
+        return values;
+    }
+
+    private static double[] ToDouble(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i];
+        }
+
+        return result;
+    }
+
+    private static double MeanAbs(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        foreach (float v in values)
+        {
+            sum += Math.Abs(v);
+        }
+
+        return values.Length == 0 ? 0 : sum / values.Length;
+    }
+
+    private static int[] Sample(int offset, int length, int count, long seed)
+    {
+        if (length <= count)
+        {
+            return Enumerable.Range(offset, length).ToArray();
+        }
+
+        var rng = new System.Random((int)seed);
+        return Enumerable.Range(0, count).Select(_ => offset + rng.Next(length)).Distinct().ToArray();
+    }
+
+    private static void AssertClose(double expected, float actual, double scale, string what)
+    {
+        double error = Math.Abs(actual - expected);
+        Assert.True(error <= GradientTolerance * (Math.Abs(expected) + scale) + 1e-7,
+            $"{what}: analytic {actual} vs finite difference {expected} (error {error:E2}, scale {scale:E2})");
+    }
+}

@@ -1,0 +1,118 @@
+using GanDsl.Backends.Cpu;
+using GanDsl.Data;
+using GanDsl.Tests.Models;
+using GanDsl.Training;
+
+namespace GanDsl.Tests.Training;
+
+/// <summary>Loads the real MNIST training set once for the classes that train on it.</summary>
+public sealed class MnistTrainFixture
+{
+    public MnistDataset Train { get; } = Mnist.Load(TestData.MnistDirectory).Train;
+}
+
+/// <summary>The seed GAN trained on real MNIST on the CPU for a few hundred steps: does it learn?</summary>
+public sealed class TrainingEndToEndTests(MnistTrainFixture data, ITestOutputHelper output) : IClassFixture<MnistTrainFixture>
+{
+    [Fact]
+    public void SeedGanLearnsOnMnist()
+    {
+        const int steps = 300, window = 10, batch = 64;
+        using var backend = new CpuBackend(2);
+        using var generator = new SeedGenerator(backend, seed: 1);
+        using var discriminator = new SeedDiscriminator(backend, seed: 2);
+        using var gan = new GanTrainer(generator, discriminator, new GanOptions { BatchSize = batch, Seed = 3 });
+        var images = gan.Upload(data.Train);
+        var order = Enumerable.Range(0, data.Train.Count).ToArray();
+        new System.Random(4).Shuffle(order);
+        images.SetOrder(order);
+
+        // The gap D(x) - D(G(z)) over the first few steps, then averaged over windows of ten steps.
+        const int firstSteps = 3;
+        var gaps = new List<double>();
+        double initialGap = 0;
+        for (int step = 0; step < steps; step++)
+        {
+            gan.Step(images, step * batch);
+            if (step + 1 == firstSteps)
+            {
+                var first = gan.ReadStats();
+                initialGap = first.RealScore - first.FakeScore;
+                output.WriteLine($"steps 1-{firstSteps}: D(x) {first.RealScore:F3}  D(G(z)) {first.FakeScore:F3}");
+            }
+            else if (step + 1 > firstSteps && (step + 1) % window == 0)
+            {
+                var stats = gan.ReadStats();
+                output.WriteLine($"step {step + 1,4}: D loss {stats.DiscriminatorLoss:F3}  G loss {stats.GeneratorLoss:F3}  D(x) {stats.RealScore:F3}  D(G(z)) {stats.FakeScore:F3}");
+                Assert.True(stats.IsFinite, $"non-finite statistics at step {step + 1}: {stats}");
+                gaps.Add(stats.RealScore - stats.FakeScore);
+            }
+        }
+
+        // At first both scores sit near 0.5. The discriminator pulls them apart within tens of
+        // steps; then the generator catches up and the gap closes again.
+        string trace = string.Join(", ", gaps.Select(g => g.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+        int widest = gaps.IndexOf(gaps.Max());
+        double closest = gaps.Skip(widest).Min();
+        output.WriteLine($"gap D(x) - D(G(z)): initial {initialGap:F3}, widest {gaps[widest]:F3} at step {(widest + 1) * window}, narrowest after that {closest:F3}");
+        Assert.True(gaps[widest] > initialGap + 0.1, $"D(x) and D(G(z)) never moved apart: initial gap {initialGap:F3}, then {trace}");
+        Assert.True(closest < gaps[widest] - 0.1, $"D(x) and D(G(z)) never came back toward each other: {trace}");
+
+        // Not collapsed: across the sample batch, pixels vary (mean per-pixel standard deviation).
+        // A collapsed generator, one image for every noise vector, scores near 0.
+        var samples = gan.GenerateSamples();
+        int n = gan.Options.SampleCount, d = generator.OutputFeatures;
+        var sampleMean = new double[d];
+        double meanStd = 0;
+        for (int p = 0; p < d; p++)
+        {
+            double mean = 0, sq = 0;
+            for (int i = 0; i < n; i++)
+            {
+                mean += samples[i * d + p];
+            }
+
+            mean /= n;
+            for (int i = 0; i < n; i++)
+            {
+                sq += (samples[i * d + p] - mean) * (samples[i * d + p] - mean);
+            }
+
+            sampleMean[p] = mean;
+            meanStd += Math.Sqrt(sq / n);
+        }
+
+        meanStd /= d;
+        output.WriteLine($"mean per-pixel standard deviation across {n} samples: {meanStd:F3}");
+        Assert.True(meanStd > 0.05, $"generated images are nearly all alike (mean per-pixel std {meanStd:F3})");
+
+        // And it learned what MNIST looks like on average: dark borders, bright strokes in the middle.
+        var realMean = new double[d];
+        var pixel = new float[d];
+        for (int i = 0; i < 2000; i++)
+        {
+            data.Train.CopyImage(i, pixel);
+            for (int p = 0; p < d; p++)
+            {
+                realMean[p] += pixel[p] / 2000.0;
+            }
+        }
+
+        double correlation = Correlation(sampleMean, realMean);
+        output.WriteLine($"correlation of the mean generated image with the mean MNIST image: {correlation:F3}");
+        Assert.True(correlation > 0.6, $"the generator's mean image does not resemble MNIST's (correlation {correlation:F3})");
+    }
+
+    private static double Correlation(double[] a, double[] b)
+    {
+        double ma = a.Average(), mb = b.Average(), sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+
+        return sab / Math.Sqrt(saa * sbb);
+    }
+}
