@@ -10,7 +10,7 @@ internal sealed record CommandLine
 
         Usage: dotnet run -c Release --project samples/MnistGan -- [options]
 
-          --epochs N       passes over the 60,000 training images         (default 20)
+          --epochs N       passes over the 60,000 training images         (default 30)
           --batch-size N   images per batch                               (default 64)
           --device D       auto, cpu or cuda                              (default auto)
           --data DIR       MNIST folder; downloaded there when missing    (default $GANDSL_DATA, else ~/.cache/gandsl/mnist)
@@ -22,7 +22,7 @@ internal sealed record CommandLine
           --help           this text
         """;
 
-    public int Epochs { get; init; } = 20;
+    public int Epochs { get; init; } = 30;
 
     public int BatchSize { get; init; } = 64;
 

@@ -104,12 +104,15 @@ public sealed class CpuGemmTests : IDisposable
         }
     }
 
-    /// <summary>(m, n, k) sizes around the tile (6 x 16) and K block (256) edges, primes and ones.</summary>
+    /// <summary>(m, n, k) sizes around the tile (6 x 16) and K block (256) edges, primes, ones and twos.</summary>
     private static readonly (int M, int N, int K)[] EdgeShapes =
     {
         (1, 1, 1), (1, 17, 3), (7, 1, 5), (6, 16, 8), (5, 15, 7), (7, 17, 9), (12, 32, 16), (13, 33, 31),
         (6, 8, 1), (11, 9, 2), (18, 24, 255), (19, 40, 256), (23, 47, 257), (6, 16, 512), (31, 23, 513),
         (2, 3, 700), (37, 41, 43), (61, 7, 97), (7, 61, 97), (97, 101, 103),
+
+        // Skinny products big enough to be split across threads.
+        (2, 300, 200), (600, 1, 300), (300, 200, 2),
     };
 
     /// <summary>The seed GAN's training-step products at batch 64 (D runs 2B rows), as (m, n, k) per transpose pair.</summary>
@@ -269,7 +272,11 @@ public sealed class CpuGemmTests : IDisposable
         var one = new CpuGemm(_pool1);
         var two = new CpuGemm(_pool2);
         var three = new CpuGemm(_pool3);
-        var shapes = GanShapes.Concat(new[] { (true, true, 97, 101, 600), (false, false, 300, 20, 257), (true, false, 30, 300, 70) });
+        var shapes = GanShapes.Concat(new[]
+        {
+            (true, true, 97, 101, 600), (false, false, 300, 20, 257), (true, false, 30, 300, 70),
+            (true, false, 2, 300, 200), (false, true, 600, 1, 300), (false, false, 300, 200, 2),
+        });
         foreach (var (ta, tb, m, n, k) in shapes)
         {
             foreach (float beta in new[] { 0f, 0.25f })

@@ -116,3 +116,32 @@ public sealed class TrainingEndToEndTests(MnistTrainFixture data, ITestOutputHel
         return sab / Math.Sqrt(saa * sbb);
     }
 }
+
+/// <summary>A training step allocates nothing once warm: no GC pressure in the hot loop.</summary>
+public sealed class TrainingStepAllocationTests
+{
+    [Fact]
+    public void WarmStepAllocatesNothing()
+    {
+        const int batch = 32;
+        using var backend = new CpuBackend(2);
+        using var generator = new SeedGenerator(backend, seed: 1);
+        using var discriminator = new SeedDiscriminator(backend, seed: 2);
+        using var gan = new GanTrainer(generator, discriminator, new GanOptions { BatchSize = batch });
+        var pixels = new byte[8 * batch * 784];
+        new System.Random(1).NextBytes(pixels);
+        var images = gan.Upload(MnistDataset.Create(pixels, new byte[8 * batch]));
+        for (int i = 0; i < 8; i++)
+        {
+            gan.Step(images, i * batch);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 40; i++)
+        {
+            gan.Step(images, (i % 8) * batch);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
