@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
+using GanDsl.Randomness;
+using GanDsl.Training;
+
+namespace GanDsl.Bench;
+
+/// <summary>
+/// <c>--profile</c>: where a training step's time goes, by timing each of its parts on its own in
+/// a loop (the parts of one step, in the order the trainer runs them).
+/// </summary>
+internal static class StepProfile
+{
+    public static void Run(int batch)
+    {
+        using var backend = new CpuBackend();
+        using var g = new BenchGenerator(backend, 1);
+        using var d = new BenchDiscriminator(backend, 2);
+        g.EnsureCapacity(batch);
+        d.EnsureCapacity(2 * batch);
+        using var adamG = new AdamOptimizer(g, new AdamSettings());
+        using var adamD = new AdamOptimizer(d, new AdamSettings());
+        using var stats = backend.Allocate(2);
+        var pixels = new byte[4 * batch * 784];
+        new System.Random(1).NextBytes(pixels);
+        using var images = backend.CreateImageSet(pixels, 4 * batch, 784);
+        backend.RandomNormal(g.Input(batch), 1, 0, 0);
+        backend.RandomNormal(d.Input(2 * batch), 1, 0, 0);
+        backend.Fill(d.OutputGradient(2 * batch), 0.01f);
+        backend.Fill(g.OutputGradient(batch), 0.01f);
+
+        var parts = new (string Name, Action Body)[]
+        {
+            ("noise (Philox normal)", () => backend.RandomNormal(g.Input(batch), 1, 0, 7)),
+            ("G forward (B)", () => g.Forward(batch)),
+            ("copy fake + gather real", () => { backend.Copy(g.Output(batch), d.Input(2 * batch).Slice(0, batch)); backend.GatherImages(images, 0, d.Input(2 * batch).Slice(batch, batch)); }),
+            ("D forward (2B)", () => d.Forward(2 * batch)),
+            ("BCE x2", () => { backend.BceWithLogits(d.Output(batch), 1f, 1f / batch, d.OutputGradient(batch), stats.All); backend.BceWithLogits(d.Output(batch), 0f, 1f / batch, d.OutputGradient(batch), stats.All); }),
+            ("D backward (2B, weights)", () => d.Backward(2 * batch)),
+            ("Adam D", () => adamD.Step()),
+            ("D forward (B)", () => d.Forward(batch)),
+            ("D backward (B, input only)", () => d.Backward(batch, weightGradients: false, inputGradient: true)),
+            ("G backward (B, weights)", () => g.Backward(batch, d.InputGradient(batch))),
+            ("Adam G", () => adamG.Step()),
+        };
+
+        // Warm up every part first, so tiered compilation has promoted them all before any is timed.
+        for (int i = 0; i < 300; i++)
+        {
+            foreach (var (_, body) in parts)
+            {
+                body();
+            }
+        }
+
+        Console.WriteLine($"batch {batch}, {backend.Description}");
+        double total = 0;
+        foreach (var (name, body) in parts)
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                body();
+            }
+
+            var samples = new double[9];
+            for (int r = 0; r < samples.Length; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < 100; i++)
+                {
+                    body();
+                }
+
+                samples[r] = clock.Elapsed.TotalMicroseconds / 100;
+            }
+
+            Array.Sort(samples);
+            double median = samples[samples.Length / 2];
+            total += median;
+            Console.WriteLine($"  {name,-28} {median,8:F1} us");
+        }
+
+        Console.WriteLine($"  {"sum of parts",-28} {total,8:F1} us");
+    }
+}
