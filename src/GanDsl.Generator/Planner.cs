@@ -24,7 +24,7 @@ namespace GanDsl.Generator
     }
 
     /// <summary>A parameter tensor in the contiguous parameter buffer.</summary>
-    internal sealed record ParameterPlan(string Name, int Rows, int Cols, long Offset, int FanIn, string Description);
+    internal sealed record ParameterPlan(string Name, int Rows, int Cols, long Offset, int FanIn, string Description, bool IsBias);
 
     /// <summary>A layer as declared, for the summary and the runtime's layer table.</summary>
     internal sealed record LayerRow(LayerKind Kind, string Description, int OutputFeatures, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters);
@@ -75,13 +75,13 @@ namespace GanDsl.Generator
                         Close();
                         int index = plan.Blocks.Count;
                         int weight = plan.Parameters.Count;
-                        plan.Parameters.Add(new ParameterPlan("W" + index, layer.Size, width, offset, width, $"Dense({layer.Size}) weight"));
+                        plan.Parameters.Add(new ParameterPlan("W" + index, layer.Size, width, offset, width, $"Dense({layer.Size}) weight", false));
                         offset += (long)layer.Size * width;
                         int bias = -1;
                         if (layer.Bias)
                         {
                             bias = plan.Parameters.Count;
-                            plan.Parameters.Add(new ParameterPlan("b" + index, 1, layer.Size, offset, width, $"Dense({layer.Size}) bias"));
+                            plan.Parameters.Add(new ParameterPlan("b" + index, 1, layer.Size, offset, width, $"Dense({layer.Size}) bias", true));
                             offset += layer.Size;
                         }
 

@@ -91,7 +91,7 @@ namespace GanDsl.Generator
             w.Indent();
             foreach (var p in plan.Parameters)
             {
-                w.Line($"new({Literal(p.Name)}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}),");
+                w.Line($"new({Literal(p.Name)}, global::GanDsl.ParameterKind.{(p.IsBias ? "Bias" : "Weight")}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}),");
             }
 
             w.Dedent();

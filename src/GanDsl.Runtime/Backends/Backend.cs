@@ -143,6 +143,28 @@ public abstract class Backend : IDisposable
     }
 
     /// <summary>
+    /// Softmax cross-entropy on (rows, classes) logits against integer class labels stored as floats
+    /// in a (rows, 1) tensor, with its gradient <c>gradientScale * (softmax(l) - onehot(label))</c>.
+    /// Adds the sum of the losses to <c>stats[0]</c> and the number of rows whose arg-max is the label
+    /// to <c>stats[1]</c>.
+    /// </summary>
+    public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        RequireOwned(logits, nameof(logits));
+        RequireOwned(labels, nameof(labels));
+        RequireOwned(gradient, nameof(gradient));
+        RequireOwned(stats, nameof(stats));
+        RequireLength(logits.Rows, labels, nameof(labels));
+        RequireLength(logits.Length, gradient, nameof(gradient));
+        if (stats.Length < 2)
+        {
+            throw new ArgumentException("The stats tensor needs two floats.", nameof(stats));
+        }
+
+        SoftmaxCrossEntropyCore(logits, labels, gradientScale, gradient, stats);
+    }
+
+    /// <summary>
     /// One Adam step over a whole parameter buffer (PyTorch's formula, bias-corrected), with
     /// optional decoupled weight decay (AdamW) when <see cref="AdamSettings.WeightDecay"/> is set.
     /// </summary>
@@ -152,7 +174,9 @@ public abstract class Backend : IDisposable
     /// <param name="v">Second-moment state (same layout), updated.</param>
     /// <param name="settings">Learning rate, betas, epsilon, weight decay.</param>
     /// <param name="step">The step number, counting from 1.</param>
-    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step)
+    /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite (the
+    /// update still runs; the caller stops training). Checked in the same pass, so it costs nothing extra.</param>
+    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite = default)
     {
         RequireOwned(parameters, nameof(parameters));
         RequireOwned(gradients, nameof(gradients));
@@ -163,7 +187,12 @@ public abstract class Backend : IDisposable
         RequireLength(parameters.Length, v, nameof(v));
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         ArgumentNullException.ThrowIfNull(settings);
-        AdamCore(parameters, gradients, m, v, settings, step);
+        if (!nonFinite.IsEmpty)
+        {
+            RequireOwned(nonFinite, nameof(nonFinite));
+        }
+
+        AdamCore(parameters, gradients, m, v, settings, step, nonFinite);
     }
 
     /// <summary>
@@ -184,9 +213,14 @@ public abstract class Backend : IDisposable
         RandomUniformCore(tensor, low, high, seed, stream, counter);
     }
 
-    /// <summary>Makes a dataset of 8-bit images resident on this backend.</summary>
-    public ImageSet CreateImageSet(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage)
+    /// <summary>Makes a dataset of 8-bit images, and optionally their class labels, resident on this backend.</summary>
+    public ImageSet CreateImageSet(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels = default)
     {
+        if (!labels.IsEmpty && labels.Length != count)
+        {
+            throw new ArgumentException($"Expected {count} labels, got {labels.Length}.", nameof(labels));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerImage);
         if (pixels.Length != (long)count * pixelsPerImage)
@@ -194,7 +228,7 @@ public abstract class Backend : IDisposable
             throw new ArgumentException($"Expected {count} x {pixelsPerImage} bytes, got {pixels.Length}.", nameof(pixels));
         }
 
-        return CreateImageSetCore(pixels, count, pixelsPerImage);
+        return CreateImageSetCore(pixels, count, pixelsPerImage, labels);
     }
 
     /// <summary>
@@ -212,6 +246,28 @@ public abstract class Backend : IDisposable
         }
 
         GatherImagesCore(images, position, destination);
+    }
+
+    /// <summary>
+    /// Writes the labels of images <c>order[position .. position + destination.Rows)</c> into the
+    /// (rows, 1) <paramref name="destination"/>, as floats.
+    /// </summary>
+    public void GatherLabels(ImageSet images, int position, Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        RequireOwned(destination, nameof(destination));
+        if (!images.HasLabels)
+        {
+            throw new InvalidOperationException("This image set was created without labels.");
+        }
+
+        if (destination.Cols != 1 || position < 0 || position + destination.Rows > images.Count)
+        {
+            throw new ArgumentException(
+                $"Cannot gather {destination.Rows} labels from position {position} of {images.Count} into {destination}.");
+        }
+
+        GatherLabelsCore(images, position, destination);
     }
 
     /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
@@ -258,8 +314,11 @@ public abstract class Backend : IDisposable
     /// <summary>See <see cref="BceWithLogits"/>.</summary>
     protected abstract void BceWithLogitsCore(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats);
 
+    /// <summary>See <see cref="SoftmaxCrossEntropy"/>.</summary>
+    protected abstract void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats);
+
     /// <summary>See <see cref="Adam"/>.</summary>
-    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step);
+    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite);
 
     /// <summary>See <see cref="RandomNormal"/>.</summary>
     protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter);
@@ -268,10 +327,13 @@ public abstract class Backend : IDisposable
     protected abstract void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter);
 
     /// <summary>See <see cref="CreateImageSet"/>.</summary>
-    protected abstract ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage);
+    protected abstract ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels);
 
     /// <summary>See <see cref="GatherImages"/>.</summary>
     protected abstract void GatherImagesCore(ImageSet images, int position, Tensor destination);
+
+    /// <summary>See <see cref="GatherLabels"/>.</summary>
+    protected abstract void GatherLabelsCore(ImageSet images, int position, Tensor destination);
 
     private void RequireOwned(Tensor tensor, string name)
     {

@@ -7,11 +7,15 @@ namespace GanDsl.Backends;
 public abstract class ImageSet : IDisposable
 {
     /// <summary>Describes <paramref name="count"/> images of <paramref name="pixelsPerImage"/> bytes.</summary>
-    protected ImageSet(int count, int pixelsPerImage)
+    protected ImageSet(int count, int pixelsPerImage, bool hasLabels)
     {
         Count = count;
         PixelsPerImage = pixelsPerImage;
+        HasLabels = hasLabels;
     }
+
+    /// <summary>Whether class labels were given with the images.</summary>
+    public bool HasLabels { get; }
 
     /// <summary>Number of images.</summary>
     public int Count { get; }

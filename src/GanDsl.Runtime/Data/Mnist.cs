@@ -91,25 +91,7 @@ public static class Mnist
         }
 
         const string origin = $"the per-user cache; no --data given and {DataEnvironmentVariable} is not set";
-        if (windows)
-        {
-            string? local = NonEmpty(environment("LOCALAPPDATA"))
-                ?? NonEmpty(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData));
-            return (Path.Combine(local ?? Path.GetTempPath(), "GanDsl", "mnist"), origin);
-        }
-
-        // XDG: a relative XDG_CACHE_HOME is invalid and is ignored.
-        string? xdg = NonEmpty(environment("XDG_CACHE_HOME"));
-        if (xdg is not null && Path.IsPathRooted(xdg))
-        {
-            return (Path.Combine(xdg, "gandsl", "mnist"), origin);
-        }
-
-        string? home = NonEmpty(environment("HOME"))
-            ?? NonEmpty(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
-        return (home is null
-            ? Path.Combine(Path.GetTempPath(), "gandsl", "mnist")
-            : Path.Combine(home, ".cache", "gandsl", "mnist"), origin);
+        return (Path.Combine(IO.UserCache.GetRoot(environment, windows), "mnist"), origin);
     }
 
     /// <summary>
@@ -380,8 +362,6 @@ public static class Mnist
             .Append($"  - set the environment variable {DataEnvironmentVariable}=DIR, where DIR holds all four files");
         return new MnistNotFoundException(text.ToString(), directory, missing, errors);
     }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static void TryDelete(string path)
     {

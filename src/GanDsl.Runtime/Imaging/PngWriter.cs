@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using GanDsl.IO;
 
 namespace GanDsl.Imaging;
 
@@ -29,26 +30,11 @@ public static class PngWriter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Validate(pixels, width, height);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                Write(file, pixels, width, height);
-            }
 
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        // Encode first (the span cannot enter a lambda), then write atomically.
+        using var encoded = new MemoryStream();
+        Write(encoded, pixels, width, height);
+        AtomicFile.WriteAllBytes(path, encoded.GetBuffer().AsSpan(0, (int)encoded.Length));
     }
 
     /// <summary>Writes a PNG to <paramref name="stream"/>, starting at its current position; the stream stays open.</summary>

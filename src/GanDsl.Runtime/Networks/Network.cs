@@ -160,6 +160,15 @@ public abstract class Network : IDisposable
     /// <summary>Replaces all parameters with <paramref name="values"/> (length <see cref="ParameterCount"/>).</summary>
     public void SetParameters(ReadOnlySpan<float> values) => Backend.Upload(values, Parameters);
 
+    /// <summary>
+    /// The memory the network holds, for logs: parameters, gradients and the activation arena (with its
+    /// gradient twin) at the current <see cref="Capacity"/>, e.g.
+    /// <c>MnistGenerator memory: parameters 888.1 KiB, gradients 888.1 KiB, activations 580.0 KiB (batch up to 64)</c>.
+    /// </summary>
+    public string MemorySummary() =>
+        $"{Layout.Name} memory: parameters {Bytes(ParameterCount)}, gradients {Bytes(ParameterCount)}, " +
+        $"activations {Bytes(ArenaLength)} (batch up to {Capacity})";
+
     /// <summary>The model summary (layers, output shapes, parameters).</summary>
     public override string ToString() => Layout.Summary;
 
@@ -194,12 +203,16 @@ public abstract class Network : IDisposable
     /// <summary>Generated: the backward pass; see <see cref="Backward"/>.</summary>
     protected abstract void BackwardCore(int rows, Tensor outputGradient, bool weightGradients, bool inputGradient, bool accumulate);
 
-    /// <summary>Activation slot <paramref name="slot"/> (0 = input) as a (rows, width) view.</summary>
-    protected Tensor Activation(int slot, int rows) =>
+    /// <summary>
+    /// Stored activation <paramref name="slot"/> as a (rows, width) view: slot 0 is the input, slot i the
+    /// output of the i-th Dense layer after its activation (see <see cref="NetworkLayout.ActivationWidths"/>).
+    /// After <see cref="Forward"/> these are the network's hidden features, e.g. for metrics.
+    /// </summary>
+    public Tensor Activation(int slot, int rows) =>
         Arena(_activations).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 
     /// <summary>The gradient twin of <see cref="Activation"/>.</summary>
-    protected Tensor ActivationGradient(int slot, int rows) =>
+    public Tensor ActivationGradient(int slot, int rows) =>
         Arena(_activationGradients).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 
     /// <summary>Parameter tensor <paramref name="index"/> (see <see cref="NetworkLayout.Parameters"/>).</summary>
@@ -214,6 +227,14 @@ public abstract class Network : IDisposable
     {
         var p = Layout.Parameters[index];
         return _gradients.View(p.Offset, p.Rows, p.Cols);
+    }
+
+    private static string Bytes(long floats)
+    {
+        double kib = floats * 4 / 1024.0;
+        return kib < 1024
+            ? kib.ToString("0.0 'KiB'", System.Globalization.CultureInfo.InvariantCulture)
+            : (kib / 1024).ToString("0.0 'MiB'", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private DeviceBuffer Arena(DeviceBuffer? buffer) =>

@@ -49,16 +49,30 @@ public sealed record LayerInfo(
     int WeightIndex = -1,
     int BiasIndex = -1);
 
+/// <summary>What a parameter tensor is for.</summary>
+public enum ParameterKind
+{
+    /// <summary>A weight matrix, (outputs, inputs) as in PyTorch.</summary>
+    Weight,
+
+    /// <summary>A bias vector, one per output.</summary>
+    Bias,
+}
+
 /// <summary>One parameter tensor inside a network's contiguous parameter buffer.</summary>
 /// <param name="Name">Its name in generated code, e.g. <c>W0</c> or <c>b0</c>.</param>
+/// <param name="Kind">Weight or bias.</param>
 /// <param name="Rows">Rows (output features for weights, 1 for biases).</param>
 /// <param name="Cols">Columns (input features for weights, output features for biases).</param>
 /// <param name="Offset">Offset in the parameter buffer, in floats.</param>
 /// <param name="FanIn">The layer's input features; initialisation draws from U(-1/sqrt(FanIn), 1/sqrt(FanIn)) as PyTorch's nn.Linear does.</param>
-public sealed record ParameterInfo(string Name, int Rows, int Cols, long Offset, int FanIn)
+public sealed record ParameterInfo(string Name, ParameterKind Kind, int Rows, int Cols, long Offset, int FanIn)
 {
     /// <summary>Rows times columns.</summary>
     public long Length => (long)Rows * Cols;
+
+    /// <summary>The shape as PyTorch stores it: (rows, cols) for weights, (cols) for biases.</summary>
+    public int[] Shape => Kind == ParameterKind.Bias ? [Cols] : [Rows, Cols];
 }
 
 /// <summary>

@@ -81,6 +81,26 @@ public static class Philox
         }
     }
 
+    /// <summary>
+    /// Fills <paramref name="order"/> with a uniformly random permutation of 0..n-1: Fisher-Yates, swap
+    /// <c>i</c> drawing from block (<paramref name="round"/> &lt;&lt; 32) + i, so each round (epoch) has
+    /// its own reproducible order.
+    /// </summary>
+    public static void Permutation(Span<int> order, ulong seed, ulong stream, ulong round)
+    {
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        ulong baseCounter = round << 32;
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = Below(Block(seed, stream, baseCounter + (ulong)i).X0, i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
     /// <summary>A uniform integer in [0, <paramref name="bound"/>) for Fisher-Yates shuffles (Lemire's multiply-shift; its bias below 2^-32 is immaterial here).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Below(uint bits, int bound) => (int)(((ulong)bits * (uint)bound) >> 32);

@@ -15,6 +15,9 @@ public static class RandomStreams
     /// <summary>The fixed noise batch behind the sample grids.</summary>
     public const ulong FixedNoise = 0x2001;
 
+    /// <summary>Noise for evaluation and export (<c>GanTrainer.Generate</c>).</summary>
+    public const ulong Evaluation = 0x2002;
+
     /// <summary>Epoch shuffles of the dataset.</summary>
     public const ulong Shuffle = 0x3000;
 }

@@ -39,6 +39,24 @@ public sealed record GanOptions
     /// <summary>Images per row of the sample grid (default 8).</summary>
     public int SampleColumns { get; init; } = 8;
 
+    /// <summary>
+    /// Where checkpoints go (<c>checkpoint_e003_s0002811.safetensors</c>, ...): after every
+    /// <see cref="CheckpointEvery"/> epochs, at the end, and when training is cancelled. Null writes none.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Epochs between checkpoints (default 1).</summary>
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>Checkpoints kept in <see cref="CheckpointDirectory"/>; older ones are deleted (default 3).</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Where the training curves go: <c>training.csv</c> (a row every <see cref="LogEvery"/> steps) and <c>training.png</c> (every epoch). Null writes neither.</summary>
+    public string? LogDirectory { get; init; }
+
+    /// <summary>Steps between rows of the training log (default 100).</summary>
+    public int LogEvery { get; init; } = 100;
+
     /// <summary>Where progress and per-epoch lines go (default: none).</summary>
     public TextWriter? Log { get; init; }
 
@@ -51,6 +69,11 @@ public sealed record GanOptions
         if (BatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+        }
+
+        if (CheckpointEvery < 0 || KeepCheckpoints <= 0 || LogEvery <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), "CheckpointEvery must be 0 or more, KeepCheckpoints and LogEvery positive.");
         }
 
         if (SampleCount <= 0 || SampleColumns <= 0)

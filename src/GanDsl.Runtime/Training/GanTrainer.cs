@@ -12,29 +12,39 @@ namespace GanDsl.Training;
 /// must live on the same backend; the step allocates nothing and never waits for the device, and
 /// the loss statistics are read back only when they are reported.
 /// </summary>
+/// <remarks>
+/// Every random number comes from the counter-based Philox generator at a position derived from
+/// (seed, step, epoch), so the whole state of a run is its parameters, optimizer moments and
+/// counters: a checkpoint holds exactly that, and a resumed run on the CPU is bit-identical to one
+/// that never stopped.
+/// </remarks>
 /// <example>
 /// <code>
-/// using var backend = Backends.Backend.Auto();
+/// using var backend = Backend.Auto();
 /// var gan = new GanTrainer(new MnistGenerator(backend), new MnistDiscriminator(backend), new GanOptions { BatchSize = 64 });
 /// gan.Fit(Mnist.Load().Train, epochs: 20);
 /// </code>
 /// </example>
-public sealed class GanTrainer : IDisposable
+public sealed partial class GanTrainer : IDisposable
 {
-    // Stats slots, summed over steps on the device: fake BCE, D(G(z)), real BCE, D(x), generator BCE, D(G(z)) after the update.
+    // Stats slots, summed over steps on the device: fake BCE, D(G(z)), real BCE, D(x), generator BCE, spare.
     private const int StatSlots = 6;
 
     private readonly Network _generator;
     private readonly Network _discriminator;
     private readonly Backend _backend;
-    private readonly GanOptions _options;
+    private GanOptions _options;
     private readonly DeviceBuffer _stats;
     private readonly float[] _statsHost = new float[StatSlots];
     private readonly DeviceBuffer _fixedNoise;
     private readonly AdamOptimizer _generatorOptimizer;
     private readonly AdamOptimizer _discriminatorOptimizer;
     private readonly ulong _noiseBlocksPerStep;
-    private long _statsSteps;
+
+    // Host-side sums: the device window since the last read, folded into the epoch's sums.
+    private long _windowSteps;
+    private readonly double[] _epochSums = new double[StatSlots];
+    private long _epochSteps;
     private ImageSet? _images;
     private MnistDataset? _imagesSource;
 
@@ -82,14 +92,14 @@ public sealed class GanTrainer : IDisposable
     /// <summary>The discriminator being trained.</summary>
     public Network Discriminator => _discriminator;
 
-    /// <summary>The options in use.</summary>
-    public GanOptions Options => _options;
-
     /// <summary>The generator's optimizer.</summary>
     public AdamOptimizer GeneratorOptimizer => _generatorOptimizer;
 
     /// <summary>The discriminator's optimizer.</summary>
     public AdamOptimizer DiscriminatorOptimizer => _discriminatorOptimizer;
+
+    /// <summary>The options in use.</summary>
+    public GanOptions Options => _options;
 
     /// <summary>Training steps taken so far.</summary>
     public long StepCount { get; private set; }
@@ -97,18 +107,32 @@ public sealed class GanTrainer : IDisposable
     /// <summary>Epochs completed so far.</summary>
     public int EpochCount { get; private set; }
 
+    /// <summary>Steps already taken in the epoch after <see cref="EpochCount"/> (non-zero after an interrupted epoch).</summary>
+    public int EpochPosition { get; private set; }
+
+    /// <summary>The newest checkpoint written or loaded, if any.</summary>
+    public string? LastCheckpoint { get; private set; }
+
+    /// <summary>The training curves logged so far (also written to <c>training.csv</c> when <see cref="GanOptions.LogDirectory"/> is set).</summary>
+    public TrainingLog? Log { get; private set; }
+
     /// <summary>Called after every epoch with its results.</summary>
     public event Action<EpochResult>? EpochCompleted;
 
+    /// <summary>Called by <see cref="Fit"/> after every step (and its gradient check) with the step count.</summary>
+    public event Action<long>? StepCompleted;
+
     /// <summary>
-    /// Trains for <paramref name="epochs"/> passes over <paramref name="data"/> (the last partial batch of
-    /// each epoch is dropped), printing progress and writing a sample grid after each epoch.
-    /// Cancelling stops after the current step and returns the epochs completed.
+    /// Trains until <paramref name="epochs"/> epochs have been completed in all (so a resumed run
+    /// continues where it stopped) over <paramref name="data"/>, dropping each epoch's last partial
+    /// batch; prints progress, writes sample grids, curves and checkpoints as the options say.
+    /// Cancelling stops after the current step and writes a checkpoint of that point.
     /// </summary>
+    /// <exception cref="TrainingDivergedException">A gradient became NaN or infinite.</exception>
     public IReadOnlyList<EpochResult> Fit(MnistDataset data, int epochs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if (data.PixelsPerImage != _discriminator.InputFeatures)
         {
             throw new ArgumentException($"The images have {data.PixelsPerImage} pixels but the discriminator reads {_discriminator.InputFeatures} features.", nameof(data));
@@ -124,46 +148,71 @@ public sealed class GanTrainer : IDisposable
         var images = Upload(data);
         var results = new List<EpochResult>();
         var log = _options.Log;
+        Log ??= new TrainingLog(_options.LogDirectory is { } dir ? Path.Combine(dir, "training.csv") : null, StepCount);
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(log, _options.ProgressBar);
         var order = new int[data.Count];
-        for (int e = 0; e < epochs && !cancellationToken.IsCancellationRequested; e++)
+        var windowClock = Stopwatch.StartNew();
+        while (EpochCount < epochs)
         {
             int epoch = EpochCount + 1;
-            Shuffle(order, epoch);
+            Philox.Permutation(order, _options.Seed, RandomStreams.Shuffle, (ulong)epoch);
             images.SetOrder(order);
-            ResetStats();
             var epochStart = clock.Elapsed;
-            int steps = 0;
-            for (; steps < stepsPerEpoch && !cancellationToken.IsCancellationRequested; steps++)
+            int startPosition = EpochPosition;
+            while (EpochPosition < stepsPerEpoch)
             {
-                Step(images, steps * batch);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    progress.Clear();
+                    FlushWindow(epoch, windowClock);
+                    string? saved = _options.CheckpointDirectory is null ? null : WriteCheckpoint();
+                    log?.WriteLine($"Stopped in epoch {epoch} after {EpochPosition} of {stepsPerEpoch} steps" +
+                        (saved is null ? "." : $"; checkpoint {saved}"));
+                    return results;
+                }
+
+                Step(images, EpochPosition * batch);
+                EpochPosition++;
+                CheckGradients();
+                StepCompleted?.Invoke(StepCount);
+                if (StepCount % _options.LogEvery == 0)
+                {
+                    FlushWindow(epoch, windowClock);
+                }
+
                 if (progress.Due)
                 {
-                    var running = PeekStats();
-                    CheckFinite(running);
-                    progress.Show(epoch, epochs, steps + 1, stepsPerEpoch, running, (steps + 1) * batch / (clock.Elapsed - epochStart).TotalSeconds);
+                    var running = EpochStats(PeekWindow());
+                    progress.Show(epoch, epochs, EpochPosition, stepsPerEpoch, running, (EpochPosition - startPosition) * batch / (clock.Elapsed - epochStart).TotalSeconds);
                 }
             }
 
-            if (steps < stepsPerEpoch)
-            {
-                progress.Clear();
-                log?.WriteLine($"Stopped during epoch {epoch} after {steps} of {stepsPerEpoch} steps.");
-                break;
-            }
-
-            var stats = ReadStats();
-            CheckFinite(stats);
-            EpochCount = epoch;
+            FlushWindow(epoch, windowClock);
+            var stats = EpochStats(null);
             var seconds = (clock.Elapsed - epochStart).TotalSeconds;
+            EpochCount = epoch;
+            EpochPosition = 0;
+            Array.Clear(_epochSums);
+            _epochSteps = 0;
+
             string? sample = null;
-            if (_options.SampleDirectory is { } directory)
+            if (_options.SampleDirectory is { } samples)
             {
-                sample = SaveSamples(Path.Combine(directory, $"epoch_{epoch:D3}.png"));
+                sample = SaveSamples(Path.Combine(samples, $"epoch_{epoch:D3}.png"));
             }
 
-            var result = new EpochResult(epoch, stats, stepsPerEpoch * batch / seconds, clock.Elapsed, sample);
+            if (_options.LogDirectory is { } logs && Log.Points.Count > 0)
+            {
+                LossPlot.Save(Path.Combine(logs, "training.png"), Log.Points);
+            }
+
+            if (_options.CheckpointDirectory is not null && (epoch == epochs || (_options.CheckpointEvery > 0 && epoch % _options.CheckpointEvery == 0)))
+            {
+                WriteCheckpoint();
+            }
+
+            var result = new EpochResult(epoch, stats, (stepsPerEpoch - startPosition) * batch / seconds, clock.Elapsed, sample);
             progress.Clear();
             log?.WriteLine(Describe(result, epochs));
             results.Add(result);
@@ -209,7 +258,7 @@ public sealed class GanTrainer : IDisposable
         d.Backward(b, weightGradients: false, inputGradient: true);
         g.Backward(b, outputGradient: d.InputGradient(b));
         _generatorOptimizer.Step();
-        _statsSteps++;
+        _windowSteps++;
     }
 
     /// <summary>Uploads a dataset to the backend (once per dataset) for use with <see cref="Step"/>.</summary>
@@ -219,18 +268,19 @@ public sealed class GanTrainer : IDisposable
         if (_images is null || !ReferenceEquals(_imagesSource, data))
         {
             _images?.Dispose();
-            _images = _backend.CreateImageSet(data.Images, data.Count, data.PixelsPerImage);
+            _images = _backend.CreateImageSet(data.Images, data.Count, data.PixelsPerImage, data.Labels);
             _imagesSource = data;
         }
 
         return _images;
     }
 
-    /// <summary>Averages since the last <see cref="ReadStats"/> (or the start), and starts a new window.</summary>
+    /// <summary>Averages over the steps since the last <see cref="ReadStats"/> (or the start), and starts a new window.</summary>
     public TrainingStats ReadStats()
     {
-        var stats = PeekStats();
-        ResetStats();
+        var sums = PeekWindow();
+        var stats = Average(sums, _windowSteps);
+        ResetWindow();
         return stats;
     }
 
@@ -248,13 +298,33 @@ public sealed class GanTrainer : IDisposable
         return pixels;
     }
 
+    /// <summary>
+    /// Runs the generator on <paramref name="count"/> fresh noise vectors (from the seed's evaluation
+    /// stream, so the same count gives the same images) and returns (count, features) floats in [-1, 1].
+    /// </summary>
+    public float[] Generate(int count, ulong stream = RandomStreams.Evaluation)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int chunk = _generator.Capacity;
+        int features = _generator.OutputFeatures;
+        var pixels = new float[(long)count * features];
+        ulong blocksPerChunk = (ulong)(((long)chunk * _generator.InputFeatures + 3) / 4);
+        for (int start = 0, c = 0; start < count; start += chunk, c++)
+        {
+            int rows = Math.Min(chunk, count - start);
+            _backend.RandomNormal(_generator.Input(rows), _options.Seed, stream, (ulong)c * blocksPerChunk);
+            _generator.Forward(rows);
+            _backend.Download(_generator.Output(rows), pixels.AsSpan(start * features, rows * features));
+        }
+
+        return pixels;
+    }
+
     /// <summary>Writes a grid of the generator's images for the fixed sample noise to <paramref name="path"/> as PNG.</summary>
     public string SaveSamples(string path)
     {
         var pixels = GenerateSamples();
-        int side = (int)Math.Round(Math.Sqrt(_generator.OutputFeatures));
-        int height = side * side == _generator.OutputFeatures ? side : 1;
-        int width = _generator.OutputFeatures / height;
+        var (height, width) = ImageShape(_generator.OutputFeatures);
         ImageGrid.Save(path, pixels, _options.SampleCount, height, width, _options.SampleColumns, padding: 2, scale: 2);
         return path;
     }
@@ -269,46 +339,97 @@ public sealed class GanTrainer : IDisposable
         _discriminatorOptimizer.Dispose();
     }
 
-    private TrainingStats PeekStats()
+    /// <summary>Square images when the width is a square (784 = 28 x 28), else one row.</summary>
+    internal static (int Height, int Width) ImageShape(int features)
+    {
+        int side = (int)Math.Round(Math.Sqrt(features));
+        return side * side == features ? (side, side) : (1, features);
+    }
+
+    private float[] PeekWindow()
     {
         _backend.Download(_stats.All, _statsHost);
-        double n = Math.Max(1, _statsSteps) * (double)_options.BatchSize;
-        var s = _statsHost;
-        return new TrainingStats(_statsSteps, (s[0] + s[2]) / n, s[4] / n, s[3] / n, s[1] / n);
+        return _statsHost;
     }
 
-    private void ResetStats()
+    private void ResetWindow()
     {
         _backend.Fill(_stats.All, 0f);
-        _statsSteps = 0;
+        _windowSteps = 0;
     }
 
-    private void CheckFinite(TrainingStats stats)
+    /// <summary>Moves the device window into the epoch's sums and, when a log is kept, adds a log point.</summary>
+    private void FlushWindow(int epoch, Stopwatch windowClock)
     {
+        if (_windowSteps == 0)
+        {
+            return;
+        }
+
+        var sums = PeekWindow();
+        var stats = Average(sums, _windowSteps);
         if (!stats.IsFinite)
         {
-            throw new TrainingDivergedException(
-                $"Training diverged by step {StepCount}: discriminator loss {stats.DiscriminatorLoss}, generator loss {stats.GeneratorLoss} " +
-                $"({_discriminator.Layout.Name} / {_generator.Layout.Name}). Try a lower learning rate.");
+            throw Diverged($"the losses are not finite ({stats})");
         }
+
+        for (int i = 0; i < StatSlots; i++)
+        {
+            _epochSums[i] += sums[i];
+        }
+
+        _epochSteps += _windowSteps;
+        Log?.Add(new LogPoint(StepCount, epoch, stats, _windowSteps * _options.BatchSize / windowClock.Elapsed.TotalSeconds));
+        windowClock.Restart();
+        ResetWindow();
     }
 
-    private void Shuffle(int[] order, int epoch)
+    /// <summary>Averages of the epoch so far, plus an optional unflushed window.</summary>
+    private TrainingStats EpochStats(float[]? window)
     {
-        for (int i = 0; i < order.Length; i++)
+        var sums = (double[])_epochSums.Clone();
+        long steps = _epochSteps;
+        if (window is not null)
         {
-            order[i] = i;
+            for (int i = 0; i < StatSlots; i++)
+            {
+                sums[i] += window[i];
+            }
+
+            steps += _windowSteps;
         }
 
-        // Fisher-Yates, each swap drawing from Philox at (seed, shuffle stream, epoch, i): reproducible per epoch.
-        ulong baseCounter = (ulong)epoch << 32;
-        for (int i = order.Length - 1; i > 0; i--)
+        return Average(sums, steps);
+    }
+
+    private TrainingStats Average(IReadOnlyList<float> sums, long steps) =>
+        Average(sums.Select(v => (double)v).ToArray(), steps);
+
+    private TrainingStats Average(double[] s, long steps)
+    {
+        double n = Math.Max(1, steps) * (double)_options.BatchSize;
+        return new TrainingStats(steps, (s[0] + s[2]) / n, s[4] / n, s[3] / n, s[1] / n);
+    }
+
+    private void CheckGradients()
+    {
+        // The Adam pass flags NaN or infinite gradients as it reads them; reading the flags is cheap on the CPU.
+        if (_discriminatorOptimizer.TakeNonFiniteFlag())
         {
-            uint bits = Philox.Block(_options.Seed, RandomStreams.Shuffle, baseCounter + (ulong)i).X0;
-            int j = Philox.Below(bits, i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
+            throw Diverged($"the discriminator {_discriminator.Layout.Name}'s gradients contain NaN or infinity");
+        }
+
+        if (_generatorOptimizer.TakeNonFiniteFlag())
+        {
+            throw Diverged($"the generator {_generator.Layout.Name}'s gradients contain NaN or infinity");
         }
     }
+
+    private TrainingDivergedException Diverged(string what) => new(
+        $"Training diverged at step {StepCount} (epoch {EpochCount + 1}): {what}. " +
+        (LastCheckpoint is null
+            ? "No checkpoint was written before it (set a checkpoint directory to keep one)."
+            : $"The last good checkpoint is kept: {LastCheckpoint}; resume from it, perhaps with a lower learning rate."));
 
     private static string Describe(EpochResult r, int epochs)
     {

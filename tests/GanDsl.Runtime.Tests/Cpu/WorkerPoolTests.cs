@@ -38,6 +38,31 @@ public sealed class WorkerPoolTests
         }
     }
 
+    /// <summary>
+    /// Records like <see cref="Recorder"/>, but each range first waits until all <c>parts</c> ranges have started, so
+    /// the test knows they ran at the same time on different threads (a range is otherwise free to be run by the
+    /// caller when its worker is slow to wake). Gives up after a few seconds rather than hang.
+    /// </summary>
+    private sealed class Rendezvous(int parts, IParallelBody? then = null) : IParallelBody
+    {
+        public readonly Recorder Log = new();
+        private int _started;
+
+        public bool AllMet { get; private set; } = true;
+
+        public void Execute(int start, int end, int worker)
+        {
+            Interlocked.Increment(ref _started);
+            if (!SpinWait.SpinUntil(() => Volatile.Read(ref _started) >= parts, TimeSpan.FromSeconds(5)))
+            {
+                AllMet = false;
+            }
+
+            Log.Execute(start, end, worker);
+            then?.Execute(start, end, worker);
+        }
+    }
+
     /// <summary>Issues a For on the same pool from inside each range.</summary>
     private sealed class Nester(WorkerPool pool) : IParallelBody
     {
@@ -90,21 +115,23 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
-    public void For_CallerRunsWorkerZero_OthersRunOnNamedBackgroundThreads()
+    public void For_RunsRangesConcurrently_CallerAsWorkerZero_OthersOnNamedBackgroundThreads()
     {
         using var pool = new WorkerPool(3);
-        var body = new Recorder();
+        var body = new Rendezvous(3);
         pool.For(3, body);
+        Assert.True(body.AllMet, "the three ranges never ran at the same time");
 
         int caller = Environment.CurrentManagedThreadId;
-        Assert.Equal(caller, body.Calls.Single(c => c.Worker == 0).ThreadId);
-        var others = body.Calls.Where(c => c.Worker != 0).ToList();
+        var calls = body.Log.Calls;
+        Assert.Equal(caller, calls.Single(c => c.Worker == 0).ThreadId);
+        var others = calls.Where(c => c.Worker != 0).ToList();
         Assert.Equal(2, others.Count);
         Assert.All(others, c =>
         {
             Assert.NotEqual(caller, c.ThreadId);
             Assert.True(c.Background);
-            Assert.False(string.IsNullOrEmpty(c.Name));
+            Assert.StartsWith("GanDsl CPU worker", c.Name);
         });
         Assert.Equal(2, others.Select(c => c.ThreadId).Distinct().Count());
     }
@@ -166,16 +193,18 @@ public sealed class WorkerPoolTests
     public async Task For_NestedCallFromInsideABody_RunsInlineWithoutDeadlock()
     {
         using var pool = new WorkerPool(2);
-        var outer = new Nester(pool);
+        var nester = new Nester(pool);
+        var outer = new Rendezvous(2, nester);
 
         // A deadlock shows up as a TimeoutException instead of a hung test run.
         var cancel = TestContext.Current.CancellationToken;
-        await Task.Run(() => pool.For(2, outer), cancel).WaitAsync(TimeSpan.FromSeconds(10), cancel);
+        await Task.Run(() => pool.For(2, outer), cancel).WaitAsync(TimeSpan.FromSeconds(20), cancel);
+        Assert.True(outer.AllMet, "the two outer ranges never ran at the same time");
 
-        // Each of the two outer ranges ran the inner loop whole, as worker 0, on its own thread.
-        Assert.Equal(2, outer.Inner.Calls.Count);
-        Assert.All(outer.Inner.Calls, c => Assert.Equal((0, 5, 0), (c.Start, c.End, c.Worker)));
-        Assert.Equal(2, outer.Inner.Calls.Select(c => c.ThreadId).Distinct().Count());
+        // Each of the two concurrent outer ranges ran the inner loop whole, as worker 0, on its own thread.
+        Assert.Equal(2, nester.Inner.Calls.Count);
+        Assert.All(nester.Inner.Calls, c => Assert.Equal((0, 5, 0), (c.Start, c.End, c.Worker)));
+        Assert.Equal(2, nester.Inner.Calls.Select(c => c.ThreadId).Distinct().Count());
     }
 
     [Fact]
@@ -198,7 +227,7 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
-    public void For_AfterWorkersWentToSleep_StillRuns()
+    public void For_AfterWorkersWentToSleep_StillRunsEveryRange()
     {
         using var pool = new WorkerPool(2);
         var body = new Recorder();
@@ -208,8 +237,34 @@ public sealed class WorkerPoolTests
             pool.For(2, body);
         }
 
+        // Whether the worker woke in time or the caller took its range, each range ran once, with its own index.
         Assert.Equal(6, body.Calls.Count);
-        Assert.Equal(3, body.Calls.Count(c => c.Worker == 1));
+        Assert.Equal(3, body.Calls.Count(c => (c.Start, c.End, c.Worker) == (1, 2, 1)));
+
+        // And once woken, the worker takes part again.
+        var met = new Rendezvous(2);
+        pool.For(2, met);
+        Assert.True(met.AllMet, "the worker never woke up");
+    }
+
+    [Fact]
+    public void For_ManyLoopsInARow_EachRangeRunsExactlyOnce()
+    {
+        // Exercises the hand-over between a late worker and the caller taking its range.
+        using var pool = new WorkerPool(3);
+        var body = new Counter();
+        for (int i = 0; i < 20_000; i++)
+        {
+            pool.For(3 + (i % 5), body);
+        }
+
+        long expected = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            expected += 3 + (i % 5);
+        }
+
+        Assert.Equal(expected, body.Items);
     }
 
     [Fact]

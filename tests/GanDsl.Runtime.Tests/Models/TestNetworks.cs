@@ -35,3 +35,9 @@ public partial class SigmoidNoBiasNet;
 [Dense(17), LeakyRelu(0.2f)]
 [Dense(1)]
 public partial class DeepNet;
+
+// A generator with the seed generator's input and output but other layers: another model.
+[Input(100)]
+[Dense(64), Relu]
+[Dense(784), Tanh]
+public partial class ReluOut;

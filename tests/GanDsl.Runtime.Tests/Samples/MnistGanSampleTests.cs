@@ -1,9 +1,13 @@
 using System.Diagnostics;
+using GanDsl.Checkpoints;
+using GanDsl.Data;
+using GanDsl.Evaluation;
+using GanDsl.Tests.Evaluation;
 
 namespace GanDsl.Tests.Samples;
 
 /// <summary>The MnistGan sample run as a process, the way README.md runs it.</summary>
-public sealed class MnistGanSampleTests
+public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixture<EvaluatorFixture>
 {
     [Fact]
     public void TrainsOneEpochAndWritesSampleGrids()
@@ -54,7 +58,82 @@ public sealed class MnistGanSampleTests
         Assert.Contains("-idx", run.Output);
     }
 
-    private static (int ExitCode, string Output) Run(params string[] args)
+    [Fact]
+    public void ResumesEvaluatesAndExports()
+    {
+        using var dir = new TestData.TempDirectory();
+        var common = new[] { "--batch-size", "256", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--no-progress" };
+        var first = Run([.. common, "--epochs", "1"]);
+        Assert.True(first.ExitCode == 0, first.Output);
+
+        string export = Path.Combine(dir.Path, "export", "generated-idx3-ubyte");
+        var resumed = Run([.. common, "--epochs", "2", "--resume", "latest", "--export", "300", export]);
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains("resumed from", resumed.Output);
+        Assert.Contains("epoch 2/2", resumed.Output);
+        Assert.DoesNotContain("epoch 1/2", resumed.Output);
+        var images = IdxReader.ReadImages(export);
+        Assert.Equal(new[] { 300, 28, 28 }, images.Dimensions);
+        Assert.True(File.Exists(export + ".png"));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "checkpoints"), "*.safetensors").Length);
+        Assert.True(File.ReadAllLines(Path.Combine(dir.Path, "training.csv")).Length > 2);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "training.png")));
+
+        // eval with the classifier the fixture trained, through a cache folder of its own.
+        string cache = Path.Combine(dir.Path, "cache");
+        Directory.CreateDirectory(Path.Combine(cache, "gandsl", "classifier"));
+        File.Copy(Path.Combine(evaluator.CacheDirectory, ReferenceClassifier.Version + ".safetensors"),
+            Path.Combine(cache, "gandsl", "classifier", ReferenceClassifier.Version + ".safetensors"));
+        var eval = Run(new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache },
+            ["eval", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--samples", "1000"]);
+        Assert.True(eval.ExitCode == 0, eval.Output);
+        Assert.DoesNotContain("training mnist-classifier", eval.Output);
+        Assert.Matches(@"MNIST score \(max 10\)\s+\d+\.\d{3}\s+9\.\d{3}", eval.Output);
+        Assert.Contains("Frechet distance to test set", eval.Output);
+    }
+
+    [Fact]
+    public async Task CtrlCWritesACheckpointAndExits()
+    {
+        using var dir = new TestData.TempDirectory();
+        var start = Start(null, ["--epochs", "50", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--no-progress", "--checkpoint-every", "0"]);
+        using var process = start.Process;
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("training to epoch", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        Thread.Sleep(1500);
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        string rest = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        string errors = await start.Errors;
+        Assert.True(process.ExitCode == 130, rest + errors);
+        Assert.Contains("Stopped in epoch", rest);
+        var checkpoint = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "checkpoints"), "*.safetensors"));
+        var file = SafetensorsFile.Read(checkpoint);
+        Assert.NotEqual("0", file.Metadata["step"]);
+    }
+
+    private static (int ExitCode, string Output) Run(params string[] args) => Run(null, args);
+
+    private static (int ExitCode, string Output) Run(Dictionary<string, string>? environment, params string[] args)
+    {
+        var (process, errors) = Start(environment, args);
+        using (process)
+        {
+            string stdout = process.StandardOutput.ReadToEnd();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the sample did not finish in 3 minutes");
+            return (process.ExitCode, stdout + errors.Result);
+        }
+    }
+
+    private static (Process Process, Task<string> Errors) Start(Dictionary<string, string>? environment, string[] args)
     {
         string sample = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "MnistGan", "bin",
             new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "MnistGan.dll");
@@ -70,10 +149,12 @@ public sealed class MnistGanSampleTests
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the sample did not finish in 3 minutes");
-        return (process.ExitCode, stdout + stderr.Result);
+        foreach (var (key, value) in environment ?? [])
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        return (process, process.StandardError.ReadToEndAsync());
     }
 }

@@ -172,7 +172,7 @@ public sealed unsafe class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step)
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite)
     {
         _adamJob.Set(parameters, gradients, m, v, settings, step);
         int blocks = (parameters.Length + AdamJob.Block - 1) / AdamJob.Block;
@@ -183,6 +183,11 @@ public sealed unsafe class CpuBackend : Backend
         else
         {
             _pool.For(blocks, _adamJob);
+        }
+
+        if (!nonFinite.IsEmpty && _adamJob.SawNonFinite)
+        {
+            nonFinite.Span[0] = 1f;
         }
     }
 
@@ -195,8 +200,73 @@ public sealed unsafe class CpuBackend : Backend
         Philox.FillUniform(tensor.Span, low, high, seed, stream, counter);
 
     /// <inheritdoc />
-    protected override ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage) =>
-        new CpuImageSet(pixels, count, pixelsPerImage);
+    protected override ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels) =>
+        new CpuImageSet(pixels, count, pixelsPerImage, labels);
+
+    /// <inheritdoc />
+    protected override void GatherLabelsCore(ImageSet images, int position, Tensor destination)
+    {
+        var set = images as CpuImageSet
+            ?? throw new ArgumentException("The image set belongs to another backend.", nameof(images));
+        var labels = set.Labels.Span;
+        var values = destination.Span;
+        for (int r = 0; r < destination.Rows; r++)
+        {
+            values[r] = labels[set.Order[position + r]];
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        int classes = logits.Cols;
+        var l = logits.Span;
+        var y = labels.Span;
+        var g = gradient.Span;
+        double lossSum = 0;
+        int correct = 0;
+        for (int r = 0; r < logits.Rows; r++)
+        {
+            var row = l.Slice(r * classes, classes);
+            var grad = g.Slice(r * classes, classes);
+            int label = (int)y[r];
+            if ((uint)label >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), $"Label {y[r]} of row {r} is outside 0..{classes - 1}.");
+            }
+
+            // Log-sum-exp around the maximum, so no exponent overflows.
+            float max = row[0];
+            int argmax = 0;
+            for (int c = 1; c < classes; c++)
+            {
+                if (row[c] > max)
+                {
+                    max = row[c];
+                    argmax = c;
+                }
+            }
+
+            float sum = 0f;
+            for (int c = 0; c < classes; c++)
+            {
+                sum += MathF.Exp(row[c] - max);
+            }
+
+            float logSum = MathF.Log(sum);
+            lossSum += logSum + max - row[label];
+            correct += argmax == label ? 1 : 0;
+            for (int c = 0; c < classes; c++)
+            {
+                float p = MathF.Exp(row[c] - max - logSum);
+                grad[c] = gradientScale * (c == label ? p - 1f : p);
+            }
+        }
+
+        var s = stats.Span;
+        s[0] += (float)lossSum;
+        s[1] += correct;
+    }
 
     /// <inheritdoc />
     protected override void GatherImagesCore(ImageSet images, int position, Tensor destination)
@@ -253,11 +323,16 @@ public sealed unsafe class CpuBackend : Backend
         public const int Block = 4096;
 
         private Tensor _p, _g, _m, _v;
+        private volatile bool _sawNonFinite;
         private float _b1, _b1c, _b2, _b2c, _eps, _keep, _stepSize, _bc2Sqrt;
+
+        /// <summary>Whether the last run met a NaN or infinite gradient.</summary>
+        public bool SawNonFinite => _sawNonFinite;
 
         public void Set(Tensor p, Tensor g, Tensor m, Tensor v, AdamSettings s, long step)
         {
             (_p, _g, _m, _v) = (p, g, m, v);
+            _sawNonFinite = false;
 
             // Coefficients formed in double, then rounded once, as PyTorch does with its Python-float scalars.
             _b1 = (float)s.Beta1;
@@ -288,9 +363,13 @@ public sealed unsafe class CpuBackend : Backend
             var bc2 = Vector256.Create(_bc2Sqrt);
             var keepV = Vector256.Create(_keep);
             int i = 0;
+
+            // x - x is 0 for finite x and NaN otherwise: one subtraction and compare per vector flags bad gradients.
+            var nonFinite = Vector256<float>.Zero;
             for (; i <= p.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var gi = Vector256.Create(g.Slice(i));
+                nonFinite |= ~Vector256.Equals(gi - gi, Vector256<float>.Zero);
                 var mi = b1 * Vector256.Create(m.Slice(i)) + b1c * gi;
                 var vi = b2 * Vector256.Create(v.Slice(i)) + b2c * gi * gi;
                 var denom = Vector256.Sqrt(vi) / bc2 + eps;
@@ -300,14 +379,21 @@ public sealed unsafe class CpuBackend : Backend
                 pi.CopyTo(p.Slice(i));
             }
 
+            bool bad = nonFinite != Vector256<float>.Zero;
             for (; i < p.Length; i++)
             {
                 float gi = g[i];
+                bad |= !float.IsFinite(gi);
                 float mi = _b1 * m[i] + _b1c * gi;
                 float vi = _b2 * v[i] + _b2c * gi * gi;
                 m[i] = mi;
                 v[i] = vi;
                 p[i] = p[i] * _keep - _stepSize * mi / (MathF.Sqrt(vi) / _bc2Sqrt + _eps);
+            }
+
+            if (bad)
+            {
+                _sawNonFinite = true;
             }
         }
     }

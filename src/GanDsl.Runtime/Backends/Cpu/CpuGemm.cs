@@ -10,14 +10,18 @@ namespace GanDsl.Backends.Cpu;
 /// </summary>
 /// <remarks>
 /// <para>
-/// C is cut into tiles of <see cref="MR"/> x <see cref="NR"/>. The micro-kernel reads op(A) as panels of MR rows
-/// and op(B) as panels of NR columns, walking k with a fixed stride. Where the stored layout already has that shape
-/// (op(A) = Aᵀ, op(B) = B) the kernel reads the caller's matrix directly; otherwise, and for zero-padded edge
-/// panels, the panel is packed first, so transposes cost nothing beyond that packing.
+/// C is cut into tiles of <see cref="MR"/> x <see cref="NR"/>, each computed by a micro-kernel that keeps the tile in
+/// twelve ymm registers and walks k, broadcasting six values of op(A) and loading sixteen of op(B) per step. op(B)
+/// is always packed into k-major panels of NR columns (zero-padded at the right edge), so the kernel's two vector
+/// loads are contiguous and a panel stays in L1 while it is reused. op(A) is read in place when A is stored m x k
+/// (six row streams; this saves a transposing pack) and packed into k-major panels of MR rows when it is stored
+/// k x m (a cheap copy that measured slightly faster than strided reads). A bottom-edge panel is always packed,
+/// zero-padded. Edge tiles go through a small scratch tile, of which only the part inside C is written back.
 /// </para>
 /// <para>
 /// Threads split C either by column panels (each packs the B panels it alone reads, all share A) or by row panels
-/// (the mirror image). K is never split and its blocking depends only on k, so every element of C goes through the
+/// (B is packed once, cooperatively, before a barrier; each thread handles its own A panels). K is never split, its
+/// blocking depends only on k, and the path taken depends only on the shape, so every element of C goes through the
 /// same operations in the same order whatever the thread count: results are bitwise identical for any
 /// <see cref="WorkerPool.ThreadCount"/>.
 /// </para>
@@ -34,32 +38,42 @@ public sealed unsafe class CpuGemm
     /// <summary>Columns of the micro-tile: two 8-float vectors.</summary>
     internal const int NR = 16;
 
-    /// <summary>Most k per block: keeps a B micro-panel (KC x 16 floats, 16 KB) resident in L1 while A streams from L2.</summary>
+    /// <summary>Most k per block: a B micro-panel (KcMax x 16 floats, 16 KB) stays in L1 while A streams from L2.</summary>
     private const int KcMax = 256;
 
-    /// <summary>Bytes of shared panels swept per own panel: a K block of them stays in L2 (512 KB) across own panels.</summary>
-    private const int SharedChunkBytes = 256 * 1024;
+    /// <summary>Bytes of A swept per B panel: a K block of this many rows' worth stays in L2 (512 KB) across B panels.</summary>
+    private const int AChunkBytes = 160 * 1024;
 
-    /// <summary>Below this many multiply-adds the dispatch costs more than a second thread saves.</summary>
+    /// <summary>k granularity of the cooperative packing of a shared operand; a multiple of 8 for the transposes.</summary>
+    private const int SharedPackChunk = 64;
+
+    /// <summary>
+    /// An m or n this small wastes most of a 6 x 16 tile: such products go through dot products or axpys instead.
+    /// (A tiny k is not: its tiles are still full, and they measured faster than row-by-row axpys.)
+    /// </summary>
+    private const int SkinnyMax = 2;
+
+    /// <summary>Below this many multiply-adds, dispatching to a second thread costs more than it saves.</summary>
     private const long ParallelThreshold = 64 * 1024;
 
     private readonly WorkerPool _pool;
     private readonly Body _body;
+    private readonly SkinnyBody _skinnyBody;
     private readonly bool _useFma;
 
-    private Buffer _shared; // the operand every participant reads, when it must be packed: all its panels
-    private readonly Buffer[] _private; // per participant: one own panel (k, NR) and one shared edge panel (k, NR)
+    private Buffer _shared; // all K of the operand every participant reads when it needs packing: op(B), or op(A) = Aᵀ
+    private readonly Buffer[] _private; // per participant: a packed edge panel of A, then its own panels for one K block
 
-    // The current problem, read by the body on every worker.
+    // The current problem, read by the bodies on every worker.
     private bool _transA, _transB;
+    private bool _directA; // full row panels of op(A) are read in place from A (stored m x k)
     private int _m, _n, _k, _lda, _ldb, _ldc;
     private float _alpha, _beta;
     private float* _a, _b, _c;
     private int _mPanels, _nPanels, _kBlock;
     private int _participants;
-    private bool _splitN; // participants own column panels (else row panels)
-    private bool _packShared; // the shared operand is packed cooperatively into _shared, behind a barrier
-    private int _arrived;
+    private bool _splitN; // participants own column panels of C (else row panels)
+    private int _arrived; // participants past the packing barrier
 
     /// <summary>Creates an engine that runs its parallel work on <paramref name="pool"/>.</summary>
     /// <param name="pool">The workers to use; <see cref="WorkerPool.Shared"/> in the usual case.</param>
@@ -68,12 +82,13 @@ public sealed unsafe class CpuGemm
     {
     }
 
-    /// <summary>Creates an engine; <paramref name="forcePortable"/> selects the non-FMA kernel even where FMA exists (for tests).</summary>
+    /// <summary>Creates an engine; <paramref name="forcePortable"/> selects the non-FMA code even where FMA exists (for tests).</summary>
     internal CpuGemm(WorkerPool pool, bool forcePortable)
     {
         ArgumentNullException.ThrowIfNull(pool);
         _pool = pool;
         _body = new Body(this);
+        _skinnyBody = new SkinnyBody(this);
         _private = new Buffer[pool.ThreadCount];
         _useFma = !forcePortable && Fma.IsSupported && Avx2.IsSupported;
     }
@@ -130,6 +145,7 @@ public sealed unsafe class CpuGemm
 
         _transA = transA;
         _transB = transB;
+        _directA = !transA;
         _m = m;
         _n = n;
         _k = k;
@@ -141,39 +157,15 @@ public sealed unsafe class CpuGemm
         _ldc = ldc;
         _alpha = alpha;
         _beta = beta;
-        _mPanels = (m + MR - 1) / MR;
-        _nPanels = (n + NR - 1) / NR;
-
-        // Equal blocks rather than KcMax plus a sliver; depends on k alone, which keeps results thread-count independent.
-        int kBlocks = (k + KcMax - 1) / KcMax;
-        _kBlock = (k + kBlocks - 1) / kBlocks;
-
-        ChoosePartition();
-
-        // All growth happens here on the caller, never on a worker.
-        _packShared = _splitN ? !transA : transB;
-        if (_packShared)
-        {
-            _shared.Ensure(_splitN ? (long)_mPanels * MR * k : (long)_nPanels * NR * k);
-        }
-
-        int ownPanels = CeilDiv(_splitN ? _nPanels : _mPanels, _participants);
-        long privateSize = (long)ownPanels * _kBlock * (_splitN ? NR : MR) + (long)k * (_splitN ? MR : NR);
-        for (int q = 0; q < _participants; q++)
-        {
-            _private[q].Ensure(privateSize);
-        }
-
-        _arrived = 0;
         try
         {
-            if (_participants == 1)
+            if (m <= SkinnyMax || n <= SkinnyMax)
             {
-                Run(0, 1);
+                RunSkinny();
             }
             else
             {
-                _pool.For(_participants, _body);
+                RunTiled();
             }
         }
         finally
@@ -181,32 +173,6 @@ public sealed unsafe class CpuGemm
             _a = _b = _c = null;
         }
     }
-
-    /// <summary>Picks the participant count and whether they split C by column panels or by row panels.</summary>
-    /// <remarks>Any choice gives the same bits; this only decides speed.</remarks>
-    private void ChoosePartition()
-    {
-        // The swept (shared) operand should be the smaller one so that it stays in L2: splitting by column panels
-        // sweeps A (m x k), splitting by row panels sweeps B (k x n).
-        bool preferN = _m <= _n;
-        int threads = _pool.ThreadCount;
-        if (threads == 1 || (long)_m * _n * _k < ParallelThreshold || (_mPanels < 2 && _nPanels < 2))
-        {
-            _participants = 1;
-            _splitN = preferN;
-            return;
-        }
-
-        // Useful share of the work done by the busiest participant, in whole tiles.
-        int pn = Math.Min(threads, _nPanels);
-        int pm = Math.Min(threads, _mPanels);
-        double effN = pn < 2 ? 0 : (double)_n / (pn * (double)CeilDiv(_nPanels, pn) * NR);
-        double effM = pm < 2 ? 0 : (double)_m / (pm * (double)CeilDiv(_mPanels, pm) * MR);
-        _splitN = Math.Abs(effN - effM) < 0.03 ? preferN : effN > effM;
-        _participants = _splitN ? pn : pm;
-    }
-
-    private static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
     /// <summary>C = beta * C, where beta == 0 writes zeros without reading C.</summary>
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)
@@ -228,161 +194,111 @@ public sealed unsafe class CpuGemm
         }
     }
 
+    private void RunTiled()
+    {
+        int k = _k;
+        _mPanels = CeilDiv(_m, MR);
+        _nPanels = CeilDiv(_n, NR);
+
+        // Equal blocks rather than KcMax plus a sliver; they depend on k alone, as the bitwise guarantee needs.
+        _kBlock = CeilDiv(k, CeilDiv(k, KcMax));
+        ChoosePartition();
+
+        // All growth happens here on the caller, never on a worker.
+        bool shareA = _splitN && !_directA;
+        _shared.Ensure(_splitN ? (shareA ? (long)_mPanels * MR * k : 0) : (long)_nPanels * NR * k);
+        int ownPanels = CeilDiv(_splitN ? _nPanels : _mPanels, _participants);
+        long privateSize = (long)_kBlock * MR + (long)ownPanels * _kBlock * (_splitN ? NR : MR);
+        for (int q = 0; q < _participants; q++)
+        {
+            _private[q].Ensure(privateSize);
+        }
+
+        _arrived = 0;
+        if (_participants == 1)
+        {
+            Run(0, 1);
+        }
+        else
+        {
+            _pool.For(_participants, _body);
+        }
+    }
+
+    /// <summary>Picks the participant count and whether they split C by column panels or by row panels.</summary>
+    /// <remarks>Any choice gives the same bits; this only decides speed.</remarks>
+    private void ChoosePartition()
+    {
+        // The operand every participant sweeps should be the smaller one, so that it stays in cache: splitting by
+        // column panels sweeps A (m x k), splitting by row panels sweeps B (k x n).
+        bool preferN = _m <= _n;
+        int threads = _pool.ThreadCount;
+        if (threads == 1 || (long)_m * _n * _k < ParallelThreshold)
+        {
+            _participants = 1;
+            _splitN = preferN;
+            return;
+        }
+
+        // Useful share of the work done by the busiest participant, counted in whole tiles.
+        int pn = Math.Min(threads, _nPanels);
+        int pm = Math.Min(threads, _mPanels);
+        double effN = pn < 2 ? 0 : (double)_n / (pn * (double)CeilDiv(_nPanels, pn) * NR);
+        double effM = pm < 2 ? 0 : (double)_m / (pm * (double)CeilDiv(_mPanels, pm) * MR);
+        _splitN = Math.Abs(effN - effM) < 0.03 ? preferN : effN > effM;
+        _participants = Math.Max(1, _splitN ? pn : pm);
+    }
+
+    private static int CeilDiv(int x, int y) => (x + y - 1) / y;
+
     /// <summary>
-    /// The work of participants <c>[q0, q1)</c> (one, unless the pool ran the loop inline). Each owns a contiguous
-    /// range of panels of one operand (column panels of op(B) when splitting by N, else row panels of op(A)) and
-    /// reads every panel of the other, shared operand. A shared operand that needs packing is packed once,
-    /// cooperatively, before a barrier.
+    /// The work of participants <c>[q0, q1)</c> (one, unless the pool ran the loop inline): their share of packing
+    /// the shared operand, the barrier, then each participant's slab of C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(int q0, int q1)
     {
         int p = _participants;
-        int k = _k;
-        bool splitN = _splitN;
-        int ownCount = splitN ? _nPanels : _mPanels;
-        int sharedCount = splitN ? _mPanels : _nPanels;
-        int sharedWidth = splitN ? MR : NR;
-        float* sharedEdge = _private[q0].Ptr; // (k, sharedWidth): this participant's copy of the shared edge panel
-        bool sharedDirect = splitN ? _transA : !_transB;
-        if (!sharedDirect)
+        bool shareA = _splitN && !_directA;
+        if (!_splitN || shareA)
         {
-            int s0 = (int)((long)q0 * sharedCount / p), s1 = (int)((long)q1 * sharedCount / p);
-            for (int s = s0; s < s1; s++)
+            // Shared panels are cut into (panel, k chunk) units so that the shares stay even when panels are few.
+            int panels = _splitN ? _mPanels : _nPanels;
+            int chunks = CeilDiv(_k, SharedPackChunk);
+            long units = (long)panels * chunks;
+            long u1 = q1 * units / p;
+            for (long u = q0 * units / p; u < u1; u++)
             {
-                PackPanel(!splitN, s, 0, k, _shared.Ptr + (long)s * k * sharedWidth);
+                int panel = (int)(u / chunks);
+                int p0 = (int)(u % chunks) * SharedPackChunk;
+                int kc = Math.Min(SharedPackChunk, _k - p0);
+                if (_splitN)
+                {
+                    PackAPanel(panel, p0, kc, _shared.Ptr + ((long)panel * _k + p0) * MR);
+                }
+                else
+                {
+                    PackBPanel(panel, p0, kc, _shared.Ptr + ((long)panel * _k + p0) * NR);
+                }
             }
 
             Barrier(q1 - q0);
         }
-        else if (IsEdge(!splitN, sharedCount - 1))
-        {
-            // A private copy of the zero-padded edge panel: cheaper than one more barrier.
-            PackPanel(!splitN, sharedCount - 1, 0, k, sharedEdge);
-        }
 
-        // One participant at a time, each with its own buffer sized for its share.
+        // One participant at a time, each in its own buffer sized for its share.
         float* tile = stackalloc float[MR * NR]; // (MR, NR) scratch for edge tiles
         for (int q = q0; q < q1; q++)
         {
-            int o0 = (int)((long)q * ownCount / p), o1 = (int)((long)(q + 1) * ownCount / p);
-            float* ownPack = _private[q].Ptr + (long)k * sharedWidth; // (o1 - o0) panels of (kBlock, ownWidth)
-            ComputeOwn(o0, o1, ownPack, sharedEdge, tile);
-        }
-    }
-
-    /// <summary>Computes the C tiles of own panels <c>[o0, o1)</c> against every shared panel.</summary>
-    /// <remarks>
-    /// Loop order, outer to inner: K block; chunk of shared panels sized to stay in L2; own panel, whose K block
-    /// stays in L1; shared panel in the chunk. Own panels that need packing are packed once per K block.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ComputeOwn(int o0, int o1, float* ownPack, float* sharedEdge, float* tile)
-    {
-        int k = _k;
-        bool splitN = _splitN;
-        int sharedCount = splitN ? _mPanels : _nPanels;
-        int ownWidth = splitN ? NR : MR;
-        int sharedWidth = splitN ? MR : NR;
-        bool sharedDirect = splitN ? _transA : !_transB;
-        bool ownDirect = splitN ? !_transB : _transA;
-        int chunk = Math.Max(1, SharedChunkBytes / (_kBlock * sharedWidth * sizeof(float)));
-        for (int p0 = 0; p0 < k; p0 += _kBlock)
-        {
-            int kc = Math.Min(_kBlock, k - p0);
-            for (int o = o0; o < o1; o++)
+            int own = _splitN ? _nPanels : _mPanels;
+            int o0 = (int)((long)q * own / p), o1 = (int)((long)(q + 1) * own / p);
+            if (_splitN)
             {
-                if (!ownDirect || IsEdge(splitN, o))
-                {
-                    PackPanel(splitN, o, p0, kc, ownPack + (long)(o - o0) * _kBlock * ownWidth);
-                }
+                ComputeRegion(0, _mPanels, o0, o1, _private[q].Ptr, tile);
             }
-
-            for (int s0 = 0; s0 < sharedCount; s0 += chunk)
+            else
             {
-                int s1 = Math.Min(sharedCount, s0 + chunk);
-                for (int o = o0; o < o1; o++)
-                {
-                    var own = !ownDirect || IsEdge(splitN, o)
-                        ? new Panel(ownPack + (long)(o - o0) * _kBlock * ownWidth, ownWidth)
-                        : DirectPanel(splitN, o, p0);
-                    for (int s = s0; s < s1; s++)
-                    {
-                        Panel shared;
-                        if (!sharedDirect)
-                        {
-                            shared = new Panel(_shared.Ptr + ((long)s * k + p0) * sharedWidth, sharedWidth);
-                        }
-                        else if (IsEdge(!splitN, s))
-                        {
-                            shared = new Panel(sharedEdge + (long)p0 * sharedWidth, sharedWidth);
-                        }
-                        else
-                        {
-                            shared = DirectPanel(!splitN, s, p0);
-                        }
-
-                        if (splitN)
-                        {
-                            Tile(s, o, p0, kc, shared, own, tile);
-                        }
-                        else
-                        {
-                            Tile(o, s, p0, kc, own, shared, tile);
-                        }
-                    }
-                }
+                ComputeRegion(o0, o1, 0, _nPanels, _private[q].Ptr, tile);
             }
-        }
-    }
-
-    /// <summary>Whether panel <paramref name="index"/> of op(B) (<paramref name="ofB"/>) or op(A) is cut short by the edge of C.</summary>
-    private bool IsEdge(bool ofB, int index) => ofB ? (index + 1) * NR > _n : (index + 1) * MR > _m;
-
-    /// <summary>A full panel read in place from the caller's matrix (Aᵀ or B), positioned at k = <paramref name="p0"/>.</summary>
-    private Panel DirectPanel(bool ofB, int index, int p0) => ofB
-        ? new Panel(_b + (long)p0 * _ldb + index * NR, _ldb)
-        : new Panel(_a + (long)p0 * _lda + index * MR, _lda);
-
-    /// <summary>Packs k range <c>[p0, p0 + kc)</c> of a panel of op(B) (<paramref name="ofB"/>) or op(A).</summary>
-    private void PackPanel(bool ofB, int index, int p0, int kc, float* dst)
-    {
-        if (ofB)
-        {
-            PackBPanel(index, p0, kc, dst);
-        }
-        else
-        {
-            PackAPanel(index, p0, kc, dst);
-        }
-    }
-
-    /// <summary>Adds K block <c>[p0, p0 + kc)</c> of tile (ip, jp) into C; the first block applies beta.</summary>
-    /// <param name="ip">Row panel.</param>
-    /// <param name="jp">Column panel.</param>
-    /// <param name="p0">First k of the block.</param>
-    /// <param name="kc">Length of the block.</param>
-    /// <param name="a">The row panel of op(A), positioned at <paramref name="p0"/>.</param>
-    /// <param name="b">The column panel of op(B), positioned at <paramref name="p0"/>.</param>
-    /// <param name="tile">(MR, NR) scratch for edge tiles.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Tile(int ip, int jp, int p0, int kc, Panel a, Panel b, float* tile)
-    {
-        float beta = p0 == 0 ? _beta : 1f;
-        int i = ip * MR, j = jp * NR;
-        int rows = Math.Min(MR, _m - i);
-        int cols = Math.Min(NR, _n - j);
-        nint ldc = _ldc;
-        float* ct = _c + i * ldc + j; // (rows, cols) of C
-        if (rows == MR && (cols == NR || cols == NR / 2))
-        {
-            Kernel(kc, a.Ptr, a.Stride, b.Ptr, b.Stride, ct, ldc, _alpha, beta, cols);
-        }
-        else
-        {
-            // Compute the whole padded tile into scratch, then write back only the part inside C.
-            Kernel(kc, a.Ptr, a.Stride, b.Ptr, b.Stride, tile, NR, 1f, 0f, cols <= NR / 2 ? NR / 2 : NR);
-            MergeEdge(tile, ct, ldc, rows, cols, _alpha, beta);
         }
     }
 
@@ -405,22 +321,152 @@ public sealed unsafe class CpuGemm
         }
     }
 
-    private void Kernel(int kc, float* a, nint aStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta, int cols)
+    /// <summary>Computes the C tiles of row panels <c>[ip0, ip1)</c> x column panels <c>[jp0, jp1)</c>.</summary>
+    /// <remarks>
+    /// BLIS loop order, outer to inner: K block; chunk of A panels sized for L2; B panel, whose K block stays in L1;
+    /// A panel of the chunk. Panels this participant alone reads (B's when splitting by N; A's otherwise, unless read
+    /// in place) are packed into <paramref name="scratch"/> once per K block; when A fits one chunk, each B panel is
+    /// instead packed just before its single sweep, so it never leaves L1.
+    /// </remarks>
+    /// <param name="ip0">First row panel.</param>
+    /// <param name="ip1">Row panel past the last.</param>
+    /// <param name="jp0">First column panel.</param>
+    /// <param name="jp1">Column panel past the last.</param>
+    /// <param name="scratch">This participant's buffer: an edge panel of A (kBlock, MR), then its own panels.</param>
+    /// <param name="tile">(MR, NR) scratch for edge tiles.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeRegion(int ip0, int ip1, int jp0, int jp1, float* scratch, float* tile)
+    {
+        int k = _k;
+        int kBlock = _kBlock;
+        float* aEdge = scratch; // (kBlock, MR)
+        float* own = scratch + (long)kBlock * MR; // own panels, (kBlock, NR) or (kBlock, MR) each
+        int mc = Math.Max(1, AChunkBytes / (kBlock * MR * sizeof(float)));
+        bool lazyB = _splitN && ip1 - ip0 <= mc;
+        for (int p0 = 0; p0 < k; p0 += kBlock)
+        {
+            int kc = Math.Min(kBlock, k - p0);
+            if (_directA && IsEdgeA(ip1 - 1))
+            {
+                PackAPanel(ip1 - 1, p0, kc, aEdge);
+            }
+
+            if (lazyB)
+            {
+                for (int jp = jp0; jp < jp1; jp++)
+                {
+                    PackBPanel(jp, p0, kc, own);
+                    for (int ip = ip0; ip < ip1; ip++)
+                    {
+                        Tile(ip, jp, p0, kc, APanel(ip, p0, ip0, own, aEdge), own, tile);
+                    }
+                }
+
+                continue;
+            }
+
+            if (_splitN)
+            {
+                for (int jp = jp0; jp < jp1; jp++)
+                {
+                    PackBPanel(jp, p0, kc, own + (long)(jp - jp0) * kBlock * NR);
+                }
+            }
+            else if (!_directA)
+            {
+                for (int ip = ip0; ip < ip1; ip++)
+                {
+                    PackAPanel(ip, p0, kc, own + (long)(ip - ip0) * kBlock * MR);
+                }
+            }
+
+            for (int ic = ip0; ic < ip1; ic += mc)
+            {
+                int icEnd = Math.Min(ip1, ic + mc);
+                for (int jp = jp0; jp < jp1; jp++)
+                {
+                    float* b = _splitN // (kc, NR)
+                        ? own + (long)(jp - jp0) * kBlock * NR
+                        : _shared.Ptr + ((long)jp * k + p0) * NR;
+                    for (int ip = ic; ip < icEnd; ip++)
+                    {
+                        Tile(ip, jp, p0, kc, APanel(ip, p0, ip0, own, aEdge), b, tile);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Where K block <paramref name="p0"/> of row panel <paramref name="ip"/> of op(A) is read from.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AView APanel(int ip, int p0, int ip0, float* own, float* aEdge)
+    {
+        if (IsEdgeA(ip))
+        {
+            if (_directA)
+            {
+                return new AView(aEdge, 1, MR);
+            }
+        }
+        else if (_directA)
+        {
+            return new AView(_a + ((long)ip * MR * _lda) + p0, _lda, 1);
+        }
+
+        return _splitN
+            ? new AView(_shared.Ptr + (((long)ip * _k) + p0) * MR, 1, MR)
+            : new AView(own + ((long)(ip - ip0) * _kBlock * MR), 1, MR);
+    }
+
+    /// <summary>Whether row panel <paramref name="ip"/> is cut short by the bottom edge of C.</summary>
+    private bool IsEdgeA(int ip) => (ip + 1) * MR > _m;
+
+    /// <summary>Adds K block <c>[p0, p0 + kc)</c> of tile (ip, jp) into C; the first block applies beta.</summary>
+    /// <param name="ip">Row panel.</param>
+    /// <param name="jp">Column panel.</param>
+    /// <param name="p0">First k of the block.</param>
+    /// <param name="kc">Length of the block.</param>
+    /// <param name="a">The row panel of op(A), positioned at <paramref name="p0"/>.</param>
+    /// <param name="b">The packed column panel of op(B), (kc, NR), positioned at <paramref name="p0"/>.</param>
+    /// <param name="tile">(MR, NR) scratch for edge tiles.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Tile(int ip, int jp, int p0, int kc, AView a, float* b, float* tile)
+    {
+        float beta = p0 == 0 ? _beta : 1f;
+        int i = ip * MR, j = jp * NR;
+        int rows = Math.Min(MR, _m - i);
+        int cols = Math.Min(NR, _n - j);
+        nint ldc = _ldc;
+        float* ct = _c + (i * ldc) + j; // (rows, cols) of C
+        if (rows == MR && (cols == NR || cols == NR / 2))
+        {
+            Kernel(kc, a, b, ct, ldc, _alpha, beta, cols);
+        }
+        else
+        {
+            // The whole padded tile into scratch, then only the part inside C back.
+            Kernel(kc, a, b, tile, NR, 1f, 0f, cols <= NR / 2 ? NR / 2 : NR);
+            MergeEdge(tile, ct, ldc, rows, cols, _alpha, beta);
+        }
+    }
+
+    private void Kernel(int kc, AView a, float* b, float* c, nint ldc, float alpha, float beta, int cols)
     {
         if (_useFma)
         {
             if (cols == NR)
             {
-                Kernel6x16Fma(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+                Kernel6x16Fma(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta);
             }
             else
             {
-                Kernel6x8Fma(kc, a, aStride, b, bStride, c, ldc, alpha, beta);
+                // The last column panel with at most 8 columns left: half the work of a full tile.
+                Kernel6x8Fma(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta);
             }
         }
         else
         {
-            KernelPortable(kc, a, aStride, b, bStride, c, ldc, alpha, beta, cols);
+            KernelPortable(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta, cols);
         }
     }
 
@@ -430,8 +476,8 @@ public sealed unsafe class CpuGemm
     {
         for (int r = 0; r < rows; r++)
         {
-            float* src = tile + r * NR;
-            float* dst = c + r * ldc;
+            float* src = tile + (r * NR);
+            float* dst = c + (r * ldc);
             if (beta == 0f)
             {
                 for (int j = 0; j < cols; j++)
@@ -443,7 +489,7 @@ public sealed unsafe class CpuGemm
             {
                 for (int j = 0; j < cols; j++)
                 {
-                    dst[j] = alpha * src[j] + beta * dst[j];
+                    dst[j] = (alpha * src[j]) + (beta * dst[j]);
                 }
             }
         }
@@ -456,41 +502,21 @@ public sealed unsafe class CpuGemm
         nint lda = _lda;
         int i0 = ip * MR;
         int rows = Math.Min(MR, _m - i0);
-        if (_transA)
+        if (_transA && rows == MR)
         {
-            float* src = _a + p0 * lda + i0; // stored (k, m): the panel's MR values are adjacent in each stored row
-            if (rows == MR)
-            {
-                PackContiguous6(src, lda, dst, kc);
-                return;
-            }
-
-            for (int p = 0; p < kc; p++)
-            {
-                for (int r = 0; r < MR; r++)
-                {
-                    dst[p * MR + r] = r < rows ? src[p * lda + r] : 0f;
-                }
-            }
+            // Stored (k, m): the panel's MR values are adjacent in each stored row.
+            PackContiguous6(_a + (p0 * lda) + i0, lda, dst, kc);
+            return;
         }
-        else
-        {
-            float* src = _a + i0 * lda + p0; // stored (m, k): each panel row is a stored row
-            int p = 0;
-            if (rows == MR && Avx.IsSupported)
-            {
-                for (; p + 8 <= kc; p += 8)
-                {
-                    Transpose6x8(src + p, lda, dst + p * MR);
-                }
-            }
 
-            for (; p < kc; p++)
+        // Only edge panels come here when A is stored (m, k), which the kernel otherwise reads in place.
+        nint rowStride = _transA ? 1 : lda, kStride = _transA ? lda : 1;
+        float* src = _transA ? _a + (p0 * lda) + i0 : _a + (i0 * lda) + p0;
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < MR; r++)
             {
-                for (int r = 0; r < MR; r++)
-                {
-                    dst[p * MR + r] = r < rows ? src[r * lda + p] : 0f;
-                }
+                dst[(p * MR) + r] = r < rows ? src[(r * rowStride) + (p * kStride)] : 0f;
             }
         }
     }
@@ -526,6 +552,17 @@ public sealed unsafe class CpuGemm
         else
         {
             float* src = _b + p0 * ldb + j0; // stored (k, n): the panel's NR values are adjacent in each stored row
+            if (cols == NR)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.Store(Vector256.Load(src + p * ldb), dst + p * NR);
+                    Vector256.Store(Vector256.Load(src + p * ldb + 8), dst + p * NR + 8);
+                }
+
+                return;
+            }
+
             for (int p = 0; p < kc; p++)
             {
                 for (int c = 0; c < NR; c++)
@@ -572,38 +609,6 @@ public sealed unsafe class CpuGemm
         Avx.Store(dst + 7 * ldd, r7);
     }
 
-    /// <summary>Transposes 6 rows x 8 columns (row stride ld) into 8 groups of 6 at dst.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose6x8(float* src, nint ld, float* dst)
-    {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + ld);
-        var r2 = Avx.LoadVector256(src + 2 * ld);
-        var r3 = Avx.LoadVector256(src + 3 * ld);
-        var r4 = Avx.LoadVector256(src + 4 * ld);
-        var r5 = Avx.LoadVector256(src + 5 * ld);
-        var r6 = Vector256<float>.Zero;
-        var r7 = Vector256<float>.Zero;
-        Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-
-        // Exact-width stores: the next panel may be packed concurrently by another thread.
-        Store6(dst, r0);
-        Store6(dst + 6, r1);
-        Store6(dst + 12, r2);
-        Store6(dst + 18, r3);
-        Store6(dst + 24, r4);
-        Store6(dst + 30, r5);
-        Store6(dst + 36, r6);
-        Store6(dst + 42, r7);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store6(float* dst, Vector256<float> v)
-    {
-        Vector128.Store(v.GetLower(), dst);
-        *(long*)(dst + 4) = v.GetUpper().AsInt64().ToScalar();
-    }
-
     /// <summary>In-register 8 x 8 transpose: row i of the input becomes column i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose(
@@ -638,39 +643,40 @@ public sealed unsafe class CpuGemm
     }
 
     /// <summary>
-    /// C (6, 16) = alpha * A·B + beta * C over one K block: A is (kc, 6) and B is (kc, 16), each with its own row
-    /// stride (packed, or the caller's matrix read in place).
+    /// C (6, 16) = alpha * A·B + beta * C over one K block, A packed (kc, 6) and B packed (kc, 16).
     /// Twelve accumulators hide the 4-cycle FMA latency at two FMAs per cycle.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16Fma(int kc, float* a, nint aStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    private static void Kernel6x16Fma(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+        nint off = 0;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Avx.LoadVector256(b);
             var b1 = Avx.LoadVector256(b + 8);
-            var x = Avx.BroadcastScalarToVector256(a);
+            var x = Avx.BroadcastScalarToVector256(a0 + off);
             c00 = Fma.MultiplyAdd(x, b0, c00);
             c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Avx.BroadcastScalarToVector256(a + 1);
+            x = Avx.BroadcastScalarToVector256(a1 + off);
             c10 = Fma.MultiplyAdd(x, b0, c10);
             c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Avx.BroadcastScalarToVector256(a + 2);
+            x = Avx.BroadcastScalarToVector256(a2 + off);
             c20 = Fma.MultiplyAdd(x, b0, c20);
             c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Avx.BroadcastScalarToVector256(a + 3);
+            x = Avx.BroadcastScalarToVector256(a3 + off);
             c30 = Fma.MultiplyAdd(x, b0, c30);
             c31 = Fma.MultiplyAdd(x, b1, c31);
-            x = Avx.BroadcastScalarToVector256(a + 4);
+            x = Avx.BroadcastScalarToVector256(a4 + off);
             c40 = Fma.MultiplyAdd(x, b0, c40);
             c41 = Fma.MultiplyAdd(x, b1, c41);
-            x = Avx.BroadcastScalarToVector256(a + 5);
+            x = Avx.BroadcastScalarToVector256(a5 + off);
             c50 = Fma.MultiplyAdd(x, b0, c50);
             c51 = Fma.MultiplyAdd(x, b1, c51);
-            a += aStride;
-            b += bStride;
+            off += ks;
+            b += NR;
         }
 
         var va = Vector256.Create(alpha);
@@ -708,20 +714,22 @@ public sealed unsafe class CpuGemm
 
     /// <summary>C (6, 8) = alpha * A·B + beta * C for the last column panel when at most 8 columns remain.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x8Fma(int kc, float* a, nint aStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    private static void Kernel6x8Fma(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+        nint off = 0;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Avx.LoadVector256(b);
-            c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
-            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
-            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
-            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
-            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
-            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
-            a += aStride;
-            b += bStride;
+            c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a0 + off), b0, c0);
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a1 + off), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a2 + off), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a3 + off), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a4 + off), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a5 + off), b0, c5);
+            off += ks;
+            b += NR;
         }
 
         var va = Vector256.Create(alpha);
@@ -757,7 +765,7 @@ public sealed unsafe class CpuGemm
     /// The same tile product for CPUs without AVX2/FMA, on portable 128-bit vectors (hardware accelerated on SSE
     /// and NEON, software otherwise). Each row keeps the k order of the FMA kernel.
     /// </summary>
-    private static void KernelPortable(int kc, float* a, nint aStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta, int cols)
+    private static void KernelPortable(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta, int cols)
     {
         var va = Vector128.Create(alpha);
         var vb = Vector128.Create(beta);
@@ -769,15 +777,15 @@ public sealed unsafe class CpuGemm
                 // Two quads at a time so the loop carries two independent sums.
                 var s0 = Vector128<float>.Zero;
                 var s1 = Vector128<float>.Zero;
-                float* ap = a + r;
+                float* ap = a + r * rs;
                 float* bp = b + q * 4;
                 for (int p = 0; p < kc; p++)
                 {
                     var x = Vector128.Create(*ap);
                     s0 += x * Vector128.Load(bp);
                     s1 += x * Vector128.Load(bp + 4);
-                    ap += aStride;
-                    bp += bStride;
+                    ap += ks;
+                    bp += NR;
                 }
 
                 float* dst = c + r * ldc + q * 4;
@@ -795,11 +803,158 @@ public sealed unsafe class CpuGemm
         }
     }
 
-    /// <summary>A panel's first element and the distance between consecutive k, in floats.</summary>
-    private readonly struct Panel(float* ptr, nint stride)
+    /// <summary>
+    /// Products with m or n of at most <see cref="SkinnyMax"/>, row by row. Each row of C is computed by one
+    /// thread in an order fixed by the shape, so the thread count still cannot change a bit.
+    /// </summary>
+    private void RunSkinny()
+    {
+        int threads = _pool.ThreadCount;
+        long work = (long)_m * _n * _k;
+        for (int w = 0; w < threads; w++)
+        {
+            _private[w].Ensure(3L * _k);
+        }
+
+        if (threads == 1 || work < ParallelThreshold)
+        {
+            SkinnyRows(0, _m, _private[0].Ptr);
+        }
+        else
+        {
+            // Enough rows per worker that each gets about a threshold's worth of work.
+            int minRows = (int)Math.Max(1, ParallelThreshold / Math.Max(1, work / _m));
+            _pool.For(_m, minRows, _skinnyBody);
+        }
+    }
+
+    /// <summary>
+    /// Rows <c>[i0, i1)</c> of C. With few columns, or B stored transposed, each element is a dot product of an
+    /// op(A) row and an op(B) column, gathered into <paramref name="scratch"/> (3k floats) where strided; otherwise
+    /// each row of C accumulates scaled rows of B (axpy), which suits m tiny and n wide.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SkinnyRows(int i0, int i1, float* scratch)
+    {
+        int n = _n, k = _k;
+        nint lda = _lda, ldb = _ldb;
+        float alpha = _alpha, beta = _beta;
+        bool fma = _useFma;
+        if (_transB || n <= SkinnyMax)
+        {
+            float* aRow = scratch; // (k) when op(A) rows are strided
+            float* bCols = scratch + k; // (n <= 2, k) when op(B) columns are strided
+            if (!_transB)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        bCols[j * k + p] = _b[p * ldb + j];
+                    }
+                }
+            }
+
+            for (int i = i0; i < i1; i++)
+            {
+                float* ai = _a + i * lda;
+                if (_transA)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        aRow[p] = _a[p * lda + i];
+                    }
+
+                    ai = aRow;
+                }
+
+                float* ci = _c + i * (nint)_ldc;
+                for (int j = 0; j < n; j++)
+                {
+                    float dot = Dot(ai, _transB ? _b + j * ldb : bCols + j * k, k, fma);
+                    ci[j] = beta == 0f ? alpha * dot : alpha * dot + beta * ci[j];
+                }
+            }
+
+            return;
+        }
+
+        for (int i = i0; i < i1; i++)
+        {
+            float* ci = _c + i * (nint)_ldc;
+            ScaleC(1, n, beta, ci, n);
+            for (int p = 0; p < k; p++)
+            {
+                float s = alpha * (_transA ? _a[p * lda + i] : _a[i * lda + p]);
+                Axpy(s, _b + p * ldb, ci, n, fma);
+            }
+        }
+    }
+
+    /// <summary>Σ x[p]·y[p] over k, in an order that depends only on k.</summary>
+    private static float Dot(float* x, float* y, int k, bool fma)
+    {
+        int p = 0;
+        float sum = 0f;
+        if (fma && k >= 8)
+        {
+            // Four chains of partial sums hide the FMA latency.
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; p + 32 <= k; p += 32)
+            {
+                s0 = Fma.MultiplyAdd(Avx.LoadVector256(x + p), Avx.LoadVector256(y + p), s0);
+                s1 = Fma.MultiplyAdd(Avx.LoadVector256(x + p + 8), Avx.LoadVector256(y + p + 8), s1);
+                s2 = Fma.MultiplyAdd(Avx.LoadVector256(x + p + 16), Avx.LoadVector256(y + p + 16), s2);
+                s3 = Fma.MultiplyAdd(Avx.LoadVector256(x + p + 24), Avx.LoadVector256(y + p + 24), s3);
+            }
+
+            for (; p + 8 <= k; p += 8)
+            {
+                s0 = Fma.MultiplyAdd(Avx.LoadVector256(x + p), Avx.LoadVector256(y + p), s0);
+            }
+
+            var s = Avx.Add(Avx.Add(s0, s1), Avx.Add(s2, s3));
+            var h = Sse.Add(s.GetLower(), s.GetUpper());
+            h = Sse.Add(h, Sse.MoveHighToLow(h, h));
+            sum = h.ToScalar() + h.GetElement(1);
+        }
+
+        for (; p < k; p++)
+        {
+            sum += x[p] * y[p];
+        }
+
+        return sum;
+    }
+
+    /// <summary>y[j] += s·x[j] for j &lt; n.</summary>
+    private static void Axpy(float s, float* x, float* y, int n, bool fma)
+    {
+        int j = 0;
+        if (fma)
+        {
+            var vs = Vector256.Create(s);
+            for (; j + 8 <= n; j += 8)
+            {
+                Avx.Store(y + j, Fma.MultiplyAdd(vs, Avx.LoadVector256(x + j), Avx.LoadVector256(y + j)));
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            y[j] += s * x[j];
+        }
+    }
+
+    /// <summary>
+    /// Where a row panel of op(A) lives: element (r, p) of the panel is at <c>Ptr[r * RowStride + p * KStride]</c>.
+    /// Packed panels are (1, MR); A read in place is (lda, 1).
+    /// </summary>
+    private readonly struct AView(float* ptr, nint rowStride, nint kStride)
     {
         public readonly float* Ptr = ptr;
-        public readonly nint Stride = stride;
+        public readonly nint RowStride = rowStride;
+        public readonly nint KStride = kStride;
     }
 
     /// <summary>A pinned, 64-byte aligned float buffer that only grows.</summary>
@@ -830,9 +985,15 @@ public sealed unsafe class CpuGemm
         }
     }
 
-    /// <summary>The preallocated loop body handed to the pool; its range is a range of participants.</summary>
+    /// <summary>The preallocated loop body for tiled products; its range is a range of participants.</summary>
     private sealed class Body(CpuGemm owner) : IParallelBody
     {
         public void Execute(int start, int end, int worker) => owner.Run(start, end);
+    }
+
+    /// <summary>The preallocated loop body for skinny products: a range of rows of C.</summary>
+    private sealed class SkinnyBody(CpuGemm owner) : IParallelBody
+    {
+        public void Execute(int start, int end, int worker) => owner.SkinnyRows(start, end, owner._private[worker].Ptr);
     }
 }

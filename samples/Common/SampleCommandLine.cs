@@ -1,0 +1,158 @@
+using System.Globalization;
+
+namespace GanDsl.Samples;
+
+/// <summary>What a sample was asked to do.</summary>
+internal enum SampleCommand
+{
+    /// <summary>Train (the default), optionally resuming, then optionally export.</summary>
+    Train,
+
+    /// <summary>Load a checkpoint, generate images and print the metrics.</summary>
+    Eval,
+}
+
+/// <summary>
+/// The options every GanDsl sample takes, parsed from <c>[eval] --name value</c> pairs with errors
+/// that name the bad option.
+/// </summary>
+internal sealed record SampleCommandLine
+{
+    public SampleCommand Command { get; init; } = SampleCommand.Train;
+
+    public int Epochs { get; init; } = 30;
+
+    public int BatchSize { get; init; } = 64;
+
+    public string Device { get; init; } = "auto";
+
+    public string? Data { get; init; }
+
+    public string Out { get; init; } = "out";
+
+    public ulong Seed { get; init; }
+
+    public double LearningRate { get; init; } = 2e-4;
+
+    public int? Threads { get; init; }
+
+    public bool Progress { get; init; } = true;
+
+    public int CheckpointEvery { get; init; } = 1;
+
+    public int Keep { get; init; } = 3;
+
+    public string? Resume { get; init; }
+
+    public int MetricsEvery { get; init; }
+
+    public int LogEvery { get; init; } = 100;
+
+    public int? ExportCount { get; init; }
+
+    public string? ExportPath { get; init; }
+
+    public string? Checkpoint { get; init; }
+
+    public int Samples { get; init; } = 10_000;
+
+    public bool Help { get; init; }
+
+    public static string Usage(string sample, string description, string defaultOut, int defaultEpochs) => $"""
+        {sample}: {description}
+
+        Usage: dotnet run -c Release --project samples/{sample} -- [options]            train
+               dotnet run -c Release --project samples/{sample} -- eval [options]       evaluate a checkpoint
+
+        Training:
+          --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaultEpochs})
+          --batch-size N        images per batch                                                (default 64)
+          --lr X                Adam learning rate of both networks                             (default 0.0002)
+          --seed N              seed of initialisation, noise and shuffling                     (default 0)
+          --resume PATH|latest  continue from a checkpoint (latest: the newest in --out/checkpoints)
+          --checkpoint-every N  epochs between checkpoints; 0 = only at the end and on Ctrl+C   (default 1)
+          --keep N              checkpoints to keep                                             (default 3)
+          --metrics-every K     MNIST metrics every K epochs; 0 = never                         (default 0)
+          --log-every N         steps between rows of training.csv                              (default 100)
+          --export N PATH       after training, write N generated images to PATH as an IDX file
+                                and PATH.png as a grid
+          --no-progress         no progress bar, one line per epoch
+
+        Evaluation (eval):
+          --checkpoint PATH|latest   the checkpoint to evaluate                                  (default latest)
+          --samples N                images to generate and score                                (default 10000)
+
+        Both:
+          --device D            auto, cpu or cuda                                               (default auto)
+          --data DIR            MNIST folder; downloaded there when missing  (default $GANDSL_DATA, else ~/.cache/gandsl/mnist)
+          --out DIR             sample grids, training.csv/png and checkpoints/                 (default {defaultOut})
+          --threads N           CPU threads                                                     (default all cores)
+          --help                this text
+        """;
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="FormatException"/> naming the bad option.</summary>
+    public static SampleCommandLine Parse(string[] args, string defaultOut, int defaultEpochs)
+    {
+        var result = new SampleCommandLine { Out = defaultOut, Epochs = defaultEpochs };
+        int i = 0;
+        if (args.Length > 0 && args[0] == "eval")
+        {
+            result = result with { Command = SampleCommand.Eval };
+            i = 1;
+        }
+
+        for (; i < args.Length; i++)
+        {
+            string name = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new FormatException($"{name} needs a value.");
+                }
+
+                return args[++i];
+            }
+
+            result = name switch
+            {
+                "--epochs" => result with { Epochs = Positive(name, Value()) },
+                "--batch-size" => result with { BatchSize = Positive(name, Value()) },
+                "--device" => result with { Device = Value() },
+                "--data" => result with { Data = Value() },
+                "--out" => result with { Out = Value() },
+                "--seed" => result with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw new FormatException($"{name} takes a whole number of 0 or more.") },
+                "--lr" => result with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var lr) && lr > 0 && double.IsFinite(lr) ? lr : throw new FormatException($"{name} takes a positive number such as 0.0002.") },
+                "--threads" => result with { Threads = Positive(name, Value()) },
+                "--no-progress" => result with { Progress = false },
+                "--checkpoint-every" => result with { CheckpointEvery = NonNegative(name, Value()) },
+                "--keep" => result with { Keep = Positive(name, Value()) },
+                "--resume" => result with { Resume = Value() },
+                "--metrics-every" => result with { MetricsEvery = NonNegative(name, Value()) },
+                "--log-every" => result with { LogEvery = Positive(name, Value()) },
+                "--export" => result with { ExportCount = Positive(name, Value()), ExportPath = Value() },
+                "--checkpoint" => result with { Checkpoint = Value() },
+                "--samples" => result with { Samples = Positive(name, Value()) },
+                "--help" or "-h" or "-?" => result with { Help = true },
+                _ => throw new FormatException($"Unknown option '{name}'."),
+            };
+        }
+
+        if (result.Command == SampleCommand.Eval && (result.Resume is not null || result.ExportCount is not null))
+        {
+            throw new FormatException("eval takes --checkpoint, not --resume or --export.");
+        }
+
+        return result;
+    }
+
+    private static int Positive(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
+            ? value
+            : throw new FormatException($"{name} takes a positive whole number, not '{text}'.");
+
+    private static int NonNegative(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new FormatException($"{name} takes a whole number of 0 or more, not '{text}'.");
+}

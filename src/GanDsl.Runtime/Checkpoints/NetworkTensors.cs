@@ -1,0 +1,64 @@
+namespace GanDsl.Checkpoints;
+
+/// <summary>
+/// A network's parameters as safetensors tensors, one per parameter under <c>{prefix}.{name}</c>
+/// (e.g. <c>generator.W0</c> of shape (256, 100), <c>generator.b0</c> of shape (256)), so PyTorch can
+/// load them into the matching <c>nn.Linear</c> layers.
+/// </summary>
+public static class NetworkTensors
+{
+    /// <summary>Appends <paramref name="network"/>'s parameters, copied to the host, to <paramref name="tensors"/>.</summary>
+    public static void Add(ICollection<SafetensorsTensor> tensors, string prefix, Network network)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(network);
+        var values = network.GetParameters();
+        foreach (var p in network.Layout.Parameters)
+        {
+            tensors.Add(new SafetensorsTensor($"{prefix}.{p.Name}", p.Shape, values.AsSpan((int)p.Offset, (int)p.Length).ToArray()));
+        }
+    }
+
+    /// <summary>
+    /// Reads the parameters of <paramref name="network"/> from <paramref name="file"/> into one host
+    /// array in the network's buffer layout, checking every tensor's presence and shape first; throws
+    /// <see cref="CheckpointMismatchException"/> naming what does not fit. Nothing is uploaded.
+    /// </summary>
+    public static float[] Read(SafetensorsFile file, string prefix, Network network)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(network);
+        var values = new float[network.ParameterCount];
+        foreach (var p in network.Layout.Parameters)
+        {
+            string name = $"{prefix}.{p.Name}";
+            if (!file.TryGet(name, out var tensor))
+            {
+                throw new CheckpointMismatchException(file.FilePath, $"it has no tensor {name}; {network.Layout.Name} needs one of shape ({string.Join(", ", p.Shape)}): another model?");
+            }
+
+            if (tensor.DType != SafetensorsDType.F32 || !tensor.Shape.SequenceEqual(p.Shape))
+            {
+                throw new CheckpointMismatchException(file.FilePath,
+                    $"tensor {name} is {tensor.DType} ({string.Join(", ", tensor.Shape)}), but {network.Layout.Name} needs F32 ({string.Join(", ", p.Shape)}): another model");
+            }
+
+            tensor.AsFloat32().CopyTo(values, p.Offset);
+        }
+
+        int present = file.Tensors.Count(t => IsParameterOf(t.Name, prefix));
+        if (present != network.Layout.Parameters.Count)
+        {
+            throw new CheckpointMismatchException(file.FilePath,
+                $"it holds {present} {prefix} parameter tensors, but {network.Layout.Name} has {network.Layout.Parameters.Count}: another model");
+        }
+
+        return values;
+    }
+
+    // Parameters are {prefix}.{name} with no further dot (optimizer state lives under {prefix}.adam.*).
+    private static bool IsParameterOf(string tensorName, string prefix) =>
+        tensorName.Length > prefix.Length + 1
+        && tensorName.StartsWith(prefix + ".", StringComparison.Ordinal)
+        && tensorName.IndexOf('.', prefix.Length + 1) < 0;
+}

@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+
+namespace GanDsl.Data;
+
+/// <summary>
+/// Writes unsigned-byte IDX files, the MNIST format: a big-endian header (magic 0x0000080N for N
+/// dimensions, then each dimension) and the row-major bytes. Any MNIST loader reads them back.
+/// </summary>
+public static class IdxWriter
+{
+    /// <summary>Writes <paramref name="data"/> with <paramref name="dimensions"/> (outermost first) to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, ReadOnlySpan<byte> data, params ReadOnlySpan<int> dimensions)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (dimensions.Length is < 1 or > 255)
+        {
+            throw new ArgumentException("An IDX file has 1 to 255 dimensions.", nameof(dimensions));
+        }
+
+        long count = 1;
+        foreach (int d in dimensions)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d, nameof(dimensions));
+            count *= d;
+        }
+
+        if (count != data.Length)
+        {
+            throw new ArgumentException($"The dimensions describe {count} bytes but {data.Length} were given.", nameof(data));
+        }
+
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, 0x0800 | dimensions.Length);
+        stream.Write(word);
+        foreach (int d in dimensions)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(word, d);
+            stream.Write(word);
+        }
+
+        stream.Write(data);
+    }
+
+    /// <summary>
+    /// Converts (count, height * width) images in [-1, 1] to bytes the way MNIST stores them
+    /// (round((v + 1) * 127.5), clamped; NaN as 0) and writes them as an IDX3 file.
+    /// </summary>
+    public static void WriteImages(Stream stream, ReadOnlySpan<float> images, int count, int height, int width)
+    {
+        var bytes = new byte[checked(count * height * width)];
+        if (images.Length != bytes.Length)
+        {
+            throw new ArgumentException($"Expected {bytes.Length} values for {count} images of {height}x{width}, got {images.Length}.", nameof(images));
+        }
+
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            float v = images[i];
+            bytes[i] = float.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(MathF.Round((v + 1f) * 127.5f), 0f, 255f);
+        }
+
+        Write(stream, bytes, count, height, width);
+    }
+}
