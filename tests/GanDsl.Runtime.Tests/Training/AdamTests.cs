@@ -77,6 +77,31 @@ public sealed class AdamTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(float.NaN, 3)]
+    [InlineData(float.PositiveInfinity, 4096)]
+    [InlineData(float.NegativeInfinity, 4102)]
+    public void FlagsANonFiniteGradientInTheSamePass(float bad, int at)
+    {
+        // Positions in the vector body, in a second parallel block, and in the scalar tail.
+        const int n = 4103;
+        using var p = _backend.Allocate(n);
+        using var g = _backend.Allocate(n);
+        using var m = _backend.Allocate(n);
+        using var v = _backend.Allocate(n);
+        using var flag = _backend.Allocate(1);
+        _backend.Fill(g.All, 0.25f);
+        _backend.Adam(p.All, g.All, m.All, v.All, new AdamSettings(), 1, flag.All);
+        Assert.Equal(0f, Read(flag));
+
+        var values = new float[n];
+        Array.Fill(values, 0.25f);
+        values[at] = bad;
+        _backend.Upload(values, g.All);
+        _backend.Adam(p.All, g.All, m.All, v.All, new AdamSettings(), 2, flag.All);
+        Assert.Equal(1f, Read(flag));
+    }
+
     public void Dispose() => _backend.Dispose();
 
     private DeviceBuffer Upload(float[] values)
