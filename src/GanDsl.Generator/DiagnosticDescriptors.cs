@@ -46,7 +46,7 @@ namespace GanDsl.Generator
 
         public static readonly DiagnosticDescriptor NoLayers = Error(
             "GAN0010", "Network has no layers",
-            "Network '{0}' has an Input but no Dense layer; add at least one");
+            "Network '{0}' has an Input but no layer with parameters; add a Dense or convolution layer");
 
         public static readonly DiagnosticDescriptor HasBaseClass = Error(
             "GAN0011", "Network class cannot declare a base class",
@@ -60,13 +60,51 @@ namespace GanDsl.Generator
             "GAN0013", "Layer not supported by this generator",
             "Layer '{0}' on network '{1}' is not supported by this version of the GanDsl generator");
 
+        public static readonly DiagnosticDescriptor DenseNeedsVector = Error(
+            "GAN0014", "Dense layer after an image",
+            "{0} in network '{1}' follows an image of shape {2}; put [Flatten] before it");
+
+        public static readonly DiagnosticDescriptor ReshapeMismatch = Error(
+            "GAN0015", "Reshape sizes disagree",
+            "{0} in network '{1}' holds {2} values, but the tensor before it, {3}, has {4}");
+
+        public static readonly DiagnosticDescriptor TransposedCannotReach = Error(
+            "GAN0016", "Transposed convolution cannot reach the stated size",
+            "{0} in network '{1}' cannot reach an output of {2}x{2} from {3}x{3}; with kernel {4} and stride {5} it can reach {6} to {7}");
+
+        public static readonly DiagnosticDescriptor ConvolutionNeedsImage = Error(
+            "GAN0017", "Convolution needs an image",
+            "{0} in network '{1}' needs an image (channels, height, width) but gets a vector of {2}; use [Reshape] or an image [Input]");
+
+        public static readonly DiagnosticDescriptor ConditionNotAfterInput = Error(
+            "GAN0018", "Condition must follow the Input",
+            "[Condition] must come right after [Input] in network '{0}'");
+
+        public static readonly DiagnosticDescriptor InvalidRate = Error(
+            "GAN0019", "Invalid dropout rate",
+            "Dropout in network '{0}' has rate {1}; it must be at least 0 and below 1");
+
+        public static readonly DiagnosticDescriptor NotTwiceDifferentiable = Error(
+            "GAN0020", "Layer cannot be differentiated twice",
+            "{0} in network '{1}' cannot be differentiated twice, so [GradientPenalty] cannot be honoured; a WGAN-GP critic may use Dense, Conv2D, ConvTranspose2D, Relu, LeakyRelu, Dropout, Reshape, Flatten and Condition");
+
+        public static readonly DiagnosticDescriptor EmptyOutput = Error(
+            "GAN0021", "Convolution output would be empty",
+            "{0} in network '{1}' has no output pixels for an input of {2}; use a smaller kernel or padding: Padding.Same");
+
+        public static readonly DiagnosticDescriptor InvalidBatchNorm = Error(
+            "GAN0022", "Invalid BatchNorm settings",
+            "BatchNorm in network '{0}' has momentum {1} and epsilon {2}; the momentum must be in [0, 1] and epsilon above 0");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");
 
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
             NotPartial, MissingInput, InputNotFirst, ActivationWithoutLayer, NonPositiveSize, SplitDeclarations,
-            NestedClass, GenericClass, InvalidSlope, NoLayers, HasBaseClass, StaticClass, UnsupportedLayer, InternalError);
+            NestedClass, GenericClass, InvalidSlope, NoLayers, HasBaseClass, StaticClass, UnsupportedLayer,
+            DenseNeedsVector, ReshapeMismatch, TransposedCannotReach, ConvolutionNeedsImage, ConditionNotAfterInput,
+            InvalidRate, NotTwiceDifferentiable, EmptyOutput, InvalidBatchNorm, InternalError);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

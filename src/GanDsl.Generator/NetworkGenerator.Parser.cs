@@ -12,6 +12,7 @@ namespace GanDsl.Generator
     public sealed partial class NetworkGenerator
     {
         private const string LayerAttributeName = "GanDsl.LayerAttribute";
+        private const string GradientPenaltyAttributeName = "GanDsl.GradientPenaltyAttribute";
 
         /// <summary>Symbols to a <see cref="NetworkModel"/>, checking shapes; every problem becomes a diagnostic.</summary>
         internal static class Parser
@@ -107,16 +108,18 @@ namespace GanDsl.Generator
                     models.Add(layer);
                 }
 
-                if (wellFormed)
+                bool gradientPenalty = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == GradientPenaltyAttributeName);
+                if (wellFormed && diagnostics.Count == 0)
                 {
-                    CheckOrder(models, layers.Select(l => l.Syntax).ToList(), type.Name, classLocation, diagnostics);
+                    Shapes.Check(models, layers.Select(l => l.Syntax.GetLocation()).ToList(), type.Name, classLocation, gradientPenalty, diagnostics);
                 }
 
                 var model = wellFormed && diagnostics.Count == 0
                     ? new NetworkModel(
                         type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
                         type.Name,
-                        new EquatableArray<LayerModel>(models))
+                        new EquatableArray<LayerModel>(models),
+                        gradientPenalty)
                     : null;
                 return new ParseResult(model, new EquatableArray<DiagnosticInfo>(diagnostics));
             }
@@ -171,37 +174,96 @@ namespace GanDsl.Generator
                     return null;
                 }
 
+                string text = syntax.ToString();
+                bool Positive(string what, int value)
+                {
+                    if (value > 0)
+                    {
+                        return true;
+                    }
+
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, location, text, network, what, value));
+                    return false;
+                }
+
                 switch (name)
                 {
                     case "Input":
                     {
-                        int features = IntArgument(data, 0);
-                        if (features <= 0)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, location, $"Input({features})", network, "features", features));
-                        }
-
-                        return new LayerModel(LayerKind.Input, features, false, ActivationKind.None, 0f);
+                        var shape = data.ConstructorArguments.Length == 3
+                            ? new Shape(IntArgument(data, 0), IntArgument(data, 1), IntArgument(data, 2), true)
+                            : Shape.Vector(IntArgument(data, 0));
+                        _ = Positive(shape.Spatial ? "channels" : "features", shape.Channels) && Positive("height", shape.Height) && Positive("width", shape.Width);
+                        return new LayerModel(LayerKind.Input) { Declared = shape, Text = text };
                     }
 
                     case "Dense":
                     {
                         int units = IntArgument(data, 0);
-                        if (units <= 0)
+                        Positive("units", units);
+                        return new LayerModel(LayerKind.Dense) { Size = units, Bias = NamedBool(data, "Bias", true), Text = text };
+                    }
+
+                    case "Conv2D":
+                    case "ConvTranspose2D":
+                    {
+                        int filters = IntArgument(data, 0), kernel = IntArgument(data, 1), stride = IntArgument(data, 2);
+                        _ = Positive("filters", filters) & Positive("kernel", kernel) & Positive("stride", stride);
+                        int outputSize = NamedInt(data, "OutputSize", 0);
+                        if (outputSize < 0)
                         {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, location, $"Dense({units})", network, "units", units));
+                            Positive("OutputSize", outputSize);
                         }
 
-                        bool bias = true;
-                        foreach (var named in data.NamedArguments)
+                        return new LayerModel(name == "Conv2D" ? LayerKind.Conv2D : LayerKind.ConvTranspose2D)
                         {
-                            if (named.Key == "Bias" && named.Value.Value is bool b)
-                            {
-                                bias = b;
-                            }
+                            Size = filters,
+                            Kernel = kernel,
+                            Stride = stride,
+                            Padding = IntArgument(data, 3) == 1 ? PaddingKind.Valid : PaddingKind.Same,
+                            Bias = NamedBool(data, "Bias", true),
+                            OutputSize = outputSize,
+                            Text = text,
+                        };
+                    }
+
+                    case "BatchNorm":
+                    {
+                        float momentum = FloatArgument(data, 0, 0.1f), epsilon = FloatArgument(data, 1, 1e-5f);
+                        if (!(momentum >= 0f && momentum <= 1f) || !(epsilon > 0f) || float.IsInfinity(epsilon))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, location, network, Format.Float(momentum), Format.Float(epsilon)));
                         }
 
-                        return new LayerModel(LayerKind.Dense, units, bias, ActivationKind.None, 0f);
+                        return new LayerModel(LayerKind.BatchNorm) { Momentum = momentum, Epsilon = epsilon, Text = text };
+                    }
+
+                    case "Dropout":
+                    {
+                        float rate = FloatArgument(data, 0, 0f);
+                        if (!(rate >= 0f && rate < 1f))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRate, location, network, Format.Float(rate)));
+                        }
+
+                        return new LayerModel(LayerKind.Dropout) { Rate = rate, Text = text };
+                    }
+
+                    case "Reshape":
+                    {
+                        var shape = new Shape(IntArgument(data, 0), IntArgument(data, 1), IntArgument(data, 2), true);
+                        _ = Positive("channels", shape.Channels) & Positive("height", shape.Height) & Positive("width", shape.Width);
+                        return new LayerModel(LayerKind.Reshape) { Declared = shape, Text = text };
+                    }
+
+                    case "Flatten":
+                        return new LayerModel(LayerKind.Flatten) { Text = text };
+
+                    case "Condition":
+                    {
+                        int classes = IntArgument(data, 0), embedding = IntArgument(data, 1);
+                        _ = Positive("classes", classes) & Positive("embedding", embedding);
+                        return new LayerModel(LayerKind.Condition) { Size = classes, Embedding = embedding, Text = text };
                     }
 
                     case "Relu":
@@ -212,7 +274,7 @@ namespace GanDsl.Generator
                         return Activation(ActivationKind.Sigmoid, 0f);
                     case "LeakyRelu":
                     {
-                        float slope = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is float s ? s : 0.2f;
+                        float slope = FloatArgument(data, 0, 0.2f);
                         if (float.IsNaN(slope) || float.IsInfinity(slope) || slope < 0f)
                         {
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSlope, location, network, Format.Float(slope)));
@@ -226,50 +288,38 @@ namespace GanDsl.Generator
                         return null;
                 }
 
-                static LayerModel Activation(ActivationKind kind, float slope) => new(LayerKind.Activation, 0, false, kind, slope);
+                LayerModel Activation(ActivationKind kind, float slope) =>
+                    new(LayerKind.Activation) { Activation = kind, Slope = slope, Text = text };
             }
 
-            private static void CheckOrder(List<LayerModel> layers, List<AttributeSyntax> syntax, string network, Location classLocation, List<DiagnosticInfo> diagnostics)
+            private static bool NamedBool(AttributeData data, string name, bool fallback)
             {
-                int input = layers.FindIndex(l => l.Kind == LayerKind.Input);
-                if (input < 0)
+                foreach (var named in data.NamedArguments)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput, classLocation, network));
-                }
-                else if (input > 0)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputNotFirst, syntax[input].GetLocation(), network, Describe(layers[0])));
-                }
-
-                for (int i = 0; i < layers.Count; i++)
-                {
-                    if (layers[i].Kind != LayerKind.Activation)
+                    if (named.Key == name && named.Value.Value is bool value)
                     {
-                        continue;
-                    }
-
-                    var previous = i > 0 ? layers[i - 1] : null;
-                    if (previous?.Kind != LayerKind.Dense)
-                    {
-                        string after = previous is null ? " (it is the first attribute)"
-                            : previous.Kind == LayerKind.Input ? " (an Input has nothing to activate)"
-                            : $" (it follows {Describe(previous)}; one activation per layer)";
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ActivationWithoutLayer, syntax[i].GetLocation(), Describe(layers[i]), network, after));
+                        return value;
                     }
                 }
 
-                if (input >= 0 && !layers.Any(l => l.Kind == LayerKind.Dense))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, classLocation, network));
-                }
+                return fallback;
             }
 
-            private static string Describe(LayerModel layer) => layer.Kind switch
+            private static int NamedInt(AttributeData data, string name, int fallback)
             {
-                LayerKind.Input => $"Input({layer.Size})",
-                LayerKind.Dense => $"Dense({layer.Size})",
-                _ => layer.Activation == ActivationKind.LeakyRelu ? $"LeakyRelu({Format.Float(layer.Slope)})" : layer.Activation.ToString(),
-            };
+                foreach (var named in data.NamedArguments)
+                {
+                    if (named.Key == name && named.Value.Value is int value)
+                    {
+                        return value;
+                    }
+                }
+
+                return fallback;
+            }
+
+            private static float FloatArgument(AttributeData data, int index, float fallback) =>
+                data.ConstructorArguments.Length > index && data.ConstructorArguments[index].Value is float value ? value : fallback;
 
             private static int IntArgument(AttributeData data, int index) =>
                 data.ConstructorArguments.Length > index && data.ConstructorArguments[index].Value is int value ? value : 0;

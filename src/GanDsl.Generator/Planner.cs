@@ -4,32 +4,67 @@ using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
 {
-    /// <summary>
-    /// A Dense layer with the activation that follows it: one GEMM plus one fused epilogue forward,
-    /// one fused prologue (activation derivative + bias gradient) plus up to two GEMMs backward.
-    /// </summary>
-    internal sealed record DenseBlock(int Index, int In, int Out, bool Bias, ActivationKind Activation, float Slope, int WeightParameter, int BiasParameter, string Description)
+    /// <summary>What a parameter tensor is for (mirrors GanDsl.ParameterKind) and so how it is initialised.</summary>
+    internal enum ParameterRole
     {
-        /// <summary>Activation slot read by the block (slot 0 is the network input).</summary>
-        public int InSlot => Index;
+        Weight,
+        Bias,
+        Scale,
+        Shift,
+        Embedding,
+    }
 
-        /// <summary>Activation slot written by the block.</summary>
-        public int OutSlot => Index + 1;
+    /// <summary>A parameter tensor in the contiguous parameter buffer, as a (Rows, Cols) matrix with a PyTorch shape.</summary>
+    internal sealed record ParameterPlan(string Name, ParameterRole Role, int Rows, int Cols, long Offset, int FanIn, int[] Shape, string Description);
+
+    /// <summary>A non-trained buffer that is part of the model (BatchNorm's running statistics).</summary>
+    internal sealed record StatePlan(string Name, int Length, long Offset, float Initial, string Description);
+
+    /// <summary>A layer as declared, for the summary and the runtime's layer table.</summary>
+    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters);
+
+    /// <summary>One step of the forward pass, reading slot <see cref="InSlot"/> and writing slot <see cref="OutSlot"/>.</summary>
+    internal abstract record Stage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description)
+    {
+        /// <summary>The activation fused into this stage's epilogue.</summary>
+        public ActivationKind Activation { get; init; }
+
+        public float Slope { get; init; }
 
         public bool HasActivation => Activation != ActivationKind.None;
 
-        public string Weight => "W" + Index;
-
-        public string BiasName => "b" + Index;
+        /// <summary>Kernel and field names start with this, e.g. <c>Stage2</c>.</summary>
+        public string Prefix => "Stage" + Index;
     }
 
-    /// <summary>A parameter tensor in the contiguous parameter buffer.</summary>
-    internal sealed record ParameterPlan(string Name, int Rows, int Cols, long Offset, int FanIn, string Description, bool IsBias);
+    /// <summary>Dense: one GEMM, then bias + activation in one pass.</summary>
+    internal sealed record DenseStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Weight, int Bias)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
 
-    /// <summary>A layer as declared, for the summary and the runtime's layer table.</summary>
-    internal sealed record LayerRow(LayerKind Kind, string Description, int OutputFeatures, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters);
+    /// <summary>Conv2D: im2col then one GEMM over (batch x pixels) rows, then bias + activation.</summary>
+    internal sealed record ConvStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Weight, int Bias, ConvGeometry Geometry)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
 
-    /// <summary>Arena layout and the op list of one network, derived from its model.</summary>
+    /// <summary>ConvTranspose2D: one GEMM to columns, col2im, then bias + activation; Geometry is the adjoint convolution's.</summary>
+    internal sealed record TransposedStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Weight, int Bias, ConvGeometry Geometry)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
+    /// <summary>BatchNorm over channels: statistics, then normalise + scale + shift + activation.</summary>
+    internal sealed record BatchNormStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Scale, int Running, long SavedOffset, float Momentum, float Epsilon)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description)
+    {
+        public int Channels => InShape.Channels;
+    }
+
+    /// <summary>Dropout with a counter-based mask (recomputed, not stored, for the backward pass).</summary>
+    internal sealed record DropoutStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, float Rate, int DropoutIndex)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
+    /// <summary>Condition: the input with the label's learned embedding appended (per pixel for images).</summary>
+    internal sealed record ConditionStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Table, int Classes, int Embedding)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
+    /// <summary>Arena layout and the stage list of one network, derived from its model.</summary>
     internal sealed class NetworkPlan
     {
         private NetworkPlan(NetworkModel model)
@@ -39,83 +74,181 @@ namespace GanDsl.Generator
 
         public NetworkModel Model { get; }
 
-        public List<DenseBlock> Blocks { get; } = new();
+        public List<Stage> Stages { get; } = new();
 
         public List<ParameterPlan> Parameters { get; } = new();
 
+        public List<StatePlan> States { get; } = new();
+
         public List<LayerRow> Layers { get; } = new();
 
-        /// <summary>Widths of the stored activations: the input, then each block's output.</summary>
-        public List<int> ActivationWidths { get; } = new();
+        /// <summary>Shapes of the stored activations: slot 0 is the input, then one per stage.</summary>
+        public List<Shape> Slots { get; } = new();
 
         public long ParameterCount { get; private set; }
 
-        public int InputFeatures => ActivationWidths[0];
+        public long StateCount { get; private set; }
 
-        public int OutputFeatures => ActivationWidths[ActivationWidths.Count - 1];
+        /// <summary>Floats of per-batch statistics (BatchNorm's mean, inverse deviation and gradient sums).</summary>
+        public long SavedCount { get; private set; }
+
+        /// <summary>Floats of im2col scratch per sample, the largest any convolution needs.</summary>
+        public long ScratchPerSample { get; private set; }
+
+        public int DropoutCount { get; private set; }
+
+        public ConditionStage? Condition { get; private set; }
+
+        public int InputFeatures => Slots[0].Features;
+
+        public int OutputFeatures => Slots[Slots.Count - 1].Features;
+
+        public Shape OutputShape => Slots[Slots.Count - 1];
 
         public static NetworkPlan Create(NetworkModel model)
         {
             var plan = new NetworkPlan(model);
-            int width = 0;
-            long offset = 0;
-            DenseBlock? open = null;
-            foreach (var layer in model.Layers)
+            var shapes = Shapes.Infer(model.Layers, model.Name, report: null);
+            var layers = model.Layers;
+            plan.Slots.Add(shapes[0]!);
+            plan.Layers.Add(new LayerRow(LayerKind.Input, layers[0].Text, shapes[0]!, ActivationKind.None, 0f, -1, -1, 0));
+
+            // The current tensor: its slot, and its shape (Reshape/Flatten change the shape, not the slot).
+            int slot = 0;
+            Shape shape = shapes[0]!;
+            Stage? open = null;
+            for (int i = 1; i < layers.Count; i++)
             {
+                var layer = layers[i];
+                var outShape = shapes[i]!;
+                int firstParameter = plan.Parameters.Count;
+                Stage? stage = null;
                 switch (layer.Kind)
                 {
-                    case LayerKind.Input:
-                        width = layer.Size;
-                        plan.ActivationWidths.Add(width);
-                        plan.Layers.Add(new LayerRow(LayerKind.Input, $"Input({layer.Size})", width, ActivationKind.None, 0f, -1, -1, 0));
-                        break;
-
                     case LayerKind.Dense:
                     {
-                        Close();
-                        int index = plan.Blocks.Count;
-                        int weight = plan.Parameters.Count;
-                        plan.Parameters.Add(new ParameterPlan("W" + index, layer.Size, width, offset, width, $"Dense({layer.Size}) weight", false));
-                        offset += (long)layer.Size * width;
-                        int bias = -1;
-                        if (layer.Bias)
-                        {
-                            bias = plan.Parameters.Count;
-                            plan.Parameters.Add(new ParameterPlan("b" + index, 1, layer.Size, offset, width, $"Dense({layer.Size}) bias", true));
-                            offset += layer.Size;
-                        }
+                        int w = plan.AddParameter(ParameterRole.Weight, layer.Size, shape.Features, shape.Features, new[] { layer.Size, shape.Features }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, shape.Features, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        stage = new DenseStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b);
+                        break;
+                    }
 
-                        string description = layer.Bias ? $"Dense({layer.Size})" : $"Dense({layer.Size}, Bias = false)";
-                        long count = (long)layer.Size * width + (layer.Bias ? layer.Size : 0);
-                        plan.Layers.Add(new LayerRow(LayerKind.Dense, description, layer.Size, ActivationKind.None, 0f, weight, bias, count));
-                        open = new DenseBlock(index, width, layer.Size, layer.Bias, ActivationKind.None, 0f, weight, bias, description);
-                        width = layer.Size;
+                    case LayerKind.Conv2D:
+                    {
+                        int fanIn = shape.Channels * layer.Kernel * layer.Kernel;
+                        int w = plan.AddParameter(ParameterRole.Weight, layer.Size, fanIn, fanIn, new[] { layer.Size, shape.Channels, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, fanIn, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        var geometry = Shapes.Convolution(shape, layer)!;
+                        stage = new ConvStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
+                        plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)geometry.OutHeight * geometry.OutWidth * fanIn);
+                        break;
+                    }
+
+                    case LayerKind.ConvTranspose2D:
+                    {
+                        // PyTorch stores (in, out, k, k) and, as its fan-in, takes dimension 1: out * k * k.
+                        int columns = layer.Size * layer.Kernel * layer.Kernel;
+                        int w = plan.AddParameter(ParameterRole.Weight, shape.Channels, columns, columns, new[] { shape.Channels, layer.Size, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, columns, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        var geometry = Shapes.Transposed(shape, layer)!;
+                        stage = new TransposedStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
+                        plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)shape.Height * shape.Width * columns);
+                        break;
+                    }
+
+                    case LayerKind.BatchNorm:
+                    {
+                        int c = shape.Channels;
+                        int scale = plan.AddParameter(ParameterRole.Scale, 1, c, c, new[] { c }, $"{layer.Text} scale (gamma)");
+                        plan.AddParameter(ParameterRole.Shift, 1, c, c, new[] { c }, $"{layer.Text} shift (beta)");
+                        int running = plan.States.Count;
+                        plan.AddState($"running_mean{running / 2}", c, 0f, $"{layer.Text} running mean");
+                        plan.AddState($"running_var{running / 2}", c, 1f, $"{layer.Text} running variance");
+                        stage = new BatchNormStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, scale, running, plan.SavedCount, layer.Momentum, layer.Epsilon);
+                        plan.SavedCount += 4L * c;
+                        break;
+                    }
+
+                    case LayerKind.Dropout:
+                        stage = new DropoutStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, layer.Rate, plan.DropoutCount++);
+                        break;
+
+                    case LayerKind.Condition:
+                    {
+                        int table = plan.AddParameter(ParameterRole.Embedding, layer.Size, layer.Embedding, 1, new[] { layer.Size, layer.Embedding }, $"{layer.Text} label embedding");
+                        var condition = new ConditionStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, table, layer.Size, layer.Embedding);
+                        plan.Condition = condition;
+                        stage = condition;
                         break;
                     }
 
                     case LayerKind.Activation:
-                    {
-                        string description = layer.Activation == ActivationKind.LeakyRelu ? $"LeakyRelu({Format.Float(layer.Slope)})" : layer.Activation.ToString();
-                        plan.Layers.Add(new LayerRow(LayerKind.Activation, description, width, layer.Activation, layer.Slope, -1, -1, 0));
-                        open = open! with { Activation = layer.Activation, Slope = layer.Slope, Description = open.Description + " + " + description };
+                        open = plan.Stages[plan.Stages.Count - 1] = open! with
+                        {
+                            Activation = layer.Activation,
+                            Slope = layer.Slope,
+                            Description = open.Description + " + " + layer.Text,
+                        };
                         break;
-                    }
                 }
-            }
 
-            Close();
-            plan.ParameterCount = offset;
-            return plan;
-
-            void Close()
-            {
-                if (open is not null)
+                if (stage is not null)
                 {
-                    plan.Blocks.Add(open);
-                    plan.ActivationWidths.Add(open.Out);
+                    plan.Stages.Add(stage);
+                    plan.Slots.Add(outShape);
+                    slot++;
+                    open = stage;
+                }
+                else if (layer.Kind != LayerKind.Activation)
+                {
                     open = null;
                 }
+
+                long count = 0;
+                for (int p = firstParameter; p < plan.Parameters.Count; p++)
+                {
+                    count += (long)plan.Parameters[p].Rows * plan.Parameters[p].Cols;
+                }
+
+                int weightIndex = plan.Parameters.Count > firstParameter ? firstParameter : -1;
+                int biasIndex = plan.Parameters.Count > firstParameter + 1 ? firstParameter + 1 : -1;
+                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count));
+                shape = outShape;
             }
+
+            // Reshape or Flatten at the end: the last slot takes the final shape.
+            plan.Slots[plan.Slots.Count - 1] = shape;
+            return plan;
+        }
+
+        private int AddParameter(ParameterRole role, int rows, int cols, int fanIn, int[] shape, string description)
+        {
+            string prefix = role switch
+            {
+                ParameterRole.Weight => "W",
+                ParameterRole.Bias => "b",
+                ParameterRole.Scale => "gamma",
+                ParameterRole.Shift => "beta",
+                _ => "E",
+            };
+            int index = 0;
+            foreach (var p in Parameters)
+            {
+                if (p.Role == role)
+                {
+                    index++;
+                }
+            }
+
+            Parameters.Add(new ParameterPlan(prefix + index, role, rows, cols, ParameterCount, fanIn, shape, description));
+            ParameterCount += (long)rows * cols;
+            return Parameters.Count - 1;
+        }
+
+        private void AddState(string name, int length, float initial, string description)
+        {
+            States.Add(new StatePlan(name, length, StateCount, initial, description));
+            StateCount += length;
         }
 
         /// <summary>A Keras-style summary: one row per layer as declared, then the totals.</summary>
@@ -125,7 +258,11 @@ namespace GanDsl.Generator
             for (int i = 0; i < Layers.Count; i++)
             {
                 var layer = Layers[i];
-                rows.Add(new[] { Format.Int(i), layer.Description, $"(batch, {Format.Int(layer.OutputFeatures)})", Format.Count(layer.Parameters) });
+                var shape = layer.OutputShape;
+                string text = shape.Spatial
+                    ? $"(batch, {Format.Int(shape.Channels)}, {Format.Int(shape.Height)}, {Format.Int(shape.Width)})"
+                    : $"(batch, {Format.Int(shape.Features)})";
+                rows.Add(new[] { Format.Int(i), layer.Description, text, Format.Count(layer.Parameters) });
             }
 
             var widths = new int[4];
@@ -137,28 +274,33 @@ namespace GanDsl.Generator
                 }
             }
 
-            var text = new StringBuilder();
-            text.Append("Model: ").Append(Model.Name).Append('\n');
+            var text2 = new StringBuilder();
+            text2.Append("Model: ").Append(Model.Name).Append('\n');
             int total = widths[0] + widths[1] + widths[2] + widths[3] + 6;
-            text.Append('-', total).Append('\n');
+            text2.Append('-', total).Append('\n');
             for (int r = 0; r < rows.Count; r++)
             {
                 var row = rows[r];
-                text.Append(row[0].PadLeft(widths[0])).Append("  ")
+                text2.Append(row[0].PadLeft(widths[0])).Append("  ")
                     .Append(row[1].PadRight(widths[1])).Append("  ")
                     .Append(row[2].PadRight(widths[2])).Append("  ")
                     .Append(row[3].PadLeft(widths[3])).Append('\n');
                 if (r == 0)
                 {
-                    text.Append('-', total).Append('\n');
+                    text2.Append('-', total).Append('\n');
                 }
             }
 
-            text.Append('-', total).Append('\n');
+            text2.Append('-', total).Append('\n');
             double kib = ParameterCount * 4 / 1024.0;
-            text.Append("Total params: ").Append(Format.Count(ParameterCount))
+            text2.Append("Total params: ").Append(Format.Count(ParameterCount))
                 .Append(" (").Append(kib.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)).Append(" KiB as float32)");
-            return text.ToString();
+            if (StateCount > 0)
+            {
+                text2.Append("; non-trainable state: ").Append(Format.Count(StateCount));
+            }
+
+            return text2.ToString();
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using GanDsl.Generator.Model;
 using Microsoft.CodeAnalysis.CSharp;
@@ -7,20 +8,14 @@ namespace GanDsl.Generator
 {
     /// <summary>
     /// Writes a network's generated partial class: the layout table, named parameter views, the
-    /// forward and backward passes calling the backend, and the fused CPU kernels with every size and
-    /// constant baked in.
+    /// forward and backward passes calling the backend stage by stage, and the fused CPU kernels with
+    /// every size and constant baked in (see <see cref="KernelEmitter"/>).
     /// </summary>
     internal static class CSharpEmitter
     {
-        private const string Backends = "global::GanDsl.Backends";
-        private const string Tensor = Backends + ".Tensor";
-        private const string KernelArgs = Backends + ".KernelArgs";
-        private const string Vec = "global::System.Runtime.Intrinsics.Vector256";
-        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-        private const int Lanes = 8;
-
-        // Must equal GanDsl.Backends.FusedKernel.ColumnBlock: columns per backward work item.
-        private const int ColumnBlock = 16;
+        internal const string Backends = "global::GanDsl.Backends";
+        internal const string Tensor = Backends + ".Tensor";
+        internal const string KernelArgs = Backends + ".KernelArgs";
 
         public static string Emit(NetworkPlan plan)
         {
@@ -46,12 +41,13 @@ namespace GanDsl.Generator
             w.Line("/// </code>");
             w.Line("/// </summary>");
             w.Open($"partial class {model.Name} : global::GanDsl.Network");
+            EmitLayout(w, plan);
             EmitMembers(w, plan);
             EmitForward(w, plan);
             EmitBackward(w, plan);
-            foreach (var block in plan.Blocks)
+            foreach (var stage in plan.Stages)
             {
-                EmitKernels(w, block);
+                KernelEmitter.Emit(w, stage);
             }
 
             w.Close();
@@ -63,25 +59,24 @@ namespace GanDsl.Generator
             return w.ToString();
         }
 
-        private static void EmitMembers(IndentedWriter w, NetworkPlan plan)
+        private static void EmitLayout(IndentedWriter w, NetworkPlan plan)
         {
-            var model = plan.Model;
             w.Line("/// <summary>Features per input sample.</summary>");
             w.Line($"public const int InputSize = {plan.InputFeatures};");
             w.Line();
             w.Line("/// <summary>Features per output sample.</summary>");
             w.Line($"public const int OutputSize = {plan.OutputFeatures};");
             w.Line();
-            w.Line("/// <summary>Layers, parameter tensors, activation widths and summary of this network, as the generator planned them.</summary>");
+            w.Line("/// <summary>Layers, parameter tensors, state, activation slots and summary of this network, as the generator planned them.</summary>");
             w.Line("public static global::GanDsl.NetworkLayout Definition { get; } = new global::GanDsl.NetworkLayout(");
             w.Indent();
-            w.Line($"{Literal(model.Name)},");
+            w.Line($"{Literal(plan.Model.Name)},");
             w.Line("new global::GanDsl.LayerInfo[]");
             w.Line("{");
             w.Indent();
             foreach (var layer in plan.Layers)
             {
-                w.Line($"new(global::GanDsl.LayerKind.{layer.Kind}, {Literal(layer.Description)}, {layer.OutputFeatures}, global::GanDsl.ActivationKind.{layer.Activation}, {Format.FloatLiteral(layer.Slope)}, {layer.WeightIndex}, {layer.BiasIndex}),");
+                w.Line(LayerInfo(plan, layer) + ",");
             }
 
             w.Dedent();
@@ -91,17 +86,97 @@ namespace GanDsl.Generator
             w.Indent();
             foreach (var p in plan.Parameters)
             {
-                w.Line($"new({Literal(p.Name)}, global::GanDsl.ParameterKind.{(p.IsBias ? "Bias" : "Weight")}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}),");
+                w.Line($"new({Literal(p.Name)}, global::GanDsl.ParameterKind.{p.Role}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}, new[] {{ {string.Join(", ", p.Shape)} }}),");
             }
 
             w.Dedent();
             w.Line("},");
-            w.Line($"new int[] {{ {string.Join(", ", plan.ActivationWidths)} }},");
-            w.Line($"{Literal(plan.Summary())});");
+            w.Line($"new global::GanDsl.TensorShape[] {{ {string.Join(", ", plan.Slots.Select(Shape))} }},");
+            w.Line($"{Literal(plan.Summary())})");
+            w.Line("{");
+            w.Indent();
+            if (plan.States.Count > 0)
+            {
+                w.Line($"States = new global::GanDsl.StateInfo[] {{ {string.Join(", ", plan.States.Select(s => $"new({Literal(s.Name)}, {s.Length}, {Format.Int(s.Offset)}, {Format.FloatLiteral(s.Initial)})"))} }},");
+            }
+
+            if (plan.SavedCount > 0)
+            {
+                w.Line($"SavedLength = {Format.Int(plan.SavedCount)},");
+            }
+
+            if (plan.ScratchPerSample > 0)
+            {
+                w.Line($"ScratchPerSample = {Format.Int(plan.ScratchPerSample)},");
+            }
+
+            if (plan.Condition is { } condition)
+            {
+                w.Line($"ConditionClasses = {condition.Classes},");
+            }
+
+            if (plan.DropoutCount > 0)
+            {
+                w.Line($"DropoutLayers = {plan.DropoutCount},");
+            }
+
+            w.Line($"SupportsGradientPenalty = {(plan.Model.GradientPenalty ? "true" : "false")},");
+            w.Dedent();
+            w.Line("};");
             w.Dedent();
             w.Line();
+        }
 
-            w.Line("/// <summary>Creates the network on <paramref name=\"backend\"/>, its parameters drawn from <paramref name=\"seed\"/> as PyTorch's nn.Linear initialises them.</summary>");
+        private static string LayerInfo(NetworkPlan plan, LayerRow layer)
+        {
+            var extra = new List<string>();
+            if (layer.Activation != ActivationKind.None)
+            {
+                extra.Add($"Activation = global::GanDsl.ActivationKind.{layer.Activation}");
+                extra.Add($"Slope = {Format.FloatLiteral(layer.Slope)}");
+            }
+
+            if (layer.WeightIndex >= 0)
+            {
+                extra.Add($"WeightIndex = {layer.WeightIndex}");
+            }
+
+            if (layer.BiasIndex >= 0)
+            {
+                extra.Add($"BiasIndex = {layer.BiasIndex}");
+            }
+
+            var stage = plan.Stages.FirstOrDefault(s => s.Description == layer.Description || s.Description.StartsWith(layer.Description + " + ", System.StringComparison.Ordinal));
+            switch (stage)
+            {
+                case ConvStage conv when layer.Kind == LayerKind.Conv2D:
+                    extra.Add($"Geometry = {Geometry(conv.Geometry)}");
+                    break;
+                case TransposedStage transposed when layer.Kind == LayerKind.ConvTranspose2D:
+                    extra.Add($"Geometry = {Geometry(transposed.Geometry)}");
+                    break;
+                case BatchNormStage norm when layer.Kind == LayerKind.BatchNorm:
+                    extra.Add($"Momentum = {Format.FloatLiteral(norm.Momentum)}");
+                    extra.Add($"Epsilon = {Format.FloatLiteral(norm.Epsilon)}");
+                    extra.Add($"StateIndex = {norm.Running}");
+                    break;
+                case DropoutStage dropout when layer.Kind == LayerKind.Dropout:
+                    extra.Add($"Rate = {Format.FloatLiteral(dropout.Rate)}");
+                    break;
+                case ConditionStage condition when layer.Kind == LayerKind.Condition:
+                    extra.Add($"Classes = {condition.Classes}");
+                    extra.Add($"Embedding = {condition.Embedding}");
+                    break;
+            }
+
+            string head = $"new(global::GanDsl.LayerKind.{layer.Kind}, {Literal(layer.Description)}, {Shape(layer.OutputShape)})";
+            return extra.Count == 0 ? head : $"{head} {{ {string.Join(", ", extra)} }}";
+        }
+
+        private static void EmitMembers(IndentedWriter w, NetworkPlan plan)
+        {
+            var model = plan.Model;
+            w.Line("/// <summary>Creates the network on <paramref name=\"backend\"/>, its parameters initialised from <paramref name=\"seed\"/> as PyTorch initialises the same layers.</summary>");
             w.Line("/// <param name=\"backend\">Where the network's memory lives and its math runs.</param>");
             w.Line("/// <param name=\"seed\">Seed of the parameter initialisation.</param>");
             w.Line($"public {model.Name}(global::GanDsl.Backends.Backend backend, ulong seed = 0)");
@@ -112,9 +187,9 @@ namespace GanDsl.Generator
             for (int i = 0; i < plan.Parameters.Count; i++)
             {
                 var p = plan.Parameters[i];
-                string shape = p.Rows == 1 ? $"({p.Cols})" : $"({p.Rows}, {p.Cols})";
+                string shape = "(" + string.Join(", ", p.Shape) + ")";
                 w.Line();
-                w.Line($"/// <summary>{p.Description}, {shape}.</summary>");
+                w.Line($"/// <summary>{System.Security.SecurityElement.Escape(p.Description)}, {shape}.</summary>");
                 w.Line($"public {Tensor} {p.Name} => Parameter({i});");
                 w.Line();
                 w.Line($"/// <summary>Gradient of <see cref=\"{p.Name}\"/>, {shape}.</summary>");
@@ -122,19 +197,21 @@ namespace GanDsl.Generator
             }
 
             w.Line();
-            foreach (var block in plan.Blocks)
+            foreach (var stage in plan.Stages)
             {
-                string cols = block.Out.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (block.Bias && block.HasActivation)
+                switch (stage)
                 {
-                    w.Line($"private static readonly {Backends}.FusedKernel {KernelField(block, "Forward")} = new(\"{KernelName(block, "forward")}\", {cols}, {Backends}.KernelPartition.Rows, {KernelMethod(block, "Forward")});");
-                    w.Line($"private static readonly {Backends}.FusedKernel {KernelField(block, "Backward")} = new(\"{KernelName(block, "backward")}\", {cols}, {Backends}.KernelPartition.ColumnBlocks, {KernelMethod(block, "Backward")});");
+                    case ConvStage conv:
+                        w.Line($"private static readonly {Backends}.ConvGeometry s_{Field(stage)}Geometry = {Geometry(conv.Geometry)};");
+                        break;
+                    case TransposedStage transposed:
+                        w.Line($"private static readonly {Backends}.ConvGeometry s_{Field(stage)}Geometry = {Geometry(transposed.Geometry)};");
+                        break;
                 }
 
-                if (block.HasActivation)
+                foreach (var kernel in KernelEmitter.Kernels(stage))
                 {
-                    w.Line($"private static readonly {Backends}.FusedKernel {KernelField(block, "Activation")} = new(\"{KernelName(block, "activation")}\", {cols}, {Backends}.KernelPartition.Rows, {KernelMethod(block, "Activation")});");
-                    w.Line($"private static readonly {Backends}.FusedKernel {KernelField(block, "ActivationGradient")} = new(\"{KernelName(block, "activation_gradient")}\", {cols}, {Backends}.KernelPartition.Rows, {KernelMethod(block, "ActivationGradient")});");
+                    w.Line($"private static readonly {Backends}.FusedKernel {kernel.Field} = new(\"{kernel.Name}\", {kernel.Columns}, {Backends}.KernelPartition.{kernel.Partition}, {kernel.Method});");
                 }
             }
         }
@@ -146,39 +223,98 @@ namespace GanDsl.Generator
             w.Open("protected override void ForwardCore(int rows)");
             w.Line("var backend = Backend;");
             w.Line($"var a0 = Activation(0, rows); // (rows, {plan.InputFeatures})");
-            foreach (var b in plan.Blocks)
+            foreach (var stage in plan.Stages)
             {
+                int i = stage.InSlot, o = stage.OutSlot;
                 w.Line();
-                w.Line($"// {b.Description}: (rows, {b.In}) x {b.Weight}^T ({b.In}, {b.Out}) -> (rows, {b.Out})");
-                w.Line($"var a{b.OutSlot} = Activation({b.OutSlot}, rows);");
-                w.Line($"backend.Gemm(a{b.InSlot}, false, {b.Weight}, true, a{b.OutSlot});");
-                string args = $"new {KernelArgs}(rows, a{b.OutSlot}";
-                if (b.Bias && b.HasActivation)
+                w.Line($"// {stage.Description}: {stage.InShape} -> {stage.OutShape}");
+                w.Line($"var a{o} = Activation({o}, rows);");
+                switch (stage)
                 {
-                    w.Open("if (FuseKernels)");
-                    w.Line($"backend.Launch({KernelField(b, "Forward")}, {args}, {b.BiasName}));");
-                    w.Close();
-                    w.Open("else");
-                    w.Line($"backend.AddBias(a{b.OutSlot}, {b.BiasName});");
-                    w.Line($"backend.Launch({KernelField(b, "Activation")}, {args}));");
-                    w.Close();
-                }
-                else if (b.Bias)
-                {
-                    w.Line($"backend.AddBias(a{b.OutSlot}, {b.BiasName});");
-                }
-                else if (b.HasActivation)
-                {
-                    w.Line($"backend.Launch({KernelField(b, "Activation")}, {args}));");
+                    case DenseStage dense:
+                        w.Line($"backend.Gemm(a{i}, false, {plan.Parameters[dense.Weight].Name}, true, a{o}); // (rows, {dense.InShape.Features}) x ({dense.InShape.Features}, {dense.OutShape.Features})");
+                        Epilogue(w, plan, stage, $"a{o}", "rows", dense.Bias);
+                        break;
+
+                    case ConvStage conv:
+                    {
+                        var g = conv.Geometry;
+                        int pixels = g.OutHeight * g.OutWidth, columns = g.InChannels * g.Kernel * g.Kernel;
+                        w.Line($"var col{stage.Index} = Scratch(rows * {pixels}, {columns}); // (rows x {g.OutHeight} x {g.OutWidth}, {g.InChannels} x {g.Kernel} x {g.Kernel})");
+                        w.Line($"backend.Im2Col(a{i}, s_{Field(stage)}Geometry, col{stage.Index});");
+                        w.Line($"backend.Gemm(col{stage.Index}, false, {plan.Parameters[conv.Weight].Name}, true, a{o}.Reshape(rows * {pixels}, {conv.OutShape.Channels}));");
+                        Epilogue(w, plan, stage, $"a{o}.Reshape(rows * {pixels}, {conv.OutShape.Channels})", $"rows * {pixels}", conv.Bias);
+                        break;
+                    }
+
+                    case TransposedStage transposed:
+                    {
+                        var g = transposed.Geometry;
+                        int inPixels = transposed.InShape.Height * transposed.InShape.Width;
+                        int columns = g.InChannels * g.Kernel * g.Kernel;
+                        int outPixels = g.InHeight * g.InWidth;
+                        w.Line($"var col{stage.Index} = Scratch(rows * {inPixels}, {columns}); // (rows x {transposed.InShape.Height} x {transposed.InShape.Width}, {g.InChannels} x {g.Kernel} x {g.Kernel})");
+                        w.Line($"backend.Gemm(a{i}.Reshape(rows * {inPixels}, {transposed.InShape.Channels}), false, {plan.Parameters[transposed.Weight].Name}, false, col{stage.Index});");
+                        w.Line($"backend.Col2Im(col{stage.Index}, s_{Field(stage)}Geometry, a{o});");
+                        Epilogue(w, plan, stage, $"a{o}.Reshape(rows * {outPixels}, {transposed.OutShape.Channels})", $"rows * {outPixels}", transposed.Bias);
+                        break;
+                    }
+
+                    case BatchNormStage norm:
+                    {
+                        int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.Channels;
+                        string x = $"a{i}.Reshape(rows * {pixels}, {c})";
+                        w.Line($"var saved{stage.Index} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c}); // mean, 1 / std, then the backward's two sums, ({c}) each");
+                        w.Line($"backend.BatchNormStatistics({x}, saved{stage.Index}, StateView({Format.Int(plan.States[norm.Running].Offset)}, {2 * c}), {Format.FloatLiteral(norm.Momentum)}, {Format.FloatLiteral(norm.Epsilon)}, Training);");
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "Normalize")}, new {KernelArgs}(rows * {pixels}, {x}, a{o}.Reshape(rows * {pixels}, {c}), saved{stage.Index}, ParameterView({norm.Scale}, 2, {c})));");
+                        break;
+                    }
+
+                    case DropoutStage dropout:
+                        w.Open("if (Training)");
+                        w.Line($"backend.Dropout(a{i}, a{o}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
+                        w.Close();
+                        w.Open("else");
+                        w.Line($"backend.Copy(a{i}, a{o});");
+                        w.Close();
+                        break;
+
+                    case ConditionStage condition:
+                        w.Line($"backend.ConcatEmbedding(a{i}, Labels(rows), {plan.Parameters[condition.Table].Name}, a{o}, {condition.InShape.Height * condition.InShape.Width});");
+                        break;
                 }
             }
 
             w.Close();
         }
 
+        /// <summary>Bias + activation after a GEMM: one fused pass, or separate passes when fusion is off.</summary>
+        private static void Epilogue(IndentedWriter w, NetworkPlan plan, Stage stage, string y, string rows, int bias)
+        {
+            string b = bias >= 0 ? plan.Parameters[bias].Name : "";
+            if (bias >= 0 && stage.HasActivation)
+            {
+                w.Open("if (FuseKernels)");
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "Forward")}, new {KernelArgs}({rows}, {y}, {b}));");
+                w.Close();
+                w.Open("else");
+                w.Line($"backend.AddBias({y}, {b});");
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "Activation")}, new {KernelArgs}({rows}, {y}));");
+                w.Close();
+            }
+            else if (bias >= 0)
+            {
+                w.Line($"backend.AddBias({y}, {b});");
+            }
+            else if (stage.HasActivation)
+            {
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "Activation")}, new {KernelArgs}({rows}, {y}));");
+            }
+        }
+
         private static void EmitBackward(IndentedWriter w, NetworkPlan plan)
         {
-            int last = plan.Blocks.Count;
+            int last = plan.Stages.Count;
             w.Line();
             w.Line("/// <inheritdoc />");
             w.Open($"protected override void BackwardCore(int rows, {Tensor} outputGradient, bool weightGradients, bool inputGradient, bool accumulate)");
@@ -189,227 +325,154 @@ namespace GanDsl.Generator
             w.Line("var backend = Backend;");
             w.Line("float beta = accumulate ? 1f : 0f;");
             w.Line("int accumulateFlag = accumulate ? 1 : 0;");
-            w.Line($"var d{last} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in, dL/dz after the activation's derivative");
-            for (int k = plan.Blocks.Count - 1; k >= 0; k--)
+            w.Line($"var d{last} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in; each stage's derivative works in place");
+            for (int k = plan.Stages.Count - 1; k >= 0; k--)
             {
-                var b = plan.Blocks[k];
-                string d = "d" + b.OutSlot;
+                var stage = plan.Stages[k];
+                int i = stage.InSlot, o = stage.OutSlot;
+                string dOut = $"d{o}";
+                bool first = k == 0;
                 w.Line();
-                w.Line($"// {b.Description}");
-                if (b.HasActivation)
+                w.Line($"// {stage.Description}");
+                string needIn = first ? "inputGradient" : "true";
+                if (!first)
                 {
-                    w.Line($"var y{b.OutSlot} = Activation({b.OutSlot}, rows);");
+                    w.Line($"var d{i} = ActivationGradient({i}, rows);");
                 }
 
-                string gradArgs = $"new {KernelArgs}(rows, {d}, y{b.OutSlot})";
-                if (b.Bias && b.HasActivation)
+                switch (stage)
                 {
-                    w.Open("if (weightGradients && FuseKernels)");
-                    w.Line($"backend.Launch({KernelField(b, "Backward")}, new {KernelArgs}(rows, {d}, y{b.OutSlot}, d{b.BiasName}, accumulateFlag));");
-                    w.Close();
-                    w.Open("else");
-                    w.Line($"backend.Launch({KernelField(b, "ActivationGradient")}, {gradArgs});");
-                    w.Open("if (weightGradients)");
-                    w.Line($"backend.BiasGradient({d}, d{b.BiasName}, accumulate);");
-                    w.Close();
-                    w.Close();
-                }
-                else if (b.HasActivation)
-                {
-                    w.Line($"backend.Launch({KernelField(b, "ActivationGradient")}, {gradArgs});");
-                }
-                else if (b.Bias)
-                {
-                    w.Open("if (weightGradients)");
-                    w.Line($"backend.BiasGradient({d}, d{b.BiasName}, accumulate);");
-                    w.Close();
-                }
+                    case DenseStage dense:
+                    {
+                        var weight = plan.Parameters[dense.Weight];
+                        Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias);
+                        w.Open("if (weightGradients)");
+                        w.Line($"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})");
+                        w.Close();
+                        If(w, needIn, $"backend.Gemm({dOut}, false, {weight.Name}, false, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}); // (rows, {dense.OutShape.Features}) x ({dense.OutShape.Features}, {dense.InShape.Features})");
+                        break;
+                    }
 
-                w.Open("if (weightGradients)");
-                w.Line($"backend.Gemm({d}, true, Activation({b.InSlot}, rows), false, d{b.Weight}, beta); // ({b.Out}, rows) x (rows, {b.In}) -> ({b.Out}, {b.In})");
-                w.Close();
-                if (k > 0)
-                {
-                    w.Line($"var d{b.InSlot} = ActivationGradient({b.InSlot}, rows);");
-                    w.Line($"backend.Gemm({d}, false, {b.Weight}, false, d{b.InSlot}); // (rows, {b.Out}) x ({b.Out}, {b.In}) -> (rows, {b.In})");
-                }
-                else
-                {
-                    w.Open("if (inputGradient)");
-                    w.Line($"backend.Gemm({d}, false, {b.Weight}, false, ActivationGradient(0, rows)); // (rows, {b.Out}) x ({b.Out}, {b.In}) -> (rows, {b.In})");
-                    w.Close();
+                    case ConvStage conv:
+                    {
+                        var g = conv.Geometry;
+                        var weight = plan.Parameters[conv.Weight];
+                        int pixels = g.OutHeight * g.OutWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = conv.OutShape.Channels;
+                        string dz = $"{dOut}.Reshape(rows * {pixels}, {f})";
+                        Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}", conv.Bias);
+                        w.Line($"var col{k} = Scratch(rows * {pixels}, {columns});");
+                        w.Open("if (weightGradients)");
+                        w.Line($"backend.Im2Col(Activation({i}, rows), s_{Field(stage)}Geometry, col{k});");
+                        w.Line($"backend.Gemm({dz}, true, col{k}, false, d{weight.Name}, beta); // ({f}, rows x {pixels}) x (rows x {pixels}, {columns})");
+                        w.Close();
+                        w.Open($"if ({needIn})");
+                        w.Line($"backend.Gemm({dz}, false, {weight.Name}, false, col{k});");
+                        w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, {(first ? "ActivationGradient(0, rows)" : $"d{i}")});");
+                        w.Close();
+                        break;
+                    }
+
+                    case TransposedStage transposed:
+                    {
+                        var g = transposed.Geometry;
+                        var weight = plan.Parameters[transposed.Weight];
+                        int inPixels = transposed.InShape.Height * transposed.InShape.Width;
+                        int outPixels = g.InHeight * g.InWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = transposed.OutShape.Channels, c = transposed.InShape.Channels;
+                        string dz = $"{dOut}.Reshape(rows * {outPixels}, {f})";
+                        Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}", transposed.Bias);
+                        w.Line($"var col{k} = Scratch(rows * {inPixels}, {columns});");
+                        w.Line($"backend.Im2Col({dOut}, s_{Field(stage)}Geometry, col{k});");
+                        w.Open("if (weightGradients)");
+                        w.Line($"backend.Gemm(Activation({i}, rows).Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, beta); // ({c}, rows x {inPixels}) x (rows x {inPixels}, {columns})");
+                        w.Close();
+                        If(w, needIn, $"backend.Gemm(col{k}, false, {weight.Name}, true, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}.Reshape(rows * {inPixels}, {c}));");
+                        break;
+                    }
+
+                    case BatchNormStage norm:
+                    {
+                        int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.Channels;
+                        w.Line($"var saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? 1 + accumulateFlag : 0));");
+                        If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {(first ? "ActivationGradient(0, rows)" : $"d{i}")}.Reshape(rows * {pixels}, {c}));");
+                        break;
+                    }
+
+                    case DropoutStage dropout:
+                    {
+                        string target = first ? "ActivationGradient(0, rows)" : $"d{i}";
+                        w.Open($"if ({needIn})");
+                        w.Open("if (Training)");
+                        w.Line($"backend.DropoutBackward({dOut}, {target}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
+                        w.Close();
+                        w.Open("else");
+                        w.Line($"backend.Copy({dOut}, {target});");
+                        w.Close();
+                        w.Close();
+                        break;
+                    }
+
+                    case ConditionStage condition:
+                    {
+                        var table = plan.Parameters[condition.Table];
+                        string target = first ? "(inputGradient ? ActivationGradient(0, rows) : default)" : $"d{i}";
+                        w.Line($"backend.EmbeddingBackward({dOut}, Labels(rows), weightGradients ? d{table.Name} : default, {target}, {condition.InShape.Height * condition.InShape.Width}, accumulate);");
+                        break;
+                    }
                 }
             }
 
             w.Close();
         }
 
-        private static void EmitKernels(IndentedWriter w, DenseBlock b)
+        /// <summary>The activation's derivative and the bias gradient before the GEMMs: one fused pass, or separate ones.</summary>
+        private static void Prologue(IndentedWriter w, NetworkPlan plan, Stage stage, string dz, string y, string rows, int bias)
         {
-            if (!b.HasActivation)
+            string db = bias >= 0 ? "d" + plan.Parameters[bias].Name : "";
+            string gradArgs = $"new {KernelArgs}({rows}, {dz}, {y})";
+            if (bias >= 0 && stage.HasActivation)
             {
+                w.Open("if (weightGradients && FuseKernels)");
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "Backward")}, new {KernelArgs}({rows}, {dz}, {y}, {db}, flag: accumulateFlag));");
+                w.Close();
+                w.Open("else");
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, {gradArgs});");
+                w.Open("if (weightGradients)");
+                w.Line($"backend.BiasGradient({dz}, {db}, accumulate);");
+                w.Close();
+                w.Close();
+            }
+            else if (stage.HasActivation)
+            {
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, {gradArgs});");
+            }
+            else if (bias >= 0)
+            {
+                w.Open("if (weightGradients)");
+                w.Line($"backend.BiasGradient({dz}, {db}, accumulate);");
+                w.Close();
+            }
+        }
+
+        private static void If(IndentedWriter w, string condition, string statement)
+        {
+            if (condition == "true")
+            {
+                w.Line(statement);
                 return;
             }
 
-            if (b.Bias)
-            {
-                EmitRowKernel(w, b, "Forward", withBias: true, gradient: false);
-            }
-
-            EmitRowKernel(w, b, "Activation", withBias: false, gradient: false);
-            if (b.Bias)
-            {
-                EmitBackwardKernel(w, b);
-            }
-
-            EmitRowKernel(w, b, "ActivationGradient", withBias: false, gradient: true);
-        }
-
-        /// <summary>An elementwise kernel over whole rows: forward (optionally adding the bias first) or the activation's derivative.</summary>
-        private static void EmitRowKernel(IndentedWriter w, DenseBlock b, string role, bool withBias, bool gradient)
-        {
-            int n = b.Out;
-            int vectorEnd = n - n % Lanes;
-            string what = gradient
-                ? $"dz = dy * f'(z) from y, in place"
-                : withBias ? "y = f(y + b) in place" : "y = f(y) in place";
-            w.Line();
-            w.Line($"/// <summary>{b.Description}: {what}, over rows [start, end).</summary>");
-            w.Open($"private static void {KernelMethod(b, role)}(in {KernelArgs} args, int start, int end)");
-            if (gradient)
-            {
-                w.Line($"ref float dz = ref args.T0.Ref; // (rows, {n})");
-                w.Line($"ref float yy = ref args.T1.Ref; // (rows, {n}) forward output");
-            }
-            else
-            {
-                w.Line($"ref float y = ref args.T0.Ref; // (rows, {n})");
-                if (withBias)
-                {
-                    w.Line($"ref float bias = ref args.T1.Ref; // ({n})");
-                }
-            }
-
-            w.Open("for (int r = start; r < end; r++)");
-            w.Line($"nuint row = (nuint)r * {n};");
-            if (vectorEnd > 0)
-            {
-                w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
-                WriteElement(w, b, withBias, gradient, vector: true);
-                w.Close();
-            }
-
-            if (vectorEnd < n)
-            {
-                w.Open($"for (nuint c = {vectorEnd}; c < {n}; c++)");
-                WriteElement(w, b, withBias, gradient, vector: false);
-                w.Close();
-            }
-
-            w.Close();
+            w.Open($"if ({condition})");
+            w.Line(statement);
             w.Close();
         }
 
-        private static void WriteElement(IndentedWriter w, DenseBlock b, bool withBias, bool gradient, bool vector)
-        {
-            ExprPrinter printer = vector ? CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
-            string Load(string reference, string index) => vector ? $"{Vec}.LoadUnsafe(ref {reference}, {index})" : $"{Unsafe}.Add(ref {reference}, {index})";
-            string Store(string value, string reference, string index) => vector ? $"{Vec}.StoreUnsafe({value}, ref {reference}, {index});" : $"{Unsafe}.Add(ref {reference}, {index}) = {value};";
-            if (gradient)
-            {
-                w.Line($"var g = {Load("dz", "row + c")};");
-                w.Line($"var y = {Load("yy", "row + c")};");
-                w.Line(Store(ActivationMath.Gradient(b.Activation, b.Slope, Expr.Var("y"), Expr.Var("g")).Print(printer), "dz", "row + c"));
-            }
-            else
-            {
-                w.Line(withBias ? $"var z = {Load("y", "row + c")} + {Load("bias", "c")};" : $"var z = {Load("y", "row + c")};");
-                w.Line(Store(ActivationMath.Forward(b.Activation, b.Slope, Expr.Var("z")).Print(printer), "y", "row + c"));
-            }
-        }
+        internal static string Field(Stage stage) => "stage" + stage.Index.ToString(CultureInfo.InvariantCulture);
 
-        /// <summary>
-        /// The backward prologue: the activation's derivative in place and the bias gradient, one
-        /// pass. Work items are blocks of 16 columns, each summing its rows in order, so the result
-        /// does not depend on how the blocks are spread over threads.
-        /// </summary>
-        private static void EmitBackwardKernel(IndentedWriter w, DenseBlock b)
-        {
-            int n = b.Out;
-            int fullBlocks = n / ColumnBlock;
-            w.Line();
-            w.Line($"/// <summary>{b.Description}: dz = dy * f'(z) from y in place, and db (+)= column sums of dz, over column blocks [start, end).</summary>");
-            w.Open($"private static void {KernelMethod(b, "Backward")}(in {KernelArgs} args, int start, int end)");
-            w.Line($"ref float dz = ref args.T0.Ref; // (rows, {n}): dy in, dz out");
-            w.Line($"ref float yy = ref args.T1.Ref; // (rows, {n}) forward output");
-            w.Line($"ref float db = ref args.T2.Ref; // ({n})");
-            w.Line("int rows = args.Rows;");
-            w.Line("bool accumulate = args.Flag != 0;");
-            w.Open("for (int block = start; block < end; block++)");
-            w.Line($"nuint c = (nuint)block * {ColumnBlock};");
-            bool hasTail = n % ColumnBlock != 0;
-            if (fullBlocks > 0)
-            {
-                if (hasTail)
-                {
-                    w.Open($"if (block < {fullBlocks})");
-                }
+        private static string Shape(Shape s) => $"new({s.Channels}, {s.Height}, {s.Width}, {(s.Spatial ? "true" : "false")})";
 
-                w.Line($"var s0 = {Vec}<float>.Zero;");
-                w.Line($"var s1 = {Vec}<float>.Zero;");
-                w.Open("for (int r = 0; r < rows; r++)");
-                w.Line($"nuint o = (nuint)r * {n} + c;");
-                for (int half = 0; half < 2; half++)
-                {
-                    string at = half == 0 ? "o" : $"o + {Lanes}";
-                    w.Line($"var g{half} = {Vec}.LoadUnsafe(ref dz, {at});");
-                    w.Line($"var y{half} = {Vec}.LoadUnsafe(ref yy, {at});");
-                    w.Line($"var d{half} = {ActivationMath.Gradient(b.Activation, b.Slope, Expr.Var("y" + half), Expr.Var("g" + half)).Print(CSharpVectorPrinter.Instance)};");
-                    w.Line($"{Vec}.StoreUnsafe(d{half}, ref dz, {at});");
-                    w.Line($"s{half} += d{half};");
-                }
-
-                w.Close();
-                w.Open("if (accumulate)");
-                w.Line($"s0 += {Vec}.LoadUnsafe(ref db, c);");
-                w.Line($"s1 += {Vec}.LoadUnsafe(ref db, c + {Lanes});");
-                w.Close();
-                w.Line($"{Vec}.StoreUnsafe(s0, ref db, c);");
-                w.Line($"{Vec}.StoreUnsafe(s1, ref db, c + {Lanes});");
-                if (hasTail)
-                {
-                    w.Line("continue;");
-                    w.Close();
-                }
-            }
-
-            if (hasTail)
-            {
-                w.Line();
-                w.Line($"// The last, partial block: columns [{fullBlocks * ColumnBlock}, {n}) one at a time.");
-                w.Open($"for (; c < {n}; c++)");
-                w.Line("float s = 0f;");
-                w.Open("for (int r = 0; r < rows; r++)");
-                w.Line($"nuint o = (nuint)r * {n} + c;");
-                w.Line($"float g = {Unsafe}.Add(ref dz, o);");
-                w.Line($"float y = {Unsafe}.Add(ref yy, o);");
-                w.Line($"float d = {ActivationMath.Gradient(b.Activation, b.Slope, Expr.Var("y"), Expr.Var("g")).Print(CSharpScalarPrinter.Instance)};");
-                w.Line($"{Unsafe}.Add(ref dz, o) = d;");
-                w.Line("s += d;");
-                w.Close();
-                w.Line($"{Unsafe}.Add(ref db, c) = accumulate ? {Unsafe}.Add(ref db, c) + s : s;");
-                w.Close();
-            }
-
-            w.Close();
-            w.Close();
-        }
-
-        private static string KernelField(DenseBlock b, string role) => $"s_dense{b.Index}{role}";
-
-        private static string KernelMethod(DenseBlock b, string role) => $"Dense{b.Index}{role}";
-
-        private static string KernelName(DenseBlock b, string role) => $"dense{b.Index}_{role}";
+        private static string Geometry(ConvGeometry g) =>
+            $"new {Backends}.ConvGeometry({g.InChannels}, {g.InHeight}, {g.InWidth}, {g.OutHeight}, {g.OutWidth}, {g.Kernel}, {g.Stride}, {g.PadTop}, {g.PadLeft})";
 
         private static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
     }

@@ -1,16 +1,21 @@
-using System;
-
 namespace GanDsl.Generator.Model
 {
-    /// <summary>Layer kinds the generator understands (mirrors GanDsl.LayerKind).</summary>
+    /// <summary>Layer kinds the generator understands (the runtime's GanDsl.LayerKind has the same names).</summary>
     internal enum LayerKind
     {
         Input,
         Dense,
         Activation,
+        Conv2D,
+        ConvTranspose2D,
+        BatchNorm,
+        Dropout,
+        Reshape,
+        Flatten,
+        Condition,
     }
 
-    /// <summary>Activations (mirrors GanDsl.ActivationKind; the names are emitted).</summary>
+    /// <summary>Activations (the runtime's GanDsl.ActivationKind has the same names).</summary>
     internal enum ActivationKind
     {
         None,
@@ -20,16 +25,73 @@ namespace GanDsl.Generator.Model
         Sigmoid,
     }
 
-    /// <summary>One validated layer: no symbols, no locations, so equal networks compare equal.</summary>
-    /// <param name="Kind">What it is.</param>
-    /// <param name="Size">Features for Input, units for Dense, 0 for activations.</param>
-    /// <param name="Bias">Dense: whether it has a bias.</param>
-    /// <param name="Activation">Activation layers: which.</param>
-    /// <param name="Slope">LeakyRelu's slope.</param>
-    internal sealed record LayerModel(LayerKind Kind, int Size, bool Bias, ActivationKind Activation, float Slope);
+    /// <summary>Keras-style convolution padding (the runtime's GanDsl.Padding).</summary>
+    internal enum PaddingKind
+    {
+        Same,
+        Valid,
+    }
+
+    /// <summary>
+    /// A per-sample tensor shape: (channels, height, width) for images, stored channels-last;
+    /// (features, 1, 1) with <see cref="Spatial"/> false for vectors.
+    /// </summary>
+    internal sealed record Shape(int Channels, int Height, int Width, bool Spatial)
+    {
+        public static Shape Vector(int features) => new(features, 1, 1, false);
+
+        public int Features => Channels * Height * Width;
+
+        public override string ToString() => Spatial ? $"({Channels}, {Height}, {Width})" : $"({Channels})";
+    }
+
+    /// <summary>
+    /// One layer as declared, its arguments read: no symbols, no locations, so equal networks compare
+    /// equal. Fields a kind does not use keep their defaults.
+    /// </summary>
+    internal sealed record LayerModel(LayerKind Kind)
+    {
+        /// <summary>Dense units, convolution filters, Condition classes.</summary>
+        public int Size { get; init; }
+
+        /// <summary>Input and Reshape: the declared shape.</summary>
+        public Shape? Declared { get; init; }
+
+        public int Kernel { get; init; }
+
+        public int Stride { get; init; } = 1;
+
+        public PaddingKind Padding { get; init; }
+
+        /// <summary>ConvTranspose2D: the output size asked for, 0 for the natural one.</summary>
+        public int OutputSize { get; init; }
+
+        public bool Bias { get; init; } = true;
+
+        public ActivationKind Activation { get; init; }
+
+        public float Slope { get; init; }
+
+        /// <summary>Dropout: the probability of dropping.</summary>
+        public float Rate { get; init; }
+
+        public float Momentum { get; init; }
+
+        public float Epsilon { get; init; }
+
+        /// <summary>Condition: the embedding size.</summary>
+        public int Embedding { get; init; }
+
+        /// <summary>The layer as written, e.g. <c>Conv2D(64, 5, stride: 2)</c>, for summaries and messages.</summary>
+        public string Text { get; init; } = "";
+    }
 
     /// <summary>A valid network, ready to plan and emit.</summary>
-    internal sealed record NetworkModel(string? Namespace, string Name, EquatableArray<LayerModel> Layers)
+    /// <param name="Namespace">Its namespace, or null for the global one.</param>
+    /// <param name="Name">Its type name.</param>
+    /// <param name="Layers">The layers in declaration order.</param>
+    /// <param name="GradientPenalty">Whether [GradientPenalty] asks for the second-order pass.</param>
+    internal sealed record NetworkModel(string? Namespace, string Name, EquatableArray<LayerModel> Layers, bool GradientPenalty)
     {
         public string FullName => Namespace is null ? Name : Namespace + "." + Name;
 

@@ -270,6 +270,122 @@ public abstract class Backend : IDisposable
         GatherLabelsCore(images, position, destination);
     }
 
+    /// <summary>
+    /// im2col: for each image of <paramref name="images"/> ((rows, InHeight x InWidth x InChannels), channels-last),
+    /// one row per output pixel holding the input patch it sees, zeros where the patch leaves the image;
+    /// <paramref name="columns"/> is (rows x OutPixels, InChannels x Kernel x Kernel).
+    /// </summary>
+    public void Im2Col(Tensor images, ConvGeometry geometry, Tensor columns) =>
+        Im2ColCore(images, geometry, columns, ConvolutionRows(images, geometry, columns));
+
+    /// <summary>
+    /// col2im, the adjoint of <see cref="Im2Col"/>: sums each column row's values back into the pixels
+    /// its patch came from, overwriting <paramref name="images"/>.
+    /// </summary>
+    public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor images) =>
+        Col2ImCore(columns, geometry, images, ConvolutionRows(images, geometry, columns));
+
+    /// <summary>
+    /// Dropout: <c>y = x * keep / (1 - rate)</c>, where element i is kept when the Philox uniform at
+    /// (<paramref name="seed"/>, <paramref name="stream"/>, block (<paramref name="counter"/> &lt;&lt; 28) + i / 4, lane i % 4) is at least
+    /// <paramref name="rate"/>. The mask is recomputed, not stored, by <see cref="DropoutBackward"/>.
+    /// </summary>
+    public void Dropout(Tensor x, Tensor y, float rate, ulong seed, ulong stream, ulong counter)
+    {
+        RequireOwned(x, nameof(x));
+        RequireOwned(y, nameof(y));
+        RequireLength(x.Length, y, nameof(y));
+        DropoutCore(x, y, rate, seed, stream, counter, backward: false);
+    }
+
+    /// <summary>The gradient of <see cref="Dropout"/> with the same arguments: <c>dx = dy * keep / (1 - rate)</c>.</summary>
+    public void DropoutBackward(Tensor dy, Tensor dx, float rate, ulong seed, ulong stream, ulong counter)
+    {
+        RequireOwned(dy, nameof(dy));
+        RequireOwned(dx, nameof(dx));
+        RequireLength(dy.Length, dx, nameof(dx));
+        DropoutCore(dy, dx, rate, seed, stream, counter, backward: true);
+    }
+
+    /// <summary>
+    /// Condition's forward: each row of <paramref name="y"/> is the row of <paramref name="x"/> with the
+    /// embedding of its label appended, per pixel for images of <paramref name="pixels"/> pixels
+    /// (channels-last: each pixel's channels, then the embedding).
+    /// </summary>
+    public void ConcatEmbedding(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels)
+    {
+        RequireOwned(x, nameof(x));
+        RequireOwned(labels, nameof(labels));
+        RequireOwned(table, nameof(table));
+        RequireOwned(y, nameof(y));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        if (labels.Rows != x.Rows || y.Rows != x.Rows || y.Cols != x.Cols + pixels * table.Cols)
+        {
+            throw new ArgumentException($"Cannot append embeddings {table} for labels {labels} to {x} giving {y}.");
+        }
+
+        ConcatEmbeddingCore(x, labels, table, y, pixels);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="ConcatEmbedding"/>: the embedding part of <paramref name="dy"/> summed
+    /// into the rows of <paramref name="tableGradient"/> (when not empty; added when <paramref name="accumulate"/>),
+    /// the rest copied to <paramref name="dx"/> (when not empty).
+    /// </summary>
+    public void EmbeddingBackward(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate)
+    {
+        RequireOwned(dy, nameof(dy));
+        RequireOwned(labels, nameof(labels));
+        if (!tableGradient.IsEmpty)
+        {
+            RequireOwned(tableGradient, nameof(tableGradient));
+        }
+
+        if (!dx.IsEmpty)
+        {
+            RequireOwned(dx, nameof(dx));
+        }
+
+        EmbeddingBackwardCore(dy, labels, tableGradient, dx, pixels, accumulate);
+    }
+
+    /// <summary>
+    /// BatchNorm's statistics per column of <paramref name="x"/> (rows, channels). Training: the batch
+    /// mean and 1 / sqrt(biased variance + epsilon) go to <paramref name="saved"/>, and the running
+    /// statistics (mean, then variance, in <paramref name="running"/>) move towards the batch's by
+    /// <paramref name="momentum"/>, with the unbiased variance, as PyTorch does. Evaluation: the running
+    /// statistics go to <paramref name="saved"/> instead. Columns are summed in row order (deterministic).
+    /// </summary>
+    public void BatchNormStatistics(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
+    {
+        RequireOwned(x, nameof(x));
+        RequireOwned(saved, nameof(saved));
+        RequireOwned(running, nameof(running));
+        if (saved.Length < 2 * x.Cols || running.Length != 2 * x.Cols)
+        {
+            throw new ArgumentException($"BatchNorm over {x} needs saved statistics of at least {2 * x.Cols} and running statistics of {2 * x.Cols} floats.");
+        }
+
+        BatchNormStatisticsCore(x, saved, running, momentum, epsilon, training);
+    }
+
+    /// <summary>
+    /// BatchNorm's input gradient: <c>dx = gamma / std * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n)</c>,
+    /// with the mean, 1 / std and both sums read from <paramref name="saved"/> (four rows of channels)
+    /// and gamma the first row of <paramref name="scaleShift"/>.
+    /// </summary>
+    public void BatchNormInputGradient(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx)
+    {
+        RequireOwned(dy, nameof(dy));
+        RequireOwned(x, nameof(x));
+        RequireOwned(saved, nameof(saved));
+        RequireOwned(scaleShift, nameof(scaleShift));
+        RequireOwned(dx, nameof(dx));
+        RequireLength(dy.Length, x, nameof(x));
+        RequireLength(dy.Length, dx, nameof(dx));
+        BatchNormInputGradientCore(dy, x, saved, scaleShift, dx);
+    }
+
     /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
     public virtual void Synchronize()
     {
@@ -332,8 +448,44 @@ public abstract class Backend : IDisposable
     /// <summary>See <see cref="GatherImages"/>.</summary>
     protected abstract void GatherImagesCore(ImageSet images, int position, Tensor destination);
 
+    /// <summary>See <see cref="Im2Col"/>; <paramref name="rows"/> images.</summary>
+    protected abstract void Im2ColCore(Tensor images, ConvGeometry geometry, Tensor columns, int rows);
+
+    /// <summary>See <see cref="Col2Im"/>; <paramref name="rows"/> images.</summary>
+    protected abstract void Col2ImCore(Tensor columns, ConvGeometry geometry, Tensor images, int rows);
+
+    /// <summary>See <see cref="Dropout"/> and <see cref="DropoutBackward"/> (the same mask both ways).</summary>
+    protected abstract void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, ulong counter, bool backward);
+
+    /// <summary>See <see cref="ConcatEmbedding"/>.</summary>
+    protected abstract void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels);
+
+    /// <summary>See <see cref="EmbeddingBackward"/>.</summary>
+    protected abstract void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate);
+
+    /// <summary>See <see cref="BatchNormStatistics"/>.</summary>
+    protected abstract void BatchNormStatisticsCore(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training);
+
+    /// <summary>See <see cref="BatchNormInputGradient"/>.</summary>
+    protected abstract void BatchNormInputGradientCore(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx);
+
     /// <summary>See <see cref="GatherLabels"/>.</summary>
     protected abstract void GatherLabelsCore(ImageSet images, int position, Tensor destination);
+
+    /// <summary>The images in <paramref name="images"/>, once the im2col matrix <paramref name="columns"/> is checked to fit them.</summary>
+    private int ConvolutionRows(Tensor images, ConvGeometry geometry, Tensor columns)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        RequireOwned(images, nameof(images));
+        RequireOwned(columns, nameof(columns));
+        int rows = images.Length / geometry.InFeatures;
+        if ((long)rows * geometry.InFeatures != images.Length || columns.Length != (long)rows * geometry.OutPixels * geometry.Columns)
+        {
+            throw new ArgumentException($"Images {images} and im2col columns {columns} do not fit {geometry}: expected (rows x {geometry.OutPixels}, {geometry.Columns}).");
+        }
+
+        return rows;
+    }
 
     private void RequireOwned(Tensor tensor, string name)
     {

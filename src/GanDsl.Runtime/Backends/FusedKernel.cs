@@ -65,15 +65,17 @@ public sealed class FusedKernel
 }
 
 /// <summary>
-/// Arguments of a fused kernel launch: up to three tensors, the row count and one integer flag
-/// (for bias-gradient kernels: non-zero to accumulate into the gradient instead of overwriting it).
+/// Arguments of a fused kernel launch: up to five tensors, the row count and one integer flag
+/// (kernel-specific: for bias-gradient kernels, non-zero to accumulate instead of overwriting).
 /// </summary>
-/// <param name="rows">Rows (the batch) the launch covers.</param>
+/// <param name="rows">Rows (the batch, times pixels for images) the launch covers.</param>
 /// <param name="t0">First tensor (the kernel's in-place operand).</param>
 /// <param name="t1">Second tensor, if the kernel takes one.</param>
 /// <param name="t2">Third tensor, if the kernel takes one.</param>
+/// <param name="t3">Fourth tensor, if the kernel takes one.</param>
+/// <param name="t4">Fifth tensor, if the kernel takes one.</param>
 /// <param name="flag">A kernel-specific integer.</param>
-public readonly struct KernelArgs(int rows, Tensor t0, Tensor t1 = default, Tensor t2 = default, int flag = 0)
+public readonly struct KernelArgs(int rows, Tensor t0, Tensor t1 = default, Tensor t2 = default, Tensor t3 = default, Tensor t4 = default, int flag = 0)
 {
     /// <summary>Rows the launch covers.</summary>
     public int Rows { get; } = rows;
@@ -86,6 +88,12 @@ public readonly struct KernelArgs(int rows, Tensor t0, Tensor t1 = default, Tens
 
     /// <summary>Third tensor.</summary>
     public Tensor T2 { get; } = t2;
+
+    /// <summary>Fourth tensor.</summary>
+    public Tensor T3 { get; } = t3;
+
+    /// <summary>Fifth tensor.</summary>
+    public Tensor T4 { get; } = t4;
 
     /// <summary>A kernel-specific integer.</summary>
     public int Flag { get; } = flag;

@@ -6,14 +6,35 @@ namespace GanDsl;
 /// </summary>
 public abstract class LayerAttribute : Attribute;
 
-/// <summary>The network's input: <paramref name="features"/> values per sample. Must come first.</summary>
-/// <param name="features">Number of input features per sample (greater than zero).</param>
+/// <summary>
+/// The network's input: a vector of features, or an image of (channels, height, width). Must come first.
+/// Images are stored channels-last (height, width, channels), as in TensorFlow.
+/// </summary>
 /// <example><code>[Input(100)] [Dense(256), LeakyRelu(0.2f)] [Dense(784), Tanh] public partial class Generator;</code></example>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class InputAttribute(int features) : LayerAttribute
+public sealed class InputAttribute : LayerAttribute
 {
-    /// <summary>Number of input features per sample.</summary>
-    public int Features { get; } = features;
+    /// <summary>A vector input of <paramref name="features"/> values per sample.</summary>
+    /// <param name="features">Number of input features per sample (greater than zero).</param>
+    public InputAttribute(int features) => (Channels, Height, Width) = (features, 1, 1);
+
+    /// <summary>An image input.</summary>
+    /// <param name="channels">Channels, e.g. 1 for MNIST.</param>
+    /// <param name="height">Height in pixels.</param>
+    /// <param name="width">Width in pixels.</param>
+    public InputAttribute(int channels, int height, int width) => (Channels, Height, Width) = (channels, height, width);
+
+    /// <summary>Channels (features for a vector input).</summary>
+    public int Channels { get; }
+
+    /// <summary>Height (1 for a vector input).</summary>
+    public int Height { get; }
+
+    /// <summary>Width (1 for a vector input).</summary>
+    public int Width { get; }
+
+    /// <summary>Values per sample.</summary>
+    public int Features => Channels * Height * Width;
 }
 
 /// <summary>
@@ -30,6 +51,148 @@ public sealed class DenseAttribute(int units) : LayerAttribute
     /// <summary>Whether the layer adds a learned bias (default <see langword="true"/>).</summary>
     public bool Bias { get; set; } = true;
 }
+
+/// <summary>How a convolution pads its input, as Keras defines it.</summary>
+public enum Padding
+{
+    /// <summary>
+    /// Output size ceil(input / stride) for a convolution and input * stride for a transposed one; the
+    /// padding is split evenly with any odd pixel at the bottom and right, as TensorFlow does.
+    /// </summary>
+    Same,
+
+    /// <summary>No padding: output size ceil((input - kernel + 1) / stride), or (input - 1) * stride + kernel transposed.</summary>
+    Valid,
+}
+
+/// <summary>
+/// A 2-D convolution over a (channels, height, width) tensor, <c>filters</c> output channels, a square
+/// kernel; weights (filters, channels, kernel, kernel) as PyTorch stores them, initialised like
+/// PyTorch's nn.Conv2d.
+/// </summary>
+/// <param name="filters">Output channels.</param>
+/// <param name="kernel">Kernel height and width.</param>
+/// <param name="stride">Step between applications (default 1).</param>
+/// <param name="padding">Keras-style padding (default <see cref="Padding.Same"/>).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv2DAttribute(int filters, int kernel, int stride = 1, Padding padding = Padding.Same) : LayerAttribute
+{
+    /// <summary>Output channels.</summary>
+    public int Filters { get; } = filters;
+
+    /// <summary>Kernel height and width.</summary>
+    public int Kernel { get; } = kernel;
+
+    /// <summary>Step between applications.</summary>
+    public int Stride { get; } = stride;
+
+    /// <summary>Keras-style padding.</summary>
+    public Padding Padding { get; } = padding;
+
+    /// <summary>Whether the layer adds a learned bias per filter (default <see langword="true"/>).</summary>
+    public bool Bias { get; set; } = true;
+}
+
+/// <summary>
+/// A 2-D transposed convolution ("deconvolution"): the gradient of a convolution with respect to its
+/// input, used to upsample. Weights (channels in, filters, kernel, kernel) as PyTorch's
+/// nn.ConvTranspose2d stores them.
+/// </summary>
+/// <param name="filters">Output channels.</param>
+/// <param name="kernel">Kernel height and width.</param>
+/// <param name="stride">Upsampling factor (default 1).</param>
+/// <param name="padding">Keras-style padding (default <see cref="Padding.Same"/>: output = input * stride).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConvTranspose2DAttribute(int filters, int kernel, int stride = 1, Padding padding = Padding.Same) : LayerAttribute
+{
+    /// <summary>Output channels.</summary>
+    public int Filters { get; } = filters;
+
+    /// <summary>Kernel height and width.</summary>
+    public int Kernel { get; } = kernel;
+
+    /// <summary>Upsampling factor.</summary>
+    public int Stride { get; } = stride;
+
+    /// <summary>Keras-style padding.</summary>
+    public Padding Padding { get; } = padding;
+
+    /// <summary>Whether the layer adds a learned bias per filter (default <see langword="true"/>).</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>
+    /// The output height and width to reach, as PyTorch's <c>output_size</c>: 0 (the default) takes the
+    /// padding's natural size; otherwise it must lie within stride - 1 pixels above it (GAN0016 if not).
+    /// </summary>
+    public int OutputSize { get; set; }
+}
+
+/// <summary>
+/// Batch normalisation over the features of a vector, or the channels of an image, with a learned
+/// scale and shift; running statistics for evaluation. Defaults are PyTorch's.
+/// </summary>
+/// <param name="momentum">Weight of the newest batch in the running statistics (default 0.1, PyTorch's).</param>
+/// <param name="epsilon">Added to the variance (default 1e-5).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute(float momentum = 0.1f, float epsilon = 1e-5f) : LayerAttribute
+{
+    /// <summary>Weight of the newest batch in the running statistics.</summary>
+    public float Momentum { get; } = momentum;
+
+    /// <summary>Added to the variance.</summary>
+    public float Epsilon { get; } = epsilon;
+}
+
+/// <summary>Dropout while training: zeroes each value with probability <c>rate</c> and scales the rest by 1 / (1 - rate); the identity when evaluating.</summary>
+/// <param name="rate">Probability of dropping, in [0, 1).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute(float rate) : LayerAttribute
+{
+    /// <summary>Probability of dropping a value.</summary>
+    public float Rate { get; } = rate;
+}
+
+/// <summary>Views the tensor as (channels, height, width), stored channels-last; the sizes must multiply to the features (GAN0015 if not).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ReshapeAttribute(int channels, int height, int width) : LayerAttribute
+{
+    /// <summary>Channels.</summary>
+    public int Channels { get; } = channels;
+
+    /// <summary>Height.</summary>
+    public int Height { get; } = height;
+
+    /// <summary>Width.</summary>
+    public int Width { get; } = width;
+}
+
+/// <summary>Views a (channels, height, width) tensor as a vector (channels-last order, as Keras does), so a Dense layer can follow.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FlattenAttribute : LayerAttribute;
+
+/// <summary>
+/// Conditions the network on a class label (Mirza and Osindero 2014): a learned embedding of the label,
+/// <c>embedding</c> values, joins the input, concatenated to a vector or as extra constant channels of
+/// an image. Must come right after the Input; the label is given per sample through <c>Labels(rows)</c>.
+/// </summary>
+/// <param name="classes">Number of classes (10 for MNIST digits).</param>
+/// <param name="embedding">Size of the learned embedding.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ConditionAttribute(int classes, int embedding) : LayerAttribute
+{
+    /// <summary>Number of classes.</summary>
+    public int Classes { get; } = classes;
+
+    /// <summary>Size of the learned embedding.</summary>
+    public int Embedding { get; } = embedding;
+}
+
+/// <summary>
+/// Asks the generator for the second-order pass WGAN-GP needs (the gradient of the gradient
+/// penalty with respect to the parameters). It reports GAN0020 on any layer it cannot differentiate twice.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class GradientPenaltyAttribute : Attribute;
 
 /// <summary>Rectified linear unit, <c>max(x, 0)</c>, applied to the layer before it.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]

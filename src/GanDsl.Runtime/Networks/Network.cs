@@ -16,9 +16,13 @@ public abstract class Network : IDisposable
 {
     private readonly DeviceBuffer _parameters;
     private readonly DeviceBuffer _gradients;
+    private readonly DeviceBuffer? _state;
+    private readonly DeviceBuffer? _saved;
     private readonly long[] _slotOffsets;
     private DeviceBuffer? _activations;
     private DeviceBuffer? _activationGradients;
+    private DeviceBuffer? _scratch;
+    private DeviceBuffer? _labels;
     private bool _disposed;
 
     /// <summary>Allocates parameters on <paramref name="backend"/> and initialises them from <paramref name="seed"/>.</summary>
@@ -30,6 +34,8 @@ public abstract class Network : IDisposable
         Layout = layout;
         _parameters = backend.Allocate(layout.ParameterCount);
         _gradients = backend.Allocate(layout.ParameterCount);
+        _state = layout.StateCount > 0 ? backend.Allocate(layout.StateCount) : null;
+        _saved = layout.SavedLength > 0 ? backend.Allocate(layout.SavedLength) : null;
         _slotOffsets = new long[layout.ActivationWidths.Count + 1];
         for (int i = 0; i < layout.ActivationWidths.Count; i++)
         {
@@ -57,8 +63,8 @@ public abstract class Network : IDisposable
     /// <summary>Rows (batch size) the activation arena holds; 0 before <see cref="EnsureCapacity"/>.</summary>
     public int Capacity { get; private set; }
 
-    /// <summary>Floats in the activation arena and its gradient twin together.</summary>
-    public long ArenaLength => 2 * Capacity * _slotOffsets[^1];
+    /// <summary>Floats in the activation arena and its gradient twin together, with the convolution scratch.</summary>
+    public long ArenaLength => Capacity * (2 * _slotOffsets[^1] + Layout.ScratchPerSample);
 
     /// <summary>
     /// Whether bias and activation run as one fused pass (and, backward, the activation derivative
@@ -72,6 +78,24 @@ public abstract class Network : IDisposable
     /// <summary>All parameter gradients, in the same layout as <see cref="Parameters"/>.</summary>
     public Tensor Gradients => _gradients.All;
 
+    /// <summary>The non-trained state (BatchNorm's running statistics) as one tensor; empty when there is none.</summary>
+    public Tensor State => _state?.All ?? default;
+
+    /// <summary>
+    /// Training mode (the default): BatchNorm normalises with the batch's statistics and updates its
+    /// running ones, Dropout drops. Off (evaluation): running statistics, no dropout.
+    /// </summary>
+    public bool Training { get; set; } = true;
+
+    /// <summary>Seed of the dropout masks (the trainer sets its own seed).</summary>
+    public ulong RandomSeed { get; set; }
+
+    /// <summary>
+    /// Which dropout masks the next forward pass draws; the backward pass recomputes the same ones, so
+    /// set it before a forward and leave it until the matching backward. The trainer advances it per pass.
+    /// </summary>
+    public ulong DropoutCounter { get; set; }
+
     /// <summary>Makes the activation arena hold at least <paramref name="rows"/> rows (allocates only when it grows).</summary>
     public void EnsureCapacity(int rows)
     {
@@ -84,8 +108,12 @@ public abstract class Network : IDisposable
 
         _activations?.Dispose();
         _activationGradients?.Dispose();
+        _scratch?.Dispose();
+        _labels?.Dispose();
         _activations = Backend.Allocate(rows * _slotOffsets[^1]);
         _activationGradients = Backend.Allocate(rows * _slotOffsets[^1]);
+        _scratch = Layout.ScratchPerSample > 0 ? Backend.Allocate(rows * Layout.ScratchPerSample) : null;
+        _labels = Layout.ConditionClasses > 0 ? Backend.Allocate(rows) : null;
         Capacity = rows;
     }
 
@@ -100,6 +128,17 @@ public abstract class Network : IDisposable
 
     /// <summary>The default place for the gradient of the loss with respect to the output.</summary>
     public Tensor OutputGradient(int rows) => ActivationGradient(_slotOffsets.Length - 2, rows);
+
+    /// <summary>
+    /// The (rows, 1) class labels a network with a <see cref="ConditionAttribute"/> reads, as floats
+    /// (0 .. classes - 1); set them before <see cref="Forward"/>.
+    /// </summary>
+    public Tensor Labels(int rows) =>
+        _labels is null
+            ? throw new InvalidOperationException(Layout.ConditionClasses == 0
+                ? $"{Layout.Name} has no [Condition] layer, so it takes no labels."
+                : $"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.")
+            : _labels.View(0, rows, 1);
 
     /// <summary>Runs the network on the first <paramref name="rows"/> rows of <see cref="Input"/>, writing <see cref="Output"/>.</summary>
     public void Forward(int rows)
@@ -120,6 +159,11 @@ public abstract class Network : IDisposable
     public void Backward(int rows, Tensor outputGradient = default, bool weightGradients = true, bool inputGradient = false, bool accumulate = false)
     {
         RequireRows(rows);
+        if (!Training && _state is not null)
+        {
+            throw new InvalidOperationException($"{Layout.Name} has BatchNorm layers: backpropagate in training mode (Training = true), where they use the batch's statistics.");
+        }
+
         if (outputGradient.IsEmpty)
         {
             outputGradient = OutputGradient(rows);
@@ -144,8 +188,29 @@ public abstract class Network : IDisposable
     {
         for (int i = 0; i < Layout.Parameters.Count; i++)
         {
-            float bound = 1f / MathF.Sqrt(Layout.Parameters[i].FanIn);
-            Backend.RandomUniform(Parameter(i), -bound, bound, seed, RandomStreams.Initialization + (ulong)i, 0);
+            var p = Layout.Parameters[i];
+            ulong stream = RandomStreams.Initialization + (ulong)i;
+            switch (p.Kind)
+            {
+                case ParameterKind.Scale:
+                    Backend.Fill(Parameter(i), 1f);
+                    break;
+                case ParameterKind.Shift:
+                    Backend.Fill(Parameter(i), 0f);
+                    break;
+                case ParameterKind.Embedding:
+                    Backend.RandomNormal(Parameter(i), seed, stream, 0);
+                    break;
+                default:
+                    float bound = 1f / MathF.Sqrt(p.FanIn);
+                    Backend.RandomUniform(Parameter(i), -bound, bound, seed, stream, 0);
+                    break;
+            }
+        }
+
+        foreach (var state in Layout.States)
+        {
+            Backend.Fill(StateView(state.Offset, state.Length), state.Initial);
         }
     }
 
@@ -159,6 +224,32 @@ public abstract class Network : IDisposable
 
     /// <summary>Replaces all parameters with <paramref name="values"/> (length <see cref="ParameterCount"/>).</summary>
     public void SetParameters(ReadOnlySpan<float> values) => Backend.Upload(values, Parameters);
+
+    /// <summary>Copies the state (running statistics) to the host; empty when there is none.</summary>
+    public float[] GetState()
+    {
+        var values = new float[Layout.StateCount];
+        if (_state is not null)
+        {
+            Backend.Download(_state.All, values);
+        }
+
+        return values;
+    }
+
+    /// <summary>Replaces the state with <paramref name="values"/> (length <see cref="NetworkLayout.StateCount"/>).</summary>
+    public void SetState(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Layout.StateCount)
+        {
+            throw new ArgumentException($"{Layout.Name} has {Layout.StateCount} state values, not {values.Length}.", nameof(values));
+        }
+
+        if (_state is not null)
+        {
+            Backend.Upload(values, _state.All);
+        }
+    }
 
     /// <summary>
     /// The memory the network holds, for logs: parameters, gradients and the activation arena (with its
@@ -194,6 +285,10 @@ public abstract class Network : IDisposable
             _gradients.Dispose();
             _activations?.Dispose();
             _activationGradients?.Dispose();
+            _state?.Dispose();
+            _saved?.Dispose();
+            _scratch?.Dispose();
+            _labels?.Dispose();
         }
     }
 
@@ -228,6 +323,21 @@ public abstract class Network : IDisposable
         var p = Layout.Parameters[index];
         return _gradients.View(p.Offset, p.Rows, p.Cols);
     }
+
+    /// <summary>A (rows, cols) view of the parameter buffer from parameter <paramref name="index"/> on (e.g. BatchNorm's adjacent scale and shift).</summary>
+    protected Tensor ParameterView(int index, int rows, int cols) => _parameters.View(Layout.Parameters[index].Offset, rows, cols);
+
+    /// <summary>The gradient twin of <see cref="ParameterView"/>.</summary>
+    protected Tensor GradientView(int index, int rows, int cols) => _gradients.View(Layout.Parameters[index].Offset, rows, cols);
+
+    /// <summary>A (1, length) view of the state buffer.</summary>
+    protected Tensor StateView(long offset, int length) => _state!.View(offset, 1, length);
+
+    /// <summary>A (1, length) view of the per-batch statistics a forward pass keeps for its backward pass.</summary>
+    protected Tensor SavedView(long offset, int length) => _saved!.View(offset, 1, length);
+
+    /// <summary>A (rows, cols) view of the convolution scratch buffer.</summary>
+    protected Tensor Scratch(int rows, int cols) => _scratch!.View(0, rows, cols);
 
     private static string Bytes(long floats)
     {

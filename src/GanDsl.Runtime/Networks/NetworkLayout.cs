@@ -11,6 +11,27 @@ public enum LayerKind
 
     /// <summary>An activation attribute such as <see cref="LeakyReluAttribute"/>.</summary>
     Activation,
+
+    /// <summary><see cref="Conv2DAttribute"/>.</summary>
+    Conv2D,
+
+    /// <summary><see cref="ConvTranspose2DAttribute"/>.</summary>
+    ConvTranspose2D,
+
+    /// <summary><see cref="BatchNormAttribute"/>.</summary>
+    BatchNorm,
+
+    /// <summary><see cref="DropoutAttribute"/>.</summary>
+    Dropout,
+
+    /// <summary><see cref="ReshapeAttribute"/>.</summary>
+    Reshape,
+
+    /// <summary><see cref="FlattenAttribute"/>.</summary>
+    Flatten,
+
+    /// <summary><see cref="ConditionAttribute"/>.</summary>
+    Condition,
 }
 
 /// <summary>Elementwise activations.</summary>
@@ -32,52 +53,106 @@ public enum ActivationKind
     Sigmoid,
 }
 
-/// <summary>One layer as declared, with its inferred output shape.</summary>
-/// <param name="Kind">What the layer is.</param>
-/// <param name="Description">The layer as written, e.g. <c>Dense(256)</c> or <c>LeakyRelu(0.2)</c>.</param>
-/// <param name="OutputFeatures">Features per sample after the layer.</param>
-/// <param name="Activation">For activation layers, which one.</param>
-/// <param name="Slope">For <see cref="ActivationKind.LeakyRelu"/>, the negative slope.</param>
-/// <param name="WeightIndex">Index of the layer's weight in <see cref="NetworkLayout.Parameters"/>, or -1.</param>
-/// <param name="BiasIndex">Index of the layer's bias in <see cref="NetworkLayout.Parameters"/>, or -1.</param>
-public sealed record LayerInfo(
-    LayerKind Kind,
-    string Description,
-    int OutputFeatures,
-    ActivationKind Activation = ActivationKind.None,
-    float Slope = 0f,
-    int WeightIndex = -1,
-    int BiasIndex = -1);
+/// <summary>A per-sample shape: (channels, height, width) for images, stored channels-last; (features, 1, 1) for vectors.</summary>
+/// <param name="Channels">Channels, or features for a vector.</param>
+/// <param name="Height">Height (1 for a vector).</param>
+/// <param name="Width">Width (1 for a vector).</param>
+/// <param name="Spatial">Whether this is an image rather than a vector.</param>
+public readonly record struct TensorShape(int Channels, int Height, int Width, bool Spatial)
+{
+    /// <summary>Values per sample.</summary>
+    public int Features => Channels * Height * Width;
 
-/// <summary>What a parameter tensor is for.</summary>
+    /// <inheritdoc />
+    public override string ToString() => Spatial ? $"({Channels}, {Height}, {Width})" : $"({Channels})";
+}
+
+/// <summary>One layer as declared, with its inferred output shape and what it needs to be recomputed elsewhere.</summary>
+/// <param name="Kind">What the layer is.</param>
+/// <param name="Description">The layer as written, e.g. <c>Dense(256)</c> or <c>LeakyRelu(0.2f)</c>.</param>
+/// <param name="Output">Its output shape per sample.</param>
+public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape Output)
+{
+    /// <summary>Features per sample after the layer.</summary>
+    public int OutputFeatures => Output.Features;
+
+    /// <summary>For activation layers, which one.</summary>
+    public ActivationKind Activation { get; init; }
+
+    /// <summary>For <see cref="ActivationKind.LeakyRelu"/>, the negative slope.</summary>
+    public float Slope { get; init; }
+
+    /// <summary>Index of the layer's weight (Dense, convolutions, BatchNorm's scale, Condition's table) in <see cref="NetworkLayout.Parameters"/>, or -1.</summary>
+    public int WeightIndex { get; init; } = -1;
+
+    /// <summary>Index of the layer's bias (or BatchNorm's shift) in <see cref="NetworkLayout.Parameters"/>, or -1.</summary>
+    public int BiasIndex { get; init; } = -1;
+
+    /// <summary>Convolutions: the geometry (for a transposed convolution, of the convolution it is the adjoint of).</summary>
+    public Backends.ConvGeometry? Geometry { get; init; }
+
+    /// <summary>BatchNorm: the running statistics' momentum.</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>BatchNorm: added to the variance.</summary>
+    public float Epsilon { get; init; }
+
+    /// <summary>BatchNorm: index of its running mean in <see cref="NetworkLayout.States"/> (the variance follows).</summary>
+    public int StateIndex { get; init; } = -1;
+
+    /// <summary>Dropout: the probability of dropping.</summary>
+    public float Rate { get; init; }
+
+    /// <summary>Condition: the number of classes.</summary>
+    public int Classes { get; init; }
+
+    /// <summary>Condition: the embedding size.</summary>
+    public int Embedding { get; init; }
+}
+
+/// <summary>What a parameter tensor is for, which also says how it is initialised.</summary>
 public enum ParameterKind
 {
-    /// <summary>A weight matrix, (outputs, inputs) as in PyTorch.</summary>
+    /// <summary>A weight: Dense (outputs, inputs), Conv2D (filters, channels, k, k), ConvTranspose2D (channels, filters, k, k); U(±1/sqrt(fan-in)) as PyTorch.</summary>
     Weight,
 
-    /// <summary>A bias vector, one per output.</summary>
+    /// <summary>A bias vector, one per output; U(±1/sqrt(fan-in)).</summary>
     Bias,
+
+    /// <summary>BatchNorm's scale (gamma); ones.</summary>
+    Scale,
+
+    /// <summary>BatchNorm's shift (beta); zeros.</summary>
+    Shift,
+
+    /// <summary>Condition's label embedding table (classes, size); N(0, 1) as PyTorch's nn.Embedding.</summary>
+    Embedding,
 }
 
 /// <summary>One parameter tensor inside a network's contiguous parameter buffer.</summary>
 /// <param name="Name">Its name in generated code, e.g. <c>W0</c> or <c>b0</c>.</param>
-/// <param name="Kind">Weight or bias.</param>
-/// <param name="Rows">Rows (output features for weights, 1 for biases).</param>
-/// <param name="Cols">Columns (input features for weights, output features for biases).</param>
+/// <param name="Kind">What it is for.</param>
+/// <param name="Rows">Rows of its matrix view (outputs for weights, 1 for vectors).</param>
+/// <param name="Cols">Columns of its matrix view.</param>
 /// <param name="Offset">Offset in the parameter buffer, in floats.</param>
-/// <param name="FanIn">The layer's input features; initialisation draws from U(-1/sqrt(FanIn), 1/sqrt(FanIn)) as PyTorch's nn.Linear does.</param>
-public sealed record ParameterInfo(string Name, ParameterKind Kind, int Rows, int Cols, long Offset, int FanIn)
+/// <param name="FanIn">The fan-in PyTorch's initialisation uses for it.</param>
+/// <param name="Shape">Its shape as PyTorch stores it.</param>
+public sealed record ParameterInfo(string Name, ParameterKind Kind, int Rows, int Cols, long Offset, int FanIn, int[] Shape)
 {
     /// <summary>Rows times columns.</summary>
     public long Length => (long)Rows * Cols;
-
-    /// <summary>The shape as PyTorch stores it: (rows, cols) for weights, (cols) for biases.</summary>
-    public int[] Shape => Kind == ParameterKind.Bias ? [Cols] : [Rows, Cols];
 }
+
+/// <summary>A non-trained part of the model, such as BatchNorm's running statistics.</summary>
+/// <param name="Name">Its name, e.g. <c>running_mean0</c>.</param>
+/// <param name="Length">Floats.</param>
+/// <param name="Offset">Offset in the state buffer.</param>
+/// <param name="Initial">Its initial value (0 for means, 1 for variances).</param>
+public sealed record StateInfo(string Name, int Length, long Offset, float Initial);
 
 /// <summary>
 /// What the source generator knows about a network, for the runtime: layers, parameter tensors,
-/// activation widths and a printable summary. Generated classes expose theirs as <c>NetworkLayout</c>.
+/// state, activation slots and a printable summary. Generated classes expose theirs as <c>Definition</c>.
 /// </summary>
 public sealed class NetworkLayout
 {
@@ -85,15 +160,15 @@ public sealed class NetworkLayout
     /// <param name="name">The network's type name.</param>
     /// <param name="layers">Layers in declaration order, the input first.</param>
     /// <param name="parameters">Parameter tensors in buffer order.</param>
-    /// <param name="activationWidths">Features of each stored activation: the input, then each Dense block's output.</param>
+    /// <param name="slots">Shapes of the stored activations: the input, then each stage's output.</param>
     /// <param name="summary">A Keras-style summary table.</param>
-    public NetworkLayout(string name, LayerInfo[] layers, ParameterInfo[] parameters, int[] activationWidths, string summary)
+    public NetworkLayout(string name, LayerInfo[] layers, ParameterInfo[] parameters, TensorShape[] slots, string summary)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(activationWidths);
-        if (layers.Length == 0 || layers[0].Kind != LayerKind.Input || activationWidths.Length < 2)
+        ArgumentNullException.ThrowIfNull(slots);
+        if (layers.Length == 0 || layers[0].Kind != LayerKind.Input || slots.Length < 2)
         {
             throw new ArgumentException($"Network {name} must start with an input and have at least one layer.", nameof(layers));
         }
@@ -101,7 +176,8 @@ public sealed class NetworkLayout
         Name = name;
         Layers = layers;
         Parameters = parameters;
-        ActivationWidths = activationWidths;
+        Slots = slots;
+        ActivationWidths = slots.Select(s => s.Features).ToArray();
         Summary = summary ?? string.Empty;
         ParameterCount = parameters.Sum(p => p.Length);
     }
@@ -115,8 +191,29 @@ public sealed class NetworkLayout
     /// <summary>Parameter tensors in buffer order.</summary>
     public IReadOnlyList<ParameterInfo> Parameters { get; }
 
-    /// <summary>Features of each stored activation: the input, then each Dense block's output.</summary>
+    /// <summary>Shapes of the stored activations: the input, then each stage's output.</summary>
+    public IReadOnlyList<TensorShape> Slots { get; }
+
+    /// <summary>Features of each stored activation (see <see cref="Slots"/>).</summary>
     public IReadOnlyList<int> ActivationWidths { get; }
+
+    /// <summary>Non-trained state (BatchNorm's running statistics), in buffer order.</summary>
+    public IReadOnlyList<StateInfo> States { get; init; } = [];
+
+    /// <summary>Floats of per-batch statistics a forward pass keeps for its backward pass.</summary>
+    public long SavedLength { get; init; }
+
+    /// <summary>Floats of convolution scratch per sample of batch capacity.</summary>
+    public long ScratchPerSample { get; init; }
+
+    /// <summary>For networks with a <see cref="ConditionAttribute"/>, the number of classes; 0 otherwise.</summary>
+    public int ConditionClasses { get; init; }
+
+    /// <summary>Number of dropout layers.</summary>
+    public int DropoutLayers { get; init; }
+
+    /// <summary>Whether the generator emitted the second-order pass of <see cref="GradientPenaltyAttribute"/>.</summary>
+    public bool SupportsGradientPenalty { get; init; }
 
     /// <summary>Features per input sample.</summary>
     public int InputFeatures => ActivationWidths[0];
@@ -126,6 +223,9 @@ public sealed class NetworkLayout
 
     /// <summary>Total number of parameters.</summary>
     public long ParameterCount { get; }
+
+    /// <summary>Total floats of state.</summary>
+    public long StateCount => States.Sum(s => (long)s.Length);
 
     /// <summary>A Keras-style summary table: layers, output shapes, parameter counts.</summary>
     public string Summary { get; }

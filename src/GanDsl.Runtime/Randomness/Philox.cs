@@ -106,7 +106,7 @@ public static class Philox
     public static int Below(uint bits, int bound) => (int)(((ulong)bits * (uint)bound) >> 32);
 
     /// <summary>Blocks counter .. counter + 7, structure-of-arrays: bits[8 * w + j] is word w of block j.</summary>
-    private static void Blocks8(ulong seed, ulong stream, ulong counter, Span<uint> bits)
+    internal static void Blocks8(ulong seed, ulong stream, ulong counter, Span<uint> bits)
     {
         if (!Avx2.IsSupported)
         {

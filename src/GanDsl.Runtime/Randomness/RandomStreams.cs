@@ -18,6 +18,15 @@ public static class RandomStreams
     /// <summary>Noise for evaluation and export (<c>GanTrainer.Generate</c>).</summary>
     public const ulong Evaluation = 0x2002;
 
+    /// <summary>Dropout masks; the dropout layer's index is added.</summary>
+    public const ulong Dropout = 0x4000;
+
+    /// <summary>Labels asked of a conditional generator during training.</summary>
+    public const ulong Labels = 0x5000;
+
+    /// <summary>WGAN-GP's interpolation weights between real and generated images.</summary>
+    public const ulong Interpolation = 0x6000;
+
     /// <summary>Epoch shuffles of the dataset.</summary>
     public const ulong Shuffle = 0x3000;
 }

@@ -41,3 +41,44 @@ public partial class DeepNet;
 [Dense(64), Relu]
 [Dense(784), Tanh]
 public partial class ReluOut;
+
+// Convolutions: strided "same", then "valid", Flatten into Dense; odd sizes everywhere.
+[Input(2, 7, 6)]
+[Conv2D(3, 3, stride: 2), LeakyRelu(0.1f)]
+[Conv2D(5, 2, padding: Padding.Valid), Tanh]
+[Flatten]
+[Dense(2)]
+public partial class ConvNet;
+
+// The DCGAN generator's pattern in small: Dense without bias, BatchNorm, Reshape, transposed convolutions.
+[Input(5)]
+[Dense(2 * 3 * 3, Bias = false), BatchNorm, Relu]
+[Reshape(2, 3, 3)]
+[ConvTranspose2D(3, 3, stride: 2, Bias = false), BatchNorm(0.2f, 1e-3f), LeakyRelu(0.3f)]
+[ConvTranspose2D(1, 4, stride: 2, padding: Padding.Valid), Tanh]
+public partial class TransposedNet;
+
+// A transposed convolution asked for an output size other than its natural one.
+[Input(2, 4, 4)]
+[ConvTranspose2D(3, 3, stride: 2, OutputSize = 7), Sigmoid]
+[Conv2D(2, 3, stride: 2, padding: Padding.Valid, Bias = false)]
+[Flatten]
+public partial class OutputSizeNet;
+
+// A conditional MLP with dropout.
+[Input(7)]
+[Condition(4, 3)]
+[Dense(6), Sigmoid]
+[Dropout(0.25f)]
+[Dense(2)]
+public partial class ConditionNet;
+
+// A conditional convolutional network: labels as extra channels, BatchNorm without activation.
+[Input(2, 5, 5)]
+[Condition(3, 2)]
+[Conv2D(3, 3), Relu]
+[BatchNorm]
+[Dropout(0.3f)]
+[Flatten]
+[Dense(1)]
+public partial class ConditionConvNet;

@@ -20,7 +20,11 @@ public sealed class GradientCheckTests : IDisposable
 
     private readonly CpuBackend _backend = new(2);
 
-    public static TheoryData<string> Networks => new() { nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator) };
+    public static TheoryData<string> Networks => new()
+    {
+        nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
+        nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet),
+    };
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -30,16 +34,17 @@ public sealed class GradientCheckTests : IDisposable
         const int rows = 5;
         net.EnsureCapacity(rows);
         var input = RandomInput(net, rows, seed: 11);
+        var reference = Prepare(net, rows, _backend);
         _backend.Upload(input, net.Input(rows));
         net.Forward(rows);
         var actual = Download(net.Output(rows));
 
-        var reference = new ReferenceNetwork(net.Layout).Forward(ToDouble(net.GetParameters()), ToDouble(input), rows);
-        double scale = reference.Max(Math.Abs) + 1e-3;
-        for (int i = 0; i < reference.Length; i++)
+        var expected = reference.Forward(ToDouble(net.GetParameters()), ToDouble(input), rows);
+        double scale = expected.Max(Math.Abs) + 1e-3;
+        for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(actual[i] - reference[i]) <= ForwardTolerance * scale,
-                $"{name} output {i}: float {actual[i]} vs double {reference[i]}");
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= ForwardTolerance * scale,
+                $"{name} output {i}: float {actual[i]} vs double {expected[i]}");
         }
     }
 
@@ -54,6 +59,7 @@ public sealed class GradientCheckTests : IDisposable
         var upstream = new float[rows * net.OutputFeatures];
         Philox.FillUniform(upstream, -1f, 1f, 23, 0, 0);
 
+        var reference = Prepare(net, rows, _backend);
         _backend.Upload(input, net.Input(rows));
         net.Forward(rows);
         _backend.Upload(upstream, net.OutputGradient(rows));
@@ -61,7 +67,6 @@ public sealed class GradientCheckTests : IDisposable
         var parameterGradients = Download(net.Gradients);
         var inputGradients = Download(net.InputGradient(rows));
 
-        var reference = new ReferenceNetwork(net.Layout);
         var p = ToDouble(net.GetParameters());
         var x = ToDouble(input);
         var weights = ToDouble(upstream);
@@ -196,6 +201,7 @@ public sealed class GradientCheckTests : IDisposable
         using var net = Create(name, seed: 8, backend);
         net.FuseKernels = fuse;
         net.EnsureCapacity(rows);
+        Prepare(net, rows, backend);
         backend.RandomNormal(net.Input(rows), 31, 0, 0);
         net.Forward(rows);
         var output = Download(net.Output(rows), backend);
@@ -215,8 +221,29 @@ public sealed class GradientCheckTests : IDisposable
             nameof(DeepNet) => new DeepNet(backend, seed),
             nameof(SeedDiscriminator) => new SeedDiscriminator(backend, seed),
             nameof(SeedGenerator) => new SeedGenerator(backend, seed),
+            nameof(ConvNet) => new ConvNet(backend, seed),
+            nameof(TransposedNet) => new TransposedNet(backend, seed),
+            nameof(OutputSizeNet) => new OutputSizeNet(backend, seed),
+            nameof(ConditionNet) => new ConditionNet(backend, seed),
+            nameof(ConditionConvNet) => new ConditionConvNet(backend, seed),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
+    }
+
+    /// <summary>Labels (row % classes) for conditional networks and a dropout counter; the matching double reference.</summary>
+    private static ReferenceNetwork Prepare(Network net, int rows, Backend backend)
+    {
+        net.EnsureCapacity(rows);
+        net.RandomSeed = 77;
+        net.DropoutCounter = 5;
+        int[]? labels = null;
+        if (net.Layout.ConditionClasses > 0)
+        {
+            labels = Enumerable.Range(0, rows).Select(r => (r * 7 + 1) % net.Layout.ConditionClasses).ToArray();
+            backend.Upload(labels.Select(l => (float)l).ToArray(), net.Labels(rows));
+        }
+
+        return new ReferenceNetwork(net.Layout) { Labels = labels, Dropout = (77, 5) };
     }
 
     private static float[] RandomInput(Network net, int rows, ulong seed)

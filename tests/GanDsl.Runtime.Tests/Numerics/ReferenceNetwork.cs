@@ -1,45 +1,56 @@
+using GanDsl.Randomness;
+
 namespace GanDsl.Tests.Numerics;
 
 /// <summary>
 /// A double-precision evaluator of any network from its <see cref="NetworkLayout"/>, written
-/// independently of the generator: the truth the generated float code is checked against.
+/// independently of the generator, loop by loop from each layer's definition: the truth the
+/// generated float code is checked against. Images are channels-last, as in the runtime.
 /// </summary>
 internal sealed class ReferenceNetwork(NetworkLayout layout)
 {
     public NetworkLayout Layout { get; } = layout;
 
-    /// <summary>Runs <paramref name="rows"/> samples through the network with parameters <paramref name="p"/>.</summary>
+    /// <summary>Labels for a <see cref="ConditionAttribute"/> network, one per row.</summary>
+    public int[]? Labels { get; init; }
+
+    /// <summary>Dropout's seed and counter, as set on the network for the pass being checked.</summary>
+    public (ulong Seed, ulong Counter) Dropout { get; init; }
+
+    /// <summary>Runs <paramref name="rows"/> samples through the network (training mode) with parameters <paramref name="p"/>.</summary>
     public double[] Forward(ReadOnlySpan<double> p, ReadOnlySpan<double> input, int rows)
     {
         double[] x = input.ToArray();
-        int width = Layout.InputFeatures;
-        foreach (var layer in Layout.Layers)
+        var shape = Layout.Layers[0].Output;
+        int dropoutIndex = 0;
+        foreach (var layer in Layout.Layers.Skip(1))
         {
+            var output = layer.Output;
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
-                {
-                    var w = Layout.Parameters[layer.WeightIndex];
-                    int units = layer.OutputFeatures;
-                    var y = new double[rows * units];
-                    for (int r = 0; r < rows; r++)
-                    {
-                        for (int u = 0; u < units; u++)
-                        {
-                            double sum = layer.BiasIndex >= 0 ? p[(int)Layout.Parameters[layer.BiasIndex].Offset + u] : 0.0;
-                            for (int i = 0; i < width; i++)
-                            {
-                                sum += x[r * width + i] * p[(int)w.Offset + u * width + i];
-                            }
-
-                            y[r * units + u] = sum;
-                        }
-                    }
-
-                    x = y;
-                    width = units;
+                    x = Dense(p, layer, x, rows, shape.Features, output.Features);
                     break;
-                }
+
+                case LayerKind.Conv2D:
+                    x = Convolution(p, layer, x, rows, output);
+                    break;
+
+                case LayerKind.ConvTranspose2D:
+                    x = Transposed(p, layer, x, rows, shape, output);
+                    break;
+
+                case LayerKind.BatchNorm:
+                    x = BatchNorm(p, layer, x, rows, shape.Channels);
+                    break;
+
+                case LayerKind.Dropout:
+                    x = DropoutMask(x, layer.Rate, RandomStreams.Dropout + (ulong)dropoutIndex++);
+                    break;
+
+                case LayerKind.Condition:
+                    x = Condition(p, layer, x, rows, shape);
+                    break;
 
                 case LayerKind.Activation:
                     for (int i = 0; i < x.Length; i++)
@@ -49,6 +60,8 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
 
                     break;
             }
+
+            shape = output;
         }
 
         return x;
@@ -86,5 +99,185 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
         double minus = f(at);
         at[index] = saved;
         return (plus - minus) / (2 * h);
+    }
+
+    private double[] Dense(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, int inputs, int units)
+    {
+        var w = Layout.Parameters[layer.WeightIndex];
+        var y = new double[rows * units];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int u = 0; u < units; u++)
+            {
+                double sum = layer.BiasIndex >= 0 ? p[(int)Layout.Parameters[layer.BiasIndex].Offset + u] : 0.0;
+                for (int i = 0; i < inputs; i++)
+                {
+                    sum += x[r * inputs + i] * p[(int)w.Offset + u * inputs + i];
+                }
+
+                y[r * units + u] = sum;
+            }
+        }
+
+        return y;
+    }
+
+    // y[b, oh, ow, f] = bias[f] + sum over c, kh, kw of W[f, c, kh, kw] x[b, oh s - top + kh, ow s - left + kw, c].
+    private double[] Convolution(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, TensorShape output)
+    {
+        var g = layer.Geometry!;
+        int w0 = (int)Layout.Parameters[layer.WeightIndex].Offset;
+        var y = new double[rows * output.Features];
+        for (int b = 0; b < rows; b++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    for (int f = 0; f < output.Channels; f++)
+                    {
+                        double sum = layer.BiasIndex >= 0 ? p[(int)Layout.Parameters[layer.BiasIndex].Offset + f] : 0.0;
+                        for (int c = 0; c < g.InChannels; c++)
+                        {
+                            for (int kh = 0; kh < g.Kernel; kh++)
+                            {
+                                for (int kw = 0; kw < g.Kernel; kw++)
+                                {
+                                    int ih = oh * g.Stride - g.PadTop + kh, iw = ow * g.Stride - g.PadLeft + kw;
+                                    if (ih >= 0 && ih < g.InHeight && iw >= 0 && iw < g.InWidth)
+                                    {
+                                        sum += p[w0 + ((f * g.InChannels + c) * g.Kernel + kh) * g.Kernel + kw]
+                                            * x[b * g.InFeatures + (ih * g.InWidth + iw) * g.InChannels + c];
+                                    }
+                                }
+                            }
+                        }
+
+                        y[b * output.Features + (oh * g.OutWidth + ow) * output.Channels + f] = sum;
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    // The adjoint of the convolution in the geometry: each input pixel (oh, ow) of channel ci spreads
+    // W[ci, co, kh, kw] x into output pixel (oh s - top + kh, ow s - left + kw) of channel co.
+    private double[] Transposed(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, TensorShape input, TensorShape output)
+    {
+        var g = layer.Geometry!;
+        int w0 = (int)Layout.Parameters[layer.WeightIndex].Offset;
+        int cout = output.Channels, cin = input.Channels;
+        var y = new double[rows * output.Features];
+        for (int b = 0; b < rows; b++)
+        {
+            for (int i = 0; i < output.Height * output.Width; i++)
+            {
+                for (int co = 0; co < cout; co++)
+                {
+                    y[b * output.Features + i * cout + co] = layer.BiasIndex >= 0 ? p[(int)Layout.Parameters[layer.BiasIndex].Offset + co] : 0.0;
+                }
+            }
+
+            for (int oh = 0; oh < input.Height; oh++)
+            {
+                for (int ow = 0; ow < input.Width; ow++)
+                {
+                    for (int ci = 0; ci < cin; ci++)
+                    {
+                        double v = x[b * input.Features + (oh * input.Width + ow) * cin + ci];
+                        for (int co = 0; co < cout; co++)
+                        {
+                            for (int kh = 0; kh < g.Kernel; kh++)
+                            {
+                                for (int kw = 0; kw < g.Kernel; kw++)
+                                {
+                                    int ih = oh * g.Stride - g.PadTop + kh, iw = ow * g.Stride - g.PadLeft + kw;
+                                    if (ih >= 0 && ih < output.Height && iw >= 0 && iw < output.Width)
+                                    {
+                                        y[b * output.Features + (ih * output.Width + iw) * cout + co] += v * p[w0 + ((ci * cout + co) * g.Kernel + kh) * g.Kernel + kw];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    // Training mode: each channel normalised by its batch mean and biased variance over rows and pixels.
+    private double[] BatchNorm(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, int channels)
+    {
+        int gamma = (int)Layout.Parameters[layer.WeightIndex].Offset, beta = (int)Layout.Parameters[layer.BiasIndex].Offset;
+        int n = x.Length / channels;
+        var y = new double[x.Length];
+        for (int c = 0; c < channels; c++)
+        {
+            double mean = 0, variance = 0;
+            for (int i = 0; i < n; i++)
+            {
+                mean += x[i * channels + c];
+            }
+
+            mean /= n;
+            for (int i = 0; i < n; i++)
+            {
+                variance += (x[i * channels + c] - mean) * (x[i * channels + c] - mean);
+            }
+
+            variance /= n;
+            for (int i = 0; i < n; i++)
+            {
+                y[i * channels + c] = p[gamma + c] * (x[i * channels + c] - mean) / Math.Sqrt(variance + layer.Epsilon) + p[beta + c];
+            }
+        }
+
+        return y;
+    }
+
+    // Element i is kept when the Philox uniform of word i % 4 of block (counter << 28) + i / 4 is at least the rate.
+    private double[] DropoutMask(double[] x, float rate, ulong stream)
+    {
+        var y = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            var block = Philox.Block(Dropout.Seed, stream, (Dropout.Counter << 28) + (ulong)(i / 4));
+            uint word = (i % 4) switch { 0 => block.X0, 1 => block.X1, 2 => block.X2, _ => block.X3 };
+            y[i] = Philox.ToUnit(word) >= rate ? x[i] / (1.0 - rate) : 0.0;
+        }
+
+        return y;
+    }
+
+    // Each pixel's channels, then the label's embedding (a vector is one pixel).
+    private double[] Condition(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, TensorShape input)
+    {
+        int table = (int)Layout.Parameters[layer.WeightIndex].Offset, e = layer.Embedding;
+        int pixels = input.Spatial ? input.Height * input.Width : 1;
+        int channels = input.Features / pixels;
+        var y = new double[rows * pixels * (channels + e)];
+        for (int r = 0; r < rows; r++)
+        {
+            int label = Labels![r];
+            for (int px = 0; px < pixels; px++)
+            {
+                int o = (r * pixels + px) * (channels + e);
+                for (int c = 0; c < channels; c++)
+                {
+                    y[o + c] = x[r * input.Features + px * channels + c];
+                }
+
+                for (int k = 0; k < e; k++)
+                {
+                    y[o + channels + k] = p[table + label * e + k];
+                }
+            }
+        }
+
+        return y;
     }
 }

@@ -1,0 +1,345 @@
+using System.Collections.Generic;
+using GanDsl.Generator.Model;
+
+namespace GanDsl.Generator
+{
+    /// <summary>A generated kernel's descriptor: its field, entry-point name, width and work split.</summary>
+    internal sealed record KernelInfo(string Field, string Name, int Columns, string Partition, string Method);
+
+    /// <summary>
+    /// The fused CPU kernels of each stage, as C# over <c>Vector256&lt;float&gt;</c> with every width and
+    /// constant baked in. The math comes from <see cref="ActivationMath"/>, printed, never retyped.
+    /// </summary>
+    internal static class KernelEmitter
+    {
+        private const string Vec = "global::System.Runtime.Intrinsics.Vector256";
+        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+        private const string KernelArgs = CSharpEmitter.KernelArgs;
+        private const int Lanes = 8;
+
+        // Must equal GanDsl.Backends.FusedKernel.ColumnBlock: columns per column-block work item.
+        private const int ColumnBlock = 16;
+
+        public static string Field(Stage stage, string role) => $"s_{CSharpEmitter.Field(stage)}{role}";
+
+        private static string Method(Stage stage, string role) => $"{stage.Prefix}{role}";
+
+        private static string Name(Stage stage, string role) => $"stage{stage.Index}_{role.ToLowerInvariant()}";
+
+        /// <summary>The kernels a stage launches.</summary>
+        public static IEnumerable<KernelInfo> Kernels(Stage stage)
+        {
+            KernelInfo Info(string role, string partition) =>
+                new(Field(stage, role), Name(stage, role), stage.OutShape.Channels, partition, Method(stage, role));
+
+            switch (stage)
+            {
+                case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
+                    if (Bias(stage) >= 0)
+                    {
+                        yield return Info("Forward", "Rows");
+                        yield return Info("Backward", "ColumnBlocks");
+                    }
+
+                    yield return Info("Activation", "Rows");
+                    yield return Info("ActivationGradient", "Rows");
+                    break;
+
+                case BatchNormStage:
+                    yield return Info("Normalize", "Rows");
+                    yield return Info("BackwardReduce", "ColumnBlocks");
+                    break;
+            }
+        }
+
+        public static void Emit(IndentedWriter w, Stage stage)
+        {
+            switch (stage)
+            {
+                case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
+                    if (Bias(stage) >= 0)
+                    {
+                        RowKernel(w, stage, "Forward", withBias: true, gradient: false);
+                    }
+
+                    RowKernel(w, stage, "Activation", withBias: false, gradient: false);
+                    if (Bias(stage) >= 0)
+                    {
+                        ColumnKernel(w, stage, "Backward", batchNorm: false);
+                    }
+
+                    RowKernel(w, stage, "ActivationGradient", withBias: false, gradient: true);
+                    break;
+
+                case BatchNormStage norm:
+                    NormalizeKernel(w, norm);
+                    ColumnKernel(w, stage, "BackwardReduce", batchNorm: true);
+                    break;
+            }
+        }
+
+        private static int Bias(Stage stage) => stage switch
+        {
+            DenseStage d => d.Bias,
+            ConvStage c => c.Bias,
+            TransposedStage t => t.Bias,
+            _ => -1,
+        };
+
+        /// <summary>An elementwise kernel over whole rows: forward (optionally adding the bias first) or the activation's derivative.</summary>
+        private static void RowKernel(IndentedWriter w, Stage stage, string role, bool withBias, bool gradient)
+        {
+            int n = stage.OutShape.Channels;
+            int vectorEnd = n - n % Lanes;
+            string what = gradient ? "dz = dy * f'(z) from y, in place" : withBias ? "y = f(y + b) in place" : "y = f(y) in place";
+            w.Line();
+            w.Line($"/// <summary>{Escape(stage.Description)}: {what}, over rows [start, end).</summary>");
+            w.Open($"private static void {Method(stage, role)}(in {KernelArgs} args, int start, int end)");
+            if (gradient)
+            {
+                w.Line($"ref float dz = ref args.T0.Ref; // (rows, {n})");
+                w.Line($"ref float yy = ref args.T1.Ref; // (rows, {n}) forward output");
+            }
+            else
+            {
+                w.Line($"ref float y = ref args.T0.Ref; // (rows, {n})");
+                if (withBias)
+                {
+                    w.Line($"ref float bias = ref args.T1.Ref; // ({n})");
+                }
+            }
+
+            w.Open("for (int r = start; r < end; r++)");
+            w.Line($"nuint row = (nuint)r * {n};");
+            if (vectorEnd > 0)
+            {
+                w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
+                RowElement(w, stage, withBias, gradient, vector: true);
+                w.Close();
+            }
+
+            if (vectorEnd < n)
+            {
+                w.Open($"for (nuint c = {vectorEnd}; c < {n}; c++)");
+                RowElement(w, stage, withBias, gradient, vector: false);
+                w.Close();
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        private static void RowElement(IndentedWriter w, Stage stage, bool withBias, bool gradient, bool vector)
+        {
+            ExprPrinter printer = vector ? CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
+            if (gradient)
+            {
+                w.Line($"var g = {Load(vector, "dz", "row + c")};");
+                w.Line($"var y = {Load(vector, "yy", "row + c")};");
+                w.Line(Store(vector, ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y"), Expr.Var("g")).Print(printer), "dz", "row + c"));
+            }
+            else
+            {
+                w.Line(withBias ? $"var z = {Load(vector, "y", "row + c")} + {Load(vector, "bias", "c")};" : $"var z = {Load(vector, "y", "row + c")};");
+                w.Line(Store(vector, ActivationMath.Forward(stage.Activation, stage.Slope, Expr.Var("z")).Print(printer), "y", "row + c"));
+            }
+        }
+
+        /// <summary>BatchNorm forward: y = f(gamma * (x - mean) / std + beta), rows [start, end), batch or running statistics already in saved.</summary>
+        private static void NormalizeKernel(IndentedWriter w, BatchNormStage norm)
+        {
+            int n = norm.Channels;
+            int vectorEnd = n - n % Lanes;
+            w.Line();
+            w.Line($"/// <summary>{Escape(norm.Description)}: y = f(gamma * (x - mean) / std + beta), over rows [start, end).</summary>");
+            w.Open($"private static void {Method(norm, "Normalize")}(in {KernelArgs} args, int start, int end)");
+            w.Line($"ref float x = ref args.T0.Ref; // (rows, {n})");
+            w.Line($"ref float y = ref args.T1.Ref; // (rows, {n})");
+            w.Line($"ref float mean = ref args.T2.Ref; // ({n}), then 1 / std at {n}");
+            w.Line($"ref float gamma = ref args.T3.Ref; // ({n}), then beta at {n}");
+            w.Open("for (int r = start; r < end; r++)");
+            w.Line($"nuint row = (nuint)r * {n};");
+            for (int pass = 0; pass < 2; pass++)
+            {
+                bool vector = pass == 0;
+                if (vector ? vectorEnd == 0 : vectorEnd == n)
+                {
+                    continue;
+                }
+
+                w.Open(vector ? $"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})" : $"for (nuint c = {vectorEnd}; c < {n}; c++)");
+                w.Line($"var xhat = ({Load(vector, "x", "row + c")} - {Load(vector, "mean", "c")}) * {Load(vector, "mean", $"c + {n}")};");
+                w.Line($"var z = {Load(vector, "gamma", "c")} * xhat + {Load(vector, "gamma", $"c + {n}")};");
+                var printer = vector ? (ExprPrinter)CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
+                w.Line(Store(vector, ActivationMath.Forward(norm.Activation, norm.Slope, Expr.Var("z")).Print(printer), "y", "row + c"));
+                w.Close();
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>
+        /// A column-block reduction with the activation's derivative in place: the bias gradient (Dense and
+        /// convolutions), or BatchNorm's two sums, sum(dy) and sum(dy * xhat), giving dbeta and dgamma and
+        /// kept for the input gradient. Each block sums its rows in order: deterministic for any thread count.
+        /// </summary>
+        private static void ColumnKernel(IndentedWriter w, Stage stage, string role, bool batchNorm)
+        {
+            int n = stage.OutShape.Channels;
+            int fullBlocks = n / ColumnBlock;
+            bool hasTail = n % ColumnBlock != 0;
+            w.Line();
+            w.Line(batchNorm
+                ? $"/// <summary>{Escape(stage.Description)}: dy = dout * f'(z) from y in place; sums of dy and dy * xhat into saved and, when asked, into dgamma and dbeta (flag 1 sets, 2 adds); over column blocks [start, end).</summary>"
+                : $"/// <summary>{Escape(stage.Description)}: dz = dy * f'(z) from y in place, and db (+)= column sums of dz, over column blocks [start, end).</summary>");
+            w.Open($"private static void {Method(stage, role)}(in {KernelArgs} args, int start, int end)");
+            w.Line($"ref float dz = ref args.T0.Ref; // (rows, {n}): dy in, dz out");
+            w.Line($"ref float yy = ref args.T1.Ref; // (rows, {n}) forward output");
+            if (batchNorm)
+            {
+                w.Line($"ref float x = ref args.T2.Ref; // (rows, {n}) BatchNorm input");
+                w.Line($"ref float saved = ref args.T3.Ref; // mean, 1 / std, sum(dy), sum(dy * xhat): ({n}) each");
+                w.Line($"ref float dgamma = ref args.T4.Ref; // ({n}), then dbeta at {n}");
+                w.Line("int mode = args.Flag;");
+            }
+            else
+            {
+                w.Line($"ref float db = ref args.T2.Ref; // ({n})");
+                w.Line("bool accumulate = args.Flag != 0;");
+            }
+
+            w.Line("int rows = args.Rows;");
+            w.Open("for (int block = start; block < end; block++)");
+            w.Line($"nuint c = (nuint)block * {ColumnBlock};");
+            var gradient = new[] { 0, 1 };
+            if (fullBlocks > 0)
+            {
+                if (hasTail)
+                {
+                    w.Open($"if (block < {fullBlocks})");
+                }
+
+                foreach (int h in gradient)
+                {
+                    w.Line($"var s{h} = {Vec}<float>.Zero;");
+                    if (batchNorm)
+                    {
+                        w.Line($"var q{h} = {Vec}<float>.Zero;");
+                        w.Line($"var mean{h} = {Vec}.LoadUnsafe(ref saved, c + {h * Lanes});");
+                        w.Line($"var inv{h} = {Vec}.LoadUnsafe(ref saved, c + {n + h * Lanes});");
+                    }
+                }
+
+                w.Open("for (int r = 0; r < rows; r++)");
+                w.Line($"nuint o = (nuint)r * {n} + c;");
+                foreach (int h in gradient)
+                {
+                    string at = h == 0 ? "o" : $"o + {Lanes}";
+                    w.Line($"var g{h} = {Vec}.LoadUnsafe(ref dz, {at});");
+                    w.Line($"var y{h} = {Vec}.LoadUnsafe(ref yy, {at});");
+                    w.Line($"var d{h} = {ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y" + h), Expr.Var("g" + h)).Print(CSharpVectorPrinter.Instance)};");
+                    w.Line($"{Vec}.StoreUnsafe(d{h}, ref dz, {at});");
+                    w.Line($"s{h} += d{h};");
+                    if (batchNorm)
+                    {
+                        w.Line($"q{h} += d{h} * (({Vec}.LoadUnsafe(ref x, {at}) - mean{h}) * inv{h});");
+                    }
+                }
+
+                w.Close();
+                if (batchNorm)
+                {
+                    foreach (int h in gradient)
+                    {
+                        w.Line($"{Vec}.StoreUnsafe(s{h}, ref saved, c + {2 * n + h * Lanes});");
+                        w.Line($"{Vec}.StoreUnsafe(q{h}, ref saved, c + {3 * n + h * Lanes});");
+                    }
+
+                    w.Open("if (mode != 0)");
+                    foreach (int h in gradient)
+                    {
+                        w.Line($"{Vec}.StoreUnsafe(mode == 2 ? {Vec}.LoadUnsafe(ref dgamma, c + {h * Lanes}) + q{h} : q{h}, ref dgamma, c + {h * Lanes});");
+                        w.Line($"{Vec}.StoreUnsafe(mode == 2 ? {Vec}.LoadUnsafe(ref dgamma, c + {n + h * Lanes}) + s{h} : s{h}, ref dgamma, c + {n + h * Lanes});");
+                    }
+
+                    w.Close();
+                }
+                else
+                {
+                    w.Open("if (accumulate)");
+                    foreach (int h in gradient)
+                    {
+                        w.Line($"s{h} += {Vec}.LoadUnsafe(ref db, c + {h * Lanes});");
+                    }
+
+                    w.Close();
+                    foreach (int h in gradient)
+                    {
+                        w.Line($"{Vec}.StoreUnsafe(s{h}, ref db, c + {h * Lanes});");
+                    }
+                }
+
+                if (hasTail)
+                {
+                    w.Line("continue;");
+                    w.Close();
+                }
+            }
+
+            if (hasTail)
+            {
+                w.Line();
+                w.Line($"// The last, partial block: columns [{fullBlocks * ColumnBlock}, {n}) one at a time.");
+                w.Open($"for (; c < {n}; c++)");
+                w.Line("float s = 0f;");
+                if (batchNorm)
+                {
+                    w.Line("float q = 0f;");
+                    w.Line($"float mean = {Unsafe}.Add(ref saved, c);");
+                    w.Line($"float inv = {Unsafe}.Add(ref saved, c + {n});");
+                }
+
+                w.Open("for (int r = 0; r < rows; r++)");
+                w.Line($"nuint o = (nuint)r * {n} + c;");
+                w.Line($"float g = {Unsafe}.Add(ref dz, o);");
+                w.Line($"float y = {Unsafe}.Add(ref yy, o);");
+                w.Line($"float d = {ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y"), Expr.Var("g")).Print(CSharpScalarPrinter.Instance)};");
+                w.Line($"{Unsafe}.Add(ref dz, o) = d;");
+                w.Line("s += d;");
+                if (batchNorm)
+                {
+                    w.Line($"q += d * (({Unsafe}.Add(ref x, o) - mean) * inv);");
+                }
+
+                w.Close();
+                if (batchNorm)
+                {
+                    w.Line($"{Unsafe}.Add(ref saved, c + {2 * n}) = s;");
+                    w.Line($"{Unsafe}.Add(ref saved, c + {3 * n}) = q;");
+                    w.Open("if (mode != 0)");
+                    w.Line($"{Unsafe}.Add(ref dgamma, c) = mode == 2 ? {Unsafe}.Add(ref dgamma, c) + q : q;");
+                    w.Line($"{Unsafe}.Add(ref dgamma, c + {n}) = mode == 2 ? {Unsafe}.Add(ref dgamma, c + {n}) + s : s;");
+                    w.Close();
+                }
+                else
+                {
+                    w.Line($"{Unsafe}.Add(ref db, c) = accumulate ? {Unsafe}.Add(ref db, c) + s : s;");
+                }
+
+                w.Close();
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        private static string Load(bool vector, string reference, string index) =>
+            vector ? $"{Vec}.LoadUnsafe(ref {reference}, {index})" : $"{Unsafe}.Add(ref {reference}, {index})";
+
+        private static string Store(bool vector, string value, string reference, string index) =>
+            vector ? $"{Vec}.StoreUnsafe({value}, ref {reference}, {index});" : $"{Unsafe}.Add(ref {reference}, {index}) = {value};";
+
+        private static string Escape(string text) => System.Security.SecurityElement.Escape(text);
+    }
+}
