@@ -23,6 +23,17 @@ public sealed class DiagnosticTests
     [InlineData("GAN0011", "public class Base { } [Input(3)] [Dense(2)] public partial class Net : [|Base|];")]
     [InlineData("GAN0012", "[Input(3)] [Dense(2)] public static partial class [|Net|];")]
     [InlineData("GAN0013", "public sealed class WeirdAttribute : LayerAttribute { } [Input(3)] [Dense(2), [|Weird|]] public partial class Net;")]
+    [InlineData("GAN0014", "[Input(1, 8, 8)] [Conv2D(4, 3)] [[|Dense(2)|]] public partial class Net;")]
+    [InlineData("GAN0015", "[Input(10)] [Dense(12)] [[|Reshape(2, 3, 3)|]] public partial class Net;")]
+    [InlineData("GAN0016", "[Input(1, 7, 7)] [[|ConvTranspose2D(2, 3, stride: 2, OutputSize = 20)|]] public partial class Net;")]
+    [InlineData("GAN0017", "[Input(16)] [[|Conv2D(4, 3)|]] public partial class Net;")]
+    [InlineData("GAN0018", "[Input(5)] [Dense(4)] [[|Condition(10, 3)|]] public partial class Net;")]
+    [InlineData("GAN0019", "[Input(5)] [Dense(4)] [[|Dropout(1f)|]] public partial class Net;")]
+    [InlineData("GAN0020", "[GradientPenalty] [Input(5)] [Dense(4), [|Tanh|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0020", "[GradientPenalty] [Input(5)] [Dense(4)] [[|BatchNorm|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0021", "[Input(1, 3, 3)] [[|Conv2D(2, 5, padding: Padding.Valid)|]] public partial class Net;")]
+    [InlineData("GAN0022", "[Input(5)] [Dense(4)] [[|BatchNorm(1.5f)|]] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(1, 4, 4)] [Reshape(4, 2, 2)] [[|Relu|]] [Flatten] [Dense(1)] public partial class Net;")]
     public void ReportsDiagnosticAtTheOffendingSyntax(string id, string markup)
     {
         var (source, span) = Markup.Parse(Usings + markup);
@@ -32,6 +43,47 @@ public sealed class DiagnosticTests
         Assert.Equal(span, diagnostic.Location.SourceSpan);
         Assert.Equal("Source0.cs", diagnostic.Location.SourceTree?.FilePath ?? diagnostic.Location.GetLineSpan().Path);
         Assert.Contains("Net", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void ReachableOutputSizesAreAccepted()
+    {
+        // From 7 with kernel 3, stride 2: natural 14 (same), 15 (valid); 13..16 are reachable.
+        foreach (int size in new[] { 13, 14, 15, 16 })
+        {
+            Assert.Empty(GeneratorHarness.Diagnostics(Usings + $"[Input(1, 7, 7)] [ConvTranspose2D(2, 3, stride: 2, OutputSize = {size})] public partial class Net;"));
+        }
+
+        var message = Assert.Single(GeneratorHarness.Diagnostics(Usings + "[Input(1, 7, 7)] [ConvTranspose2D(2, 3, stride: 2, OutputSize = 17)] public partial class Net;"))
+            .GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("17x17 from 7x7", message);
+    }
+
+    [Fact]
+    public void TheTensorFlowDcganTutorialModelsAreValid()
+    {
+        var (result, output) = GeneratorHarness.Run(Usings + """
+            [Input(100)]
+            [Dense(7 * 7 * 256, Bias = false), BatchNorm, LeakyRelu]
+            [Reshape(256, 7, 7)]
+            [ConvTranspose2D(128, 5, stride: 1, Bias = false), BatchNorm, LeakyRelu]
+            [ConvTranspose2D(64, 5, stride: 2, Bias = false), BatchNorm, LeakyRelu]
+            [ConvTranspose2D(1, 5, stride: 2, Bias = false), Tanh]
+            public partial class G;
+
+            [Input(1, 28, 28)]
+            [Conv2D(64, 5, stride: 2), LeakyRelu]
+            [Dropout(0.3f)]
+            [Conv2D(128, 5, stride: 2), LeakyRelu]
+            [Dropout(0.3f)]
+            [Flatten]
+            [Dense(1)]
+            public partial class D;
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        string g = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("G.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("(batch, 1, 28, 28)", g);
     }
 
     [Fact]
