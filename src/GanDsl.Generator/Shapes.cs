@@ -9,7 +9,11 @@ namespace GanDsl.Generator
     /// The geometry of a convolution from an input of InHeight x InWidth to OutHeight x OutWidth, or, for a
     /// transposed convolution, of the convolution it is the adjoint of (from its output back to its input).
     /// </summary>
-    internal sealed record ConvGeometry(int InChannels, int InHeight, int InWidth, int OutHeight, int OutWidth, int Kernel, int Stride, int PadTop, int PadLeft);
+    internal sealed record ConvGeometry(int InChannels, int InHeight, int InWidth, int OutHeight, int OutWidth, int Kernel, int Stride, int PadTop, int PadLeft)
+    {
+        /// <summary>Columns of the im2col matrix: channels x kernel x kernel.</summary>
+        public int Columns() => InChannels * Kernel * Kernel;
+    }
 
     /// <summary>
     /// Shape inference: every layer's output shape from the input onwards, and every way a network

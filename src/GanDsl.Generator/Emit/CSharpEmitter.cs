@@ -45,6 +45,11 @@ namespace GanDsl.Generator
             EmitMembers(w, plan);
             EmitForward(w, plan);
             EmitBackward(w, plan);
+            if (model.GradientPenalty)
+            {
+                EmitGradientPenalty(w, plan);
+            }
+
             foreach (var stage in plan.Stages)
             {
                 KernelEmitter.Emit(w, stage);
@@ -423,6 +428,106 @@ namespace GanDsl.Generator
             }
 
             w.Close();
+        }
+
+        /// <summary>
+        /// WGAN-GP's second-order pass: after <c>Backward</c> at the interpolates with output gradient 1,
+        /// for tangent u = dP/dx (the penalty's gradient with respect to the input gradient) the penalty's
+        /// gradient with respect to each weight is delta_k^T t_(k-1): the stage's backward delta (still in
+        /// its gradient slot) against the tangent of its input, pushed forward through the same linear
+        /// maps and activation masks. Biases and label embeddings get nothing: with piecewise-linear
+        /// activations the input gradient does not depend on them (almost everywhere).
+        /// </summary>
+        private static void EmitGradientPenalty(IndentedWriter w, NetworkPlan plan)
+        {
+            int last = plan.Stages.Count - 1;
+            w.Line();
+            w.Line("/// <inheritdoc />");
+            w.Open($"protected override void GradientPenaltyCore(int rows, {Tensor} tangent, {Tensor} outputGradient)");
+            w.Line("var backend = Backend;");
+            w.Line($"var t0 = tangent; // (rows, {plan.InputFeatures}): dP/dx");
+            foreach (var stage in plan.Stages)
+            {
+                int k = stage.Index, i = stage.InSlot, o = stage.OutSlot;
+                bool propagate = k < last;
+                string delta = k == last ? "outputGradient" : $"ActivationGradient({o}, rows)";
+                w.Line();
+                w.Line($"// {stage.Description}");
+                if (propagate)
+                {
+                    w.Line($"var t{o} = Tangent({o}, rows);");
+                }
+
+                switch (stage)
+                {
+                    case DenseStage dense:
+                    {
+                        var weight = plan.Parameters[dense.Weight];
+                        w.Line($"backend.Gemm({delta}, true, t{i}, false, d{weight.Name}, 1f);");
+                        if (propagate)
+                        {
+                            w.Line($"backend.Gemm(t{i}, false, {weight.Name}, true, t{o});");
+                            TangentMask(w, stage, $"t{o}", $"Activation({o}, rows)", "rows");
+                        }
+
+                        break;
+                    }
+
+                    case ConvStage conv:
+                    {
+                        var g = conv.Geometry;
+                        var weight = plan.Parameters[conv.Weight];
+                        int pixels = g.OutHeight * g.OutWidth, columns = g.Columns(), f = conv.OutShape.Channels;
+                        w.Line($"var col{k} = Scratch(rows * {pixels}, {columns});");
+                        w.Line($"backend.Im2Col(t{i}, s_{Field(stage)}Geometry, col{k});");
+                        w.Line($"backend.Gemm({delta}.Reshape(rows * {pixels}, {f}), true, col{k}, false, d{weight.Name}, 1f);");
+                        if (propagate)
+                        {
+                            w.Line($"backend.Gemm(col{k}, false, {weight.Name}, true, t{o}.Reshape(rows * {pixels}, {f}));");
+                            TangentMask(w, stage, $"t{o}.Reshape(rows * {pixels}, {f})", $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}");
+                        }
+
+                        break;
+                    }
+
+                    case TransposedStage transposed:
+                    {
+                        var g = transposed.Geometry;
+                        var weight = plan.Parameters[transposed.Weight];
+                        int inPixels = transposed.InShape.Height * transposed.InShape.Width, outPixels = g.InHeight * g.InWidth;
+                        int columns = g.Columns(), c = transposed.InShape.Channels, f = transposed.OutShape.Channels;
+                        w.Line($"var col{k} = Scratch(rows * {inPixels}, {columns});");
+                        w.Line($"backend.Im2Col({delta}, s_{Field(stage)}Geometry, col{k});");
+                        w.Line($"backend.Gemm(t{i}.Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, 1f);");
+                        if (propagate)
+                        {
+                            w.Line($"backend.Gemm(t{i}.Reshape(rows * {inPixels}, {c}), false, {weight.Name}, false, col{k});");
+                            w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, t{o});");
+                            TangentMask(w, stage, $"t{o}.Reshape(rows * {outPixels}, {f})", $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}");
+                        }
+
+                        break;
+                    }
+
+                    case DropoutStage dropout when propagate:
+                        w.Line($"backend.Dropout(t{i}, t{o}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
+                        break;
+
+                    case ConditionStage condition when propagate:
+                        w.Line($"backend.ConcatEmbedding(t{i}, Labels(rows), Zeros({condition.Classes}, {condition.Embedding}), t{o}, {condition.InShape.Height * condition.InShape.Width});");
+                        break;
+                }
+            }
+
+            w.Close();
+        }
+
+        private static void TangentMask(IndentedWriter w, Stage stage, string tangent, string y, string rows)
+        {
+            if (stage.HasActivation)
+            {
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, new {KernelArgs}({rows}, {tangent}, {y}));");
+            }
         }
 
         /// <summary>The activation's derivative and the bias gradient before the GEMMs: one fused pass, or separate ones.</summary>

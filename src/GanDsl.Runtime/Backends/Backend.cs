@@ -123,14 +123,23 @@ public abstract class Backend : IDisposable
     /// <param name="gradientScale">Factor on the gradient, typically 1 / rows for a mean.</param>
     /// <param name="gradient">(rows, 1) output gradient, may be the logits' own gradient buffer.</param>
     /// <param name="stats">Two or more floats receiving the sums.</param>
-    public void BceWithLogits(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats)
+    public void BceWithLogits(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats) =>
+        LogitLoss(logits, LossTerm.BinaryCrossEntropy, target, gradientScale, gradient, stats);
+
+    /// <summary>
+    /// One loss term on (rows, 1) discriminator outputs <c>l</c> against a constant <paramref name="target"/>,
+    /// with its gradient times <paramref name="gradientScale"/> written to <paramref name="gradient"/>:
+    /// the sum of the losses goes to <c>stats[0]</c> and the sum of the scores (sigmoid(l) for the
+    /// cross-entropy terms, l itself otherwise) to <c>stats[1]</c>. See <see cref="LossTerm"/>.
+    /// </summary>
+    public void LogitLoss(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
     {
         RequireOwned(logits, nameof(logits));
         RequireOwned(gradient, nameof(gradient));
         RequireOwned(stats, nameof(stats));
         if (logits.Cols != 1)
         {
-            throw new ArgumentException($"Logits must be (rows, 1), not {logits}.", nameof(logits));
+            throw new ArgumentException($"Discriminator outputs must be (rows, 1), not {logits}.", nameof(logits));
         }
 
         RequireLength(logits.Length, gradient, nameof(gradient));
@@ -139,7 +148,35 @@ public abstract class Backend : IDisposable
             throw new ArgumentException("The stats tensor needs two floats.", nameof(stats));
         }
 
-        BceWithLogitsCore(logits, target, gradientScale, gradient, stats);
+        LogitLossCore(logits, term, target, gradientScale, gradient, stats);
+    }
+
+    /// <summary>
+    /// WGAN-GP's interpolation: row r of <paramref name="output"/> is <c>e_r real_r + (1 - e_r) fake_r</c>,
+    /// with <c>e_r</c> uniform in [0, 1) from Philox at (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>) as <see cref="RandomUniform"/> draws it.
+    /// </summary>
+    public void Interpolate(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter)
+    {
+        RequireOwned(real, nameof(real));
+        RequireOwned(fake, nameof(fake));
+        RequireOwned(output, nameof(output));
+        RequireLength(real.Length, fake, nameof(fake));
+        RequireLength(real.Length, output, nameof(output));
+        InterpolateCore(real, fake, output, seed, stream, counter);
+    }
+
+    /// <summary>
+    /// WGAN-GP's penalty on the critic's input gradients <paramref name="g"/> (rows, features):
+    /// <c>P = weight * sum_r (|g_r| - 1)^2</c> added to <c>stats[0]</c>, and its gradient with respect to
+    /// each g_r, <c>2 weight (|g_r| - 1) g_r / |g_r|</c>, written to <paramref name="penaltyGradient"/>.
+    /// </summary>
+    public void GradientPenalty(Tensor g, float weight, Tensor penaltyGradient, Tensor stats)
+    {
+        RequireOwned(g, nameof(g));
+        RequireOwned(penaltyGradient, nameof(penaltyGradient));
+        RequireOwned(stats, nameof(stats));
+        RequireLength(g.Length, penaltyGradient, nameof(penaltyGradient));
+        GradientPenaltyCore(g, weight, penaltyGradient, stats);
     }
 
     /// <summary>
@@ -193,6 +230,39 @@ public abstract class Backend : IDisposable
         }
 
         AdamCore(parameters, gradients, m, v, settings, step, nonFinite);
+    }
+
+    /// <summary>
+    /// One RMSprop step over a whole parameter buffer (PyTorch's formula, no momentum):
+    /// <c>v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)</c>.
+    /// </summary>
+    /// <param name="parameters">Parameters, updated in place.</param>
+    /// <param name="gradients">Their gradients.</param>
+    /// <param name="squareAverage">The running average of squared gradients, updated.</param>
+    /// <param name="settings">Learning rate, alpha, epsilon.</param>
+    /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite.</param>
+    public void RmsProp(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite = default)
+    {
+        RequireOwned(parameters, nameof(parameters));
+        RequireOwned(gradients, nameof(gradients));
+        RequireOwned(squareAverage, nameof(squareAverage));
+        RequireLength(parameters.Length, gradients, nameof(gradients));
+        RequireLength(parameters.Length, squareAverage, nameof(squareAverage));
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!nonFinite.IsEmpty)
+        {
+            RequireOwned(nonFinite, nameof(nonFinite));
+        }
+
+        RmsPropCore(parameters, gradients, squareAverage, settings, nonFinite);
+    }
+
+    /// <summary>Clamps every element of <paramref name="tensor"/> to [-<paramref name="limit"/>, <paramref name="limit"/>] (WGAN's weight clipping).</summary>
+    public void Clamp(Tensor tensor, float limit)
+    {
+        RequireOwned(tensor, nameof(tensor));
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        ClampCore(tensor, limit);
     }
 
     /// <summary>
@@ -427,14 +497,26 @@ public abstract class Backend : IDisposable
     /// <summary>See <see cref="BiasGradient"/>.</summary>
     protected abstract void BiasGradientCore(Tensor dz, Tensor db, bool accumulate);
 
-    /// <summary>See <see cref="BceWithLogits"/>.</summary>
-    protected abstract void BceWithLogitsCore(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats);
+    /// <summary>See <see cref="LogitLoss"/>.</summary>
+    protected abstract void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats);
+
+    /// <summary>See <see cref="Interpolate"/>.</summary>
+    protected abstract void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter);
+
+    /// <summary>See <see cref="GradientPenalty"/>.</summary>
+    protected abstract void GradientPenaltyCore(Tensor g, float weight, Tensor penaltyGradient, Tensor stats);
 
     /// <summary>See <see cref="SoftmaxCrossEntropy"/>.</summary>
     protected abstract void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats);
 
     /// <summary>See <see cref="Adam"/>.</summary>
     protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite);
+
+    /// <summary>See <see cref="RmsProp"/>.</summary>
+    protected abstract void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite);
+
+    /// <summary>See <see cref="Clamp"/>.</summary>
+    protected abstract void ClampCore(Tensor tensor, float limit);
 
     /// <summary>See <see cref="RandomNormal"/>.</summary>
     protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter);

@@ -23,6 +23,8 @@ public abstract class Network : IDisposable
     private DeviceBuffer? _activationGradients;
     private DeviceBuffer? _scratch;
     private DeviceBuffer? _labels;
+    private DeviceBuffer? _tangents;
+    private DeviceBuffer? _zeros;
     private bool _disposed;
 
     /// <summary>Allocates parameters on <paramref name="backend"/> and initialises them from <paramref name="seed"/>.</summary>
@@ -114,6 +116,8 @@ public abstract class Network : IDisposable
         _activationGradients = Backend.Allocate(rows * _slotOffsets[^1]);
         _scratch = Layout.ScratchPerSample > 0 ? Backend.Allocate(rows * Layout.ScratchPerSample) : null;
         _labels = Layout.ConditionClasses > 0 ? Backend.Allocate(rows) : null;
+        _tangents?.Dispose();
+        _tangents = Layout.SupportsGradientPenalty ? Backend.Allocate(rows * _slotOffsets[^1]) : null;
         Capacity = rows;
     }
 
@@ -174,6 +178,31 @@ public abstract class Network : IDisposable
         }
 
         BackwardCore(rows, outputGradient, weightGradients, inputGradient, accumulate);
+    }
+
+    /// <summary>
+    /// WGAN-GP's second-order pass, for networks declared with <see cref="GradientPenaltyAttribute"/>: after a
+    /// <see cref="Forward"/> and a <see cref="Backward"/> (input gradient, output gradient of ones) at the
+    /// same rows, adds to <see cref="Gradients"/> the gradient of a penalty on the input gradient, given
+    /// <paramref name="tangent"/> = dPenalty/d(input gradient) (rows, InputFeatures).
+    /// </summary>
+    /// <param name="rows">The batch, as in the forward and backward passes.</param>
+    /// <param name="tangent">The penalty's gradient with respect to the input gradient.</param>
+    /// <param name="outputGradient">The output gradient the backward pass used (and modified in place).</param>
+    public void GradientPenaltyBackward(int rows, Tensor tangent, Tensor outputGradient)
+    {
+        if (!Layout.SupportsGradientPenalty)
+        {
+            throw new NotSupportedException($"{Layout.Name} was not declared with [GradientPenalty], so it has no second-order pass; add the attribute to use it as a WGAN-GP critic.");
+        }
+
+        RequireRows(rows);
+        if (tangent.Rows != rows || tangent.Cols != InputFeatures || outputGradient.Rows != rows || outputGradient.Cols != OutputFeatures)
+        {
+            throw new ArgumentException($"{Layout.Name}: the tangent must be ({rows}, {InputFeatures}) and the output gradient ({rows}, {OutputFeatures}).");
+        }
+
+        GradientPenaltyCore(rows, tangent, outputGradient);
     }
 
     /// <summary>Sets all parameter gradients to zero.</summary>
@@ -289,6 +318,8 @@ public abstract class Network : IDisposable
             _saved?.Dispose();
             _scratch?.Dispose();
             _labels?.Dispose();
+            _tangents?.Dispose();
+            _zeros?.Dispose();
         }
     }
 
@@ -297,6 +328,26 @@ public abstract class Network : IDisposable
 
     /// <summary>Generated: the backward pass; see <see cref="Backward"/>.</summary>
     protected abstract void BackwardCore(int rows, Tensor outputGradient, bool weightGradients, bool inputGradient, bool accumulate);
+
+    /// <summary>Generated for <see cref="GradientPenaltyAttribute"/> networks: see <see cref="GradientPenaltyBackward"/>.</summary>
+    protected virtual void GradientPenaltyCore(int rows, Tensor tangent, Tensor outputGradient) =>
+        throw new NotSupportedException($"{Layout.Name} has no second-order pass.");
+
+    /// <summary>The tangent twin of <see cref="Activation"/>, for the second-order pass.</summary>
+    protected Tensor Tangent(int slot, int rows) =>
+        Arena(_tangents).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+
+    /// <summary>A (rows, cols) tensor of zeros (allocated on first use, reused after).</summary>
+    protected Tensor Zeros(int rows, int cols)
+    {
+        if (_zeros is null || _zeros.Length < (long)rows * cols)
+        {
+            _zeros?.Dispose();
+            _zeros = Backend.Allocate((long)rows * cols);
+        }
+
+        return _zeros.View(0, rows, cols);
+    }
 
     /// <summary>
     /// Stored activation <paramref name="slot"/> as a (rows, width) view: slot 0 is the input, slot i the

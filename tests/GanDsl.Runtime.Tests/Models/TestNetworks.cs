@@ -82,3 +82,34 @@ public partial class ConditionNet;
 [Flatten]
 [Dense(1)]
 public partial class ConditionConvNet;
+
+// WGAN-GP critics: the generator emits their second-order pass.
+[GradientPenalty]
+[Input(6)]
+[Dense(5), LeakyRelu(0.2f)]
+[Dense(4), Relu]
+[Dense(1)]
+public partial class PenaltyMlp;
+
+[GradientPenalty]
+[Input(1, 6, 6)]
+[Conv2D(3, 3, stride: 2), LeakyRelu(0.2f)]
+[Dropout(0.25f)]
+[Conv2D(2, 2, padding: Padding.Valid), LeakyRelu(0.1f)]
+[Flatten]
+[Dense(1)]
+public partial class PenaltyConv;
+
+[GradientPenalty]
+[Input(5)]
+[Condition(3, 2)]
+[Dense(4), LeakyRelu(0.2f)]
+[Dense(1)]
+public partial class PenaltyConditional;
+
+[GradientPenalty]
+[Input(2, 3, 3)]
+[ConvTranspose2D(2, 3, stride: 2), LeakyRelu(0.2f)]
+[Flatten]
+[Dense(1)]
+public partial class PenaltyTransposed;

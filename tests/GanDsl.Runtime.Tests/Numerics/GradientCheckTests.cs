@@ -194,6 +194,49 @@ public sealed class GradientCheckTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(LossTerm.BinaryCrossEntropy, 1f)]
+    [InlineData(LossTerm.BinaryCrossEntropy, 0.9f)]
+    [InlineData(LossTerm.LogOneMinusSigmoid, 0f)]
+    [InlineData(LossTerm.Squared, 1f)]
+    [InlineData(LossTerm.Squared, 0f)]
+    [InlineData(LossTerm.Linear, -1f)]
+    [InlineData(LossTerm.Linear, 1f)]
+    [InlineData(LossTerm.Hinge, -1f)]
+    [InlineData(LossTerm.Hinge, 1f)]
+    public void EveryLossTermMatchesFiniteDifferencesOfItsDefinition(LossTerm term, float target)
+    {
+        // Each term as the papers write it, in double: Goodfellow et al. (BCE, minimax), Mao et al. (LSGAN),
+        // Arjovsky et al. (Wasserstein), Lim and Ye / Miyato et al. (hinge).
+        double Loss(double l) => term switch
+        {
+            LossTerm.BinaryCrossEntropy => -(target * Math.Log(1 / (1 + Math.Exp(-l))) + (1 - target) * Math.Log(1 - 1 / (1 + Math.Exp(-l)))),
+            LossTerm.LogOneMinusSigmoid => Math.Log(1 - 1 / (1 + Math.Exp(-l))),
+            LossTerm.Squared => 0.5 * (l - target) * (l - target),
+            LossTerm.Linear => target * l,
+            _ => Math.Max(0, 1 + target * l),
+        };
+
+        var values = new[] { -6f, -1.3f, -0.4f, 0.25f, 0.8f, 1.7f, 5f };
+        using var logits = _backend.Allocate(values.Length);
+        using var gradient = _backend.Allocate(values.Length);
+        using var stats = _backend.Allocate(2);
+        _backend.Upload(values, logits.All);
+        _backend.LogitLoss(logits.View(0, values.Length, 1), term, target, 0.5f, gradient.View(0, values.Length, 1), stats.All);
+        var g = Download(gradient.All);
+        var s = Download(stats.All);
+        double total = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            double l = values[i];
+            total += Loss(l);
+            double expected = 0.5 * (Loss(l + 1e-5) - Loss(l - 1e-5)) / 2e-5;
+            Assert.True(Math.Abs(g[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"{term}({target}) at {l}: {g[i]} vs {expected}");
+        }
+
+        Assert.Equal(total, s[0], 1e-4 * (1 + Math.Abs(total)));
+    }
+
     public void Dispose() => _backend.Dispose();
 
     private (float[] Output, float[] Gradients, float[] InputGradient) RunStep(string name, bool fuse, CpuBackend backend, int rows = 13)

@@ -22,6 +22,7 @@ public sealed unsafe partial class CpuBackend : Backend
     private readonly CpuGemm _gemm;
     private readonly KernelJob _kernelJob = new();
     private readonly AdamJob _adamJob = new();
+    private readonly RmsPropJob _rmsPropJob = new();
 
     /// <summary>A CPU backend on the shared worker pool (all cores, or GANDSL_CPU_THREADS).</summary>
     public CpuBackend()
@@ -149,43 +150,132 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void BceWithLogitsCore(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats)
+    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
     {
         var l = logits.Span;
         var g = gradient.Span;
-        double lossSum = 0, probabilitySum = 0;
+        double lossSum = 0, scoreSum = 0;
         for (int i = 0; i < l.Length; i++)
         {
             float x = l[i];
             float p = 1f / (1f + MathF.Exp(-x));
 
-            // softplus(x) - t x, written so exp never overflows.
-            float loss = MathF.Max(x, 0f) - target * x + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+            // softplus(x), written so exp never overflows.
+            float softplus = MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+            (float loss, float grad, float score) = term switch
+            {
+                LossTerm.BinaryCrossEntropy => (softplus - target * x, p - target, p),
+                LossTerm.LogOneMinusSigmoid => (-softplus, -p, p),
+                LossTerm.Squared => (0.5f * (x - target) * (x - target), x - target, x),
+                LossTerm.Linear => (target * x, target, x),
+                LossTerm.Hinge => (MathF.Max(0f, 1f + target * x), 1f + target * x > 0f ? target : 0f, x),
+                _ => throw new ArgumentOutOfRangeException(nameof(term)),
+            };
             lossSum += loss;
-            probabilitySum += p;
-            g[i] = gradientScale * (p - target);
+            scoreSum += score;
+            g[i] = gradientScale * grad;
         }
 
         var s = stats.Span;
         s[0] += (float)lossSum;
-        s[1] += (float)probabilitySum;
+        s[1] += (float)scoreSum;
+    }
+
+    /// <inheritdoc />
+    protected override void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter)
+    {
+        Span<float> weights = real.Rows <= 1024 ? stackalloc float[real.Rows] : new float[real.Rows];
+        Philox.FillUniform(weights, 0f, 1f, seed, stream, counter);
+        var r = real.Span;
+        var f = fake.Span;
+        var o = output.Span;
+        int width = real.Cols;
+        for (int row = 0; row < real.Rows; row++)
+        {
+            float e = weights[row];
+            for (int i = row * width; i < (row + 1) * width; i++)
+            {
+                o[i] = e * r[i] + (1f - e) * f[i];
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void GradientPenaltyCore(Tensor g, float weight, Tensor penaltyGradient, Tensor stats)
+    {
+        var values = g.Span;
+        var target = penaltyGradient.Span;
+        int width = g.Cols;
+        double penalty = 0;
+        for (int row = 0; row < g.Rows; row++)
+        {
+            var gr = values.Slice(row * width, width);
+            double norm = 0;
+            foreach (float v in gr)
+            {
+                norm += (double)v * v;
+            }
+
+            norm = Math.Sqrt(norm);
+            penalty += (norm - 1) * (norm - 1);
+
+            // d/dg (|g| - 1)^2 = 2 (|g| - 1) g / |g|; at g = 0 the norm has no gradient, and 0 is the subgradient taken.
+            float factor = norm > 0 ? (float)(2 * weight * (norm - 1) / norm) : 0f;
+            var ur = target.Slice(row * width, width);
+            for (int i = 0; i < width; i++)
+            {
+                ur[i] = factor * gr[i];
+            }
+        }
+
+        stats.Span[0] += (float)(weight * penalty);
     }
 
     /// <inheritdoc />
     protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite)
     {
         _adamJob.Set(parameters, gradients, m, v, settings, step);
-        int blocks = (parameters.Length + AdamJob.Block - 1) / AdamJob.Block;
-        if (parameters.Length < ParallelElementThreshold)
+        RunUpdate(_adamJob, parameters.Length, nonFinite);
+    }
+
+    /// <inheritdoc />
+    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite)
+    {
+        _rmsPropJob.Set(parameters, gradients, squareAverage, settings);
+        RunUpdate(_rmsPropJob, parameters.Length, nonFinite);
+    }
+
+    /// <inheritdoc />
+    protected override void ClampCore(Tensor tensor, float limit)
+    {
+        var values = tensor.Span;
+        var high = Vector256.Create(limit);
+        var low = Vector256.Create(-limit);
+        int i = 0;
+        for (; i <= values.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
-            _adamJob.Execute(0, blocks, 0);
+            Vector256.Min(Vector256.Max(Vector256.Create(values.Slice(i)), low), high).CopyTo(values.Slice(i));
+        }
+
+        for (; i < values.Length; i++)
+        {
+            values[i] = Math.Clamp(values[i], -limit, limit);
+        }
+    }
+
+    private void RunUpdate(UpdateJob job, int length, Tensor nonFinite)
+    {
+        int blocks = (length + UpdateJob.Block - 1) / UpdateJob.Block;
+        if (length < ParallelElementThreshold)
+        {
+            job.Execute(0, blocks, 0);
         }
         else
         {
-            _pool.For(blocks, _adamJob);
+            _pool.For(blocks, job);
         }
 
-        if (!nonFinite.IsEmpty && _adamJob.SawNonFinite)
+        if (!nonFinite.IsEmpty && job.SawNonFinite)
         {
             nonFinite.Span[0] = 1f;
         }
@@ -318,21 +408,46 @@ public sealed unsafe partial class CpuBackend : Backend
         public void Execute(int start, int end, int worker) => Kernel!.Cpu(Args, start, end);
     }
 
-    private sealed class AdamJob : IParallelBody
+    /// <summary>An optimizer update over blocks of a parameter buffer, flagging non-finite gradients as it reads them.</summary>
+    private abstract class UpdateJob : IParallelBody
     {
         public const int Block = 4096;
 
-        private Tensor _p, _g, _m, _v;
         private volatile bool _sawNonFinite;
-        private float _b1, _b1c, _b2, _b2c, _eps, _keep, _stepSize, _bc2Sqrt;
 
         /// <summary>Whether the last run met a NaN or infinite gradient.</summary>
         public bool SawNonFinite => _sawNonFinite;
 
+        protected int Length { get; set; }
+
+        public void Execute(int start, int end, int worker)
+        {
+            int from = start * Block, to = Math.Min(end * Block, Length);
+            if (Update(from, to - from))
+            {
+                _sawNonFinite = true;
+            }
+        }
+
+        protected void Reset() => _sawNonFinite = false;
+
+        /// <summary>Updates elements [from, from + count); true when a gradient there was not finite.</summary>
+        protected abstract bool Update(int from, int count);
+
+        // x - x is 0 for finite x and NaN otherwise: one subtraction and compare per vector flags bad gradients.
+        protected static Vector256<float> NonFinite(Vector256<float> g) => ~Vector256.Equals(g - g, Vector256<float>.Zero);
+    }
+
+    private sealed class AdamJob : UpdateJob
+    {
+        private Tensor _p, _g, _m, _v;
+        private float _b1, _b1c, _b2, _b2c, _eps, _keep, _stepSize, _bc2Sqrt;
+
         public void Set(Tensor p, Tensor g, Tensor m, Tensor v, AdamSettings s, long step)
         {
             (_p, _g, _m, _v) = (p, g, m, v);
-            _sawNonFinite = false;
+            Length = p.Length;
+            Reset();
 
             // Coefficients formed in double, then rounded once, as PyTorch does with its Python-float scalars.
             _b1 = (float)s.Beta1;
@@ -347,13 +462,12 @@ public sealed unsafe partial class CpuBackend : Backend
             _bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(s.Beta2, step));
         }
 
-        public void Execute(int start, int end, int worker)
+        protected override bool Update(int from, int count)
         {
-            int from = start * Block, to = Math.Min(end * Block, _p.Length);
-            var p = _p.Span.Slice(from, to - from);
-            var g = _g.Span.Slice(from, to - from);
-            var m = _m.Span.Slice(from, to - from);
-            var v = _v.Span.Slice(from, to - from);
+            var p = _p.Span.Slice(from, count);
+            var g = _g.Span.Slice(from, count);
+            var m = _m.Span.Slice(from, count);
+            var v = _v.Span.Slice(from, count);
             var b1 = Vector256.Create(_b1);
             var b1c = Vector256.Create(_b1c);
             var b2 = Vector256.Create(_b2);
@@ -361,26 +475,24 @@ public sealed unsafe partial class CpuBackend : Backend
             var eps = Vector256.Create(_eps);
             var stepSize = Vector256.Create(_stepSize);
             var bc2 = Vector256.Create(_bc2Sqrt);
-            var keepV = Vector256.Create(_keep);
-            int i = 0;
-
-            // x - x is 0 for finite x and NaN otherwise: one subtraction and compare per vector flags bad gradients.
+            var keep = Vector256.Create(_keep);
             var nonFinite = Vector256<float>.Zero;
-            for (; i <= p.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            int i = 0;
+            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var gi = Vector256.Create(g.Slice(i));
-                nonFinite |= ~Vector256.Equals(gi - gi, Vector256<float>.Zero);
+                nonFinite |= NonFinite(gi);
                 var mi = b1 * Vector256.Create(m.Slice(i)) + b1c * gi;
                 var vi = b2 * Vector256.Create(v.Slice(i)) + b2c * gi * gi;
                 var denom = Vector256.Sqrt(vi) / bc2 + eps;
-                var pi = Vector256.Create(p.Slice(i)) * keepV - stepSize * mi / denom;
+                var pi = Vector256.Create(p.Slice(i)) * keep - stepSize * mi / denom;
                 mi.CopyTo(m.Slice(i));
                 vi.CopyTo(v.Slice(i));
                 pi.CopyTo(p.Slice(i));
             }
 
             bool bad = nonFinite != Vector256<float>.Zero;
-            for (; i < p.Length; i++)
+            for (; i < count; i++)
             {
                 float gi = g[i];
                 bad |= !float.IsFinite(gi);
@@ -391,10 +503,57 @@ public sealed unsafe partial class CpuBackend : Backend
                 p[i] = p[i] * _keep - _stepSize * mi / (MathF.Sqrt(vi) / _bc2Sqrt + _eps);
             }
 
-            if (bad)
+            return bad;
+        }
+    }
+
+    private sealed class RmsPropJob : UpdateJob
+    {
+        private Tensor _p, _g, _v;
+        private float _alpha, _alphaC, _lr, _eps;
+
+        public void Set(Tensor p, Tensor g, Tensor v, RmsPropSettings s)
+        {
+            (_p, _g, _v) = (p, g, v);
+            Length = p.Length;
+            Reset();
+            _alpha = (float)s.Alpha;
+            _alphaC = (float)(1 - s.Alpha);
+            _lr = (float)s.LearningRate;
+            _eps = (float)s.Epsilon;
+        }
+
+        protected override bool Update(int from, int count)
+        {
+            var p = _p.Span.Slice(from, count);
+            var g = _g.Span.Slice(from, count);
+            var v = _v.Span.Slice(from, count);
+            var alpha = Vector256.Create(_alpha);
+            var alphaC = Vector256.Create(_alphaC);
+            var lr = Vector256.Create(_lr);
+            var eps = Vector256.Create(_eps);
+            var nonFinite = Vector256<float>.Zero;
+            int i = 0;
+            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                _sawNonFinite = true;
+                var gi = Vector256.Create(g.Slice(i));
+                nonFinite |= NonFinite(gi);
+                var vi = alpha * Vector256.Create(v.Slice(i)) + alphaC * gi * gi;
+                vi.CopyTo(v.Slice(i));
+                (Vector256.Create(p.Slice(i)) - lr * gi / (Vector256.Sqrt(vi) + eps)).CopyTo(p.Slice(i));
             }
+
+            bool bad = nonFinite != Vector256<float>.Zero;
+            for (; i < count; i++)
+            {
+                float gi = g[i];
+                bad |= !float.IsFinite(gi);
+                float vi = _alpha * v[i] + _alphaC * gi * gi;
+                v[i] = vi;
+                p[i] -= _lr * gi / (MathF.Sqrt(vi) + _eps);
+            }
+
+            return bad;
         }
     }
 }
