@@ -7,7 +7,10 @@ namespace GanDsl.Checkpoints;
 /// </summary>
 public static class NetworkTensors
 {
-    /// <summary>Appends <paramref name="network"/>'s parameters, copied to the host, to <paramref name="tensors"/>.</summary>
+    /// <summary>
+    /// Appends <paramref name="network"/>'s parameters, copied to the host, to <paramref name="tensors"/>,
+    /// then its state (BatchNorm's running statistics) as <c>{prefix}.state.{name}</c>.
+    /// </summary>
     public static void Add(ICollection<SafetensorsTensor> tensors, string prefix, Network network)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -17,6 +20,32 @@ public static class NetworkTensors
         {
             tensors.Add(new SafetensorsTensor($"{prefix}.{p.Name}", p.Shape, values.AsSpan((int)p.Offset, (int)p.Length).ToArray()));
         }
+
+        var state = network.GetState();
+        foreach (var s in network.Layout.States)
+        {
+            tensors.Add(new SafetensorsTensor($"{prefix}.state.{s.Name}", [s.Length], state.AsSpan((int)s.Offset, s.Length).ToArray()));
+        }
+    }
+
+    /// <summary>Reads the state written by <see cref="Add"/>, checking names and lengths; nothing is uploaded.</summary>
+    public static float[] ReadState(SafetensorsFile file, string prefix, Network network)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(network);
+        var values = new float[network.Layout.StateCount];
+        foreach (var s in network.Layout.States)
+        {
+            string name = $"{prefix}.state.{s.Name}";
+            if (!file.TryGet(name, out var tensor) || tensor.DType != SafetensorsDType.F32 || tensor.ElementCount != s.Length)
+            {
+                throw new CheckpointMismatchException(file.FilePath, $"it has no F32 tensor {name} of {s.Length} values for {network.Layout.Name}: another model");
+            }
+
+            tensor.AsFloat32().CopyTo(values, s.Offset);
+        }
+
+        return values;
     }
 
     /// <summary>

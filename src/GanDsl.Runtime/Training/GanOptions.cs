@@ -2,14 +2,32 @@ using GanDsl.Backends;
 
 namespace GanDsl.Training;
 
-/// <summary>The GAN objective.</summary>
+/// <summary>The GAN objective: what the discriminator (or critic) and the generator minimise.</summary>
 public enum GanLoss
 {
     /// <summary>
-    /// Goodfellow et al.'s non-saturating loss with binary cross-entropy on logits: the discriminator
-    /// minimises BCE(D(x), 1) + BCE(D(G(z)), 0); the generator minimises BCE(D(G(z)), 1).
+    /// Goodfellow et al. 2014 as published: D minimises BCE(D(x), 1) + BCE(D(G(z)), 0), G minimises
+    /// log(1 - D(G(z))). Its generator gradient vanishes early in training; <see cref="NonSaturating"/> is the usual fix.
     /// </summary>
+    Minimax,
+
+    /// <summary>The non-saturating loss (Goodfellow et al. 2014): G minimises BCE(D(G(z)), 1) instead. The default.</summary>
     NonSaturating,
+
+    /// <summary>LSGAN (Mao et al. 2017): D minimises (D(x) - 1)^2 / 2 + D(G(z))^2 / 2, G minimises (D(G(z)) - 1)^2 / 2, on the raw output.</summary>
+    LeastSquares,
+
+    /// <summary>WGAN (Arjovsky et al. 2017): the critic minimises D(G(z)) - D(x), G minimises -D(G(z)); the critic's weights are clipped to ±<see cref="GanOptions.WeightClip"/>.</summary>
+    Wasserstein,
+
+    /// <summary>
+    /// WGAN-GP (Gulrajani et al. 2017): the Wasserstein loss plus <see cref="GanOptions.GradientPenaltyWeight"/> times
+    /// (|grad D(x^)| - 1)^2 at random interpolates x^ of real and generated images. The critic needs <see cref="GradientPenaltyAttribute"/>.
+    /// </summary>
+    WassersteinGradientPenalty,
+
+    /// <summary>Hinge (Lim and Ye 2017, Miyato et al. 2018): D minimises max(0, 1 - D(x)) + max(0, 1 + D(G(z))), G minimises -D(G(z)).</summary>
+    Hinge,
 }
 
 /// <summary>How <see cref="GanTrainer"/> trains. The defaults are the GAN literature's.</summary>
@@ -21,11 +39,23 @@ public sealed record GanOptions
     /// <summary>The objective (default non-saturating BCE).</summary>
     public GanLoss Loss { get; init; } = GanLoss.NonSaturating;
 
-    /// <summary>The generator's Adam settings (default lr 2e-4, betas 0.5 and 0.999).</summary>
-    public AdamSettings GeneratorOptimizer { get; init; } = new();
+    /// <summary>The generator's optimizer (default Adam, lr 2e-4, betas 0.5 and 0.999).</summary>
+    public OptimizerSettings GeneratorOptimizer { get; init; } = new AdamSettings();
 
-    /// <summary>The discriminator's Adam settings (default lr 2e-4, betas 0.5 and 0.999).</summary>
-    public AdamSettings DiscriminatorOptimizer { get; init; } = new();
+    /// <summary>The discriminator's optimizer (default Adam, lr 2e-4, betas 0.5 and 0.999).</summary>
+    public OptimizerSettings DiscriminatorOptimizer { get; init; } = new AdamSettings();
+
+    /// <summary>Discriminator (critic) updates per generator update, n_critic (default 1; WGAN uses 5).</summary>
+    public int CriticSteps { get; init; } = 1;
+
+    /// <summary>WGAN's clipping bound for every critic parameter (default 0.01).</summary>
+    public float WeightClip { get; init; } = 0.01f;
+
+    /// <summary>WGAN-GP's penalty weight, lambda (default 10).</summary>
+    public float GradientPenaltyWeight { get; init; } = 10f;
+
+    /// <summary>One-sided label smoothing (Salimans et al. 2016): real images get target 1 - this (default 0; 0.1 is usual).</summary>
+    public float LabelSmoothing { get; init; }
 
     /// <summary>Seed of noise, shuffling and the fixed sample noise (default 0).</summary>
     public ulong Seed { get; init; }
@@ -69,6 +99,16 @@ public sealed record GanOptions
         if (BatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+        }
+
+        if (CriticSteps <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CriticSteps), CriticSteps, "The critic takes at least one step per generator step.");
+        }
+
+        if (!(WeightClip > 0) || !(GradientPenaltyWeight >= 0) || !(LabelSmoothing >= 0 && LabelSmoothing < 0.5f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WeightClip), "The weight clip must be positive, the penalty weight not negative, the label smoothing in [0, 0.5).");
         }
 
         if (CheckpointEvery < 0 || KeepCheckpoints <= 0 || LogEvery <= 0)

@@ -23,8 +23,8 @@ public sealed partial class GanTrainer
         var tensors = new List<SafetensorsTensor>();
         NetworkTensors.Add(tensors, "generator", _generator);
         NetworkTensors.Add(tensors, "discriminator", _discriminator);
-        AddOptimizer(tensors, "generator.adam", _generatorOptimizer);
-        AddOptimizer(tensors, "discriminator.adam", _discriminatorOptimizer);
+        AddOptimizer(tensors, "generator.optimizer", _generatorOptimizer);
+        AddOptimizer(tensors, "discriminator.optimizer", _discriminatorOptimizer);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = CheckpointFormat,
@@ -36,10 +36,13 @@ public sealed partial class GanTrainer
             ["seed"] = Text(_options.Seed),
             ["batch_size"] = Text(_options.BatchSize),
             ["loss"] = _options.Loss.ToString(),
-            ["generator.adam.step"] = Text(_generatorOptimizer.StepCount),
-            ["discriminator.adam.step"] = Text(_discriminatorOptimizer.StepCount),
-            ["generator.adam.settings"] = _generatorOptimizer.Settings.ToString(),
-            ["discriminator.adam.settings"] = _discriminatorOptimizer.Settings.ToString(),
+            ["critic_steps"] = Text(_options.CriticSteps),
+            ["generator.optimizer"] = _generatorOptimizer.Settings.Kind,
+            ["discriminator.optimizer"] = _discriminatorOptimizer.Settings.Kind,
+            ["generator.optimizer.step"] = Text(_generatorOptimizer.StepCount),
+            ["discriminator.optimizer.step"] = Text(_discriminatorOptimizer.StepCount),
+            ["generator.optimizer.settings"] = _generatorOptimizer.Settings.ToString(),
+            ["discriminator.optimizer.settings"] = _discriminatorOptimizer.Settings.ToString(),
             ["epoch_sums"] = string.Join(",", _epochSums.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
             ["epoch_steps"] = Text(_epochSteps),
             ["written"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
@@ -77,15 +80,17 @@ public sealed partial class GanTrainer
         RequireNetwork(path, "discriminator", _discriminator, Meta("discriminator"));
         var generatorParameters = NetworkTensors.Read(file, "generator", _generator);
         var discriminatorParameters = NetworkTensors.Read(file, "discriminator", _discriminator);
-        var generatorMoments = ReadOptimizer(file, path, "generator.adam", _generator);
-        var discriminatorMoments = ReadOptimizer(file, path, "discriminator.adam", _discriminator);
+        var generatorState = NetworkTensors.ReadState(file, "generator", _generator);
+        var discriminatorState = NetworkTensors.ReadState(file, "discriminator", _discriminator);
+        var generatorMoments = ReadOptimizer(file, path, "generator.optimizer", _generatorOptimizer, Meta("generator.optimizer"));
+        var discriminatorMoments = ReadOptimizer(file, path, "discriminator.optimizer", _discriminatorOptimizer, Meta("discriminator.optimizer"));
         long step = Number(path, "step", Meta("step"));
         int epoch = (int)Number(path, "epoch", Meta("epoch"));
         int position = (int)Number(path, "epoch_position", Meta("epoch_position"));
         ulong seed = (ulong)Number(path, "seed", Meta("seed"));
         int batch = (int)Number(path, "batch_size", Meta("batch_size"));
-        long generatorAdamStep = Number(path, "generator.adam.step", Meta("generator.adam.step"));
-        long discriminatorAdamStep = Number(path, "discriminator.adam.step", Meta("discriminator.adam.step"));
+        long generatorOptimizerStep = Number(path, "generator.optimizer.step", Meta("generator.optimizer.step"));
+        long discriminatorOptimizerStep = Number(path, "discriminator.optimizer.step", Meta("discriminator.optimizer.step"));
         long epochSteps = Number(path, "epoch_steps", Meta("epoch_steps"));
         var sums = Meta("epoch_sums").Split(',');
         if (sums.Length != StatSlots || !sums.All(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
@@ -102,8 +107,10 @@ public sealed partial class GanTrainer
         // Everything checked: now change state.
         _generator.SetParameters(generatorParameters);
         _discriminator.SetParameters(discriminatorParameters);
-        RestoreOptimizer(_generatorOptimizer, generatorMoments, generatorAdamStep);
-        RestoreOptimizer(_discriminatorOptimizer, discriminatorMoments, discriminatorAdamStep);
+        _generator.SetState(generatorState);
+        _discriminator.SetState(discriminatorState);
+        RestoreOptimizer(_generatorOptimizer, generatorMoments, generatorOptimizerStep);
+        RestoreOptimizer(_discriminatorOptimizer, discriminatorMoments, discriminatorOptimizerStep);
         StepCount = step;
         EpochCount = epoch;
         EpochPosition = position;
@@ -143,17 +150,6 @@ public sealed partial class GanTrainer
         return path;
     }
 
-    private static void AddOptimizer(List<SafetensorsTensor> tensors, string prefix, AdamOptimizer optimizer)
-    {
-        var backend = optimizer.Network.Backend;
-        foreach (var (name, tensor) in new[] { ("m", optimizer.FirstMoment), ("v", optimizer.SecondMoment) })
-        {
-            var values = new float[tensor.Length];
-            backend.Download(tensor, values);
-            tensors.Add(new SafetensorsTensor($"{prefix}.{name}", [values.Length], values));
-        }
-    }
-
     private static void RequireNetwork(string path, string role, Network network, string storedName)
     {
         if (storedName != network.Layout.Name)
@@ -162,9 +158,26 @@ public sealed partial class GanTrainer
         }
     }
 
-    private static (float[] M, float[] V) ReadOptimizer(SafetensorsFile file, string path, string prefix, Network network)
+    private static void AddOptimizer(List<SafetensorsTensor> tensors, string prefix, Optimizer optimizer)
     {
-        float[] Read(string name)
+        var backend = optimizer.Network.Backend;
+        foreach (var (name, tensor) in optimizer.State)
+        {
+            var values = new float[tensor.Length];
+            backend.Download(tensor, values);
+            tensors.Add(new SafetensorsTensor($"{prefix}.{name}", [values.Length], values));
+        }
+    }
+
+    private static List<float[]> ReadOptimizer(SafetensorsFile file, string path, string prefix, Optimizer optimizer, string kind)
+    {
+        if (kind != optimizer.Settings.Kind)
+        {
+            throw new CheckpointMismatchException(path, $"its {prefix} is {kind}, but this run's is {optimizer.Settings.Kind}");
+        }
+
+        var state = new List<float[]>();
+        foreach (var (name, _) in optimizer.State)
         {
             if (!file.TryGet($"{prefix}.{name}", out var tensor))
             {
@@ -172,19 +185,22 @@ public sealed partial class GanTrainer
             }
 
             var data = tensor.AsFloat32();
-            return data.LongLength == network.ParameterCount
+            state.Add(data.LongLength == optimizer.Network.ParameterCount
                 ? data
-                : throw new CheckpointMismatchException(path, $"tensor {prefix}.{name} has {data.Length} values, but {network.Layout.Name} has {network.ParameterCount} parameters");
+                : throw new CheckpointMismatchException(path, $"tensor {prefix}.{name} has {data.Length} values, but {optimizer.Network.Layout.Name} has {optimizer.Network.ParameterCount} parameters"));
         }
 
-        return (Read("m"), Read("v"));
+        return state;
     }
 
-    private static void RestoreOptimizer(AdamOptimizer optimizer, (float[] M, float[] V) moments, long step)
+    private static void RestoreOptimizer(Optimizer optimizer, List<float[]> state, long step)
     {
         var backend = optimizer.Network.Backend;
-        backend.Upload(moments.M, optimizer.FirstMoment);
-        backend.Upload(moments.V, optimizer.SecondMoment);
+        for (int i = 0; i < state.Count; i++)
+        {
+            backend.Upload(state[i], optimizer.State[i].Tensor);
+        }
+
         optimizer.StepCount = step;
     }
 

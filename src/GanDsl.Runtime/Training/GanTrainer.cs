@@ -27,8 +27,9 @@ namespace GanDsl.Training;
 /// </example>
 public sealed partial class GanTrainer : IDisposable
 {
-    // Stats slots, summed over steps on the device: fake BCE, D(G(z)), real BCE, D(x), generator BCE, spare.
-    private const int StatSlots = 6;
+    // Stats slots, summed on the device: fake loss, fake score, real loss, real score, generator loss,
+    // generator score, gradient penalty (already a mean per step), spare.
+    private const int StatSlots = 8;
 
     private readonly Network _generator;
     private readonly Network _discriminator;
@@ -37,14 +38,21 @@ public sealed partial class GanTrainer : IDisposable
     private readonly DeviceBuffer _stats;
     private readonly float[] _statsHost = new float[StatSlots];
     private readonly DeviceBuffer _fixedNoise;
-    private readonly AdamOptimizer _generatorOptimizer;
-    private readonly AdamOptimizer _discriminatorOptimizer;
+    private readonly Optimizer _generatorOptimizer;
+    private readonly Optimizer _discriminatorOptimizer;
     private readonly ulong _noiseBlocksPerStep;
+    private readonly LossTerms _terms;
+    private readonly bool _conditional;
+    private readonly bool _separateBatches;
+    private readonly DeviceBuffer? _penaltyGradient;
+    private readonly DeviceBuffer? _fixedLabels;
 
     // Host-side sums: the device window since the last read, folded into the epoch's sums.
     private long _windowSteps;
+    private long _windowGeneratorSteps;
     private readonly double[] _epochSums = new double[StatSlots];
     private long _epochSteps;
+    private long _epochGeneratorSteps;
     private ImageSet? _images;
     private MnistDataset? _imagesSource;
 
@@ -69,21 +77,59 @@ public sealed partial class GanTrainer : IDisposable
         if (discriminator.OutputFeatures != 1)
         {
             throw new ArgumentException(
-                $"The discriminator {discriminator.Layout.Name} must end in one logit (a Dense(1) without activation), but it outputs {discriminator.OutputFeatures} features.");
+                $"The discriminator {discriminator.Layout.Name} must end in one output (a Dense(1) without activation), but it outputs {discriminator.OutputFeatures} features.");
+        }
+
+        if (generator.Layout.ConditionClasses != discriminator.Layout.ConditionClasses)
+        {
+            throw new ArgumentException(
+                $"A conditional GAN needs [Condition] with the same classes on both networks; {generator.Layout.Name} has {generator.Layout.ConditionClasses} and {discriminator.Layout.Name} {discriminator.Layout.ConditionClasses}.");
+        }
+
+        if (_options.Loss == GanLoss.WassersteinGradientPenalty && !discriminator.Layout.SupportsGradientPenalty)
+        {
+            throw new ArgumentException(
+                $"WGAN-GP needs the critic's second-order pass: declare {discriminator.Layout.Name} with [GradientPenalty] (it then allows no BatchNorm, Tanh or Sigmoid).");
         }
 
         _generator = generator;
         _discriminator = discriminator;
         _backend = generator.Backend;
+        _terms = LossTerms.For(_options.Loss, 1f - _options.LabelSmoothing);
+        _conditional = generator.Layout.ConditionClasses > 0;
+
+        // A discriminator with BatchNorm sees real and fake batches apart, as in the DCGAN paper,
+        // so neither batch's statistics leak into the other's.
+        _separateBatches = discriminator.Layout.States.Count > 0;
         int batch = _options.BatchSize;
         generator.EnsureCapacity(Math.Max(batch, _options.SampleCount));
         discriminator.EnsureCapacity(2 * batch);
+        generator.RandomSeed = _options.Seed;
+        discriminator.RandomSeed = _options.Seed;
         _stats = _backend.Allocate(StatSlots);
         _fixedNoise = _backend.Allocate((long)_options.SampleCount * generator.InputFeatures);
         _backend.RandomNormal(_fixedNoise.All, _options.Seed, RandomStreams.FixedNoise, 0);
+        if (_conditional)
+        {
+            // The sample grid shows one class per row.
+            _fixedLabels = _backend.Allocate(_options.SampleCount);
+            var labels = new float[_options.SampleCount];
+            for (int i = 0; i < labels.Length; i++)
+            {
+                labels[i] = i / _options.SampleColumns % generator.Layout.ConditionClasses;
+            }
+
+            _backend.Upload(labels, _fixedLabels.All);
+        }
+
+        if (_options.Loss == GanLoss.WassersteinGradientPenalty)
+        {
+            _penaltyGradient = _backend.Allocate((long)batch * discriminator.InputFeatures);
+        }
+
         _noiseBlocksPerStep = (ulong)(((long)batch * generator.InputFeatures + 3) / 4);
-        _generatorOptimizer = new AdamOptimizer(generator, _options.GeneratorOptimizer);
-        _discriminatorOptimizer = new AdamOptimizer(discriminator, _options.DiscriminatorOptimizer);
+        _generatorOptimizer = Optimizer.Create(generator, _options.GeneratorOptimizer);
+        _discriminatorOptimizer = Optimizer.Create(discriminator, _options.DiscriminatorOptimizer);
     }
 
     /// <summary>The generator being trained.</summary>
@@ -93,10 +139,10 @@ public sealed partial class GanTrainer : IDisposable
     public Network Discriminator => _discriminator;
 
     /// <summary>The generator's optimizer.</summary>
-    public AdamOptimizer GeneratorOptimizer => _generatorOptimizer;
+    public Optimizer GeneratorOptimizer => _generatorOptimizer;
 
     /// <summary>The discriminator's optimizer.</summary>
-    public AdamOptimizer DiscriminatorOptimizer => _discriminatorOptimizer;
+    public Optimizer DiscriminatorOptimizer => _discriminatorOptimizer;
 
     /// <summary>The options in use.</summary>
     public GanOptions Options => _options;
@@ -195,6 +241,7 @@ public sealed partial class GanTrainer : IDisposable
             EpochPosition = 0;
             Array.Clear(_epochSums);
             _epochSteps = 0;
+            _epochGeneratorSteps = 0;
 
             string? sample = null;
             if (_options.SampleDirectory is { } samples)
@@ -224,7 +271,8 @@ public sealed partial class GanTrainer : IDisposable
 
     /// <summary>
     /// One training step on the images at positions [<paramref name="position"/>, position + batch)
-    /// of <paramref name="images"/>' order: the discriminator's update, then the generator's.
+    /// of <paramref name="images"/>' order: the discriminator's (critic's) update, then, every
+    /// <see cref="GanOptions.CriticSteps"/> steps, the generator's.
     /// </summary>
     public void Step(ImageSet images, int position)
     {
@@ -234,31 +282,96 @@ public sealed partial class GanTrainer : IDisposable
         var d = _discriminator;
         var backend = _backend;
         StepCount++;
+        ulong step = (ulong)StepCount;
 
-        // Noise -> generator: (B, z) -> (B, features).
-        backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, (ulong)StepCount * _noiseBlocksPerStep);
+        // Noise (and, conditioned, the real batch's labels) -> generator: (B, z) -> (B, features).
+        backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, step * _noiseBlocksPerStep);
+        if (_conditional)
+        {
+            backend.GatherLabels(images, position, g.Labels(b));
+            backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(0, b));
+            backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(b, b));
+        }
+
+        g.DropoutCounter = step;
         g.Forward(b);
 
-        // The discriminator sees [fake; real] as one batch of 2B rows: larger GEMMs, one pass.
-        var dInput = d.Input(2 * b);
-        backend.Copy(g.Output(b), dInput.Slice(0, b));
-        backend.GatherImages(images, position, dInput.Slice(b, b));
-        d.Forward(2 * b);
-        var logits = d.Output(2 * b);
-        var dLogits = d.OutputGradient(2 * b);
         float scale = 1f / b;
-        backend.BceWithLogits(logits.Slice(0, b), 0f, scale, dLogits.Slice(0, b), _stats.View(0, 1, 2));
-        backend.BceWithLogits(logits.Slice(b, b), 1f, scale, dLogits.Slice(b, b), _stats.View(2, 1, 2));
-        d.Backward(2 * b);
-        _discriminatorOptimizer.Step();
+        var dInput = d.Input(2 * b);
+        d.DropoutCounter = 4 * step;
+        if (_separateBatches)
+        {
+            // Real, then fake, each a batch of its own for BatchNorm; the gradients add up.
+            backend.GatherImages(images, position, dInput.Slice(0, b));
+            d.Forward(b);
+            backend.LogitLoss(d.Output(b), _terms.Real, _terms.RealTarget, scale, d.OutputGradient(b), _stats.View(2, 1, 2));
+            d.Backward(b);
+            backend.Copy(g.Output(b), dInput.Slice(0, b));
+            d.DropoutCounter = 4 * step + 1;
+            d.Forward(b);
+            backend.LogitLoss(d.Output(b), _terms.Fake, _terms.FakeTarget, scale, d.OutputGradient(b), _stats.View(0, 1, 2));
+            d.Backward(b, accumulate: true);
+        }
+        else
+        {
+            // [fake; real] as one batch of 2B rows: larger GEMMs, one pass.
+            backend.Copy(g.Output(b), dInput.Slice(0, b));
+            backend.GatherImages(images, position, dInput.Slice(b, b));
+            d.Forward(2 * b);
+            var outputs = d.Output(2 * b);
+            var gradients = d.OutputGradient(2 * b);
+            backend.LogitLoss(outputs.Slice(0, b), _terms.Fake, _terms.FakeTarget, scale, gradients.Slice(0, b), _stats.View(0, 1, 2));
+            backend.LogitLoss(outputs.Slice(b, b), _terms.Real, _terms.RealTarget, scale, gradients.Slice(b, b), _stats.View(2, 1, 2));
+            d.Backward(2 * b);
+        }
 
-        // Generator step through the updated discriminator; rows [0, B) of its input still hold the fakes.
+        if (_penaltyGradient is not null)
+        {
+            AddGradientPenalty(dInput, b, step);
+        }
+
+        _discriminatorOptimizer.Step();
+        if (_options.Loss == GanLoss.Wasserstein)
+        {
+            backend.Clamp(d.Parameters, _options.WeightClip);
+        }
+
+        _windowSteps++;
+        if (StepCount % _options.CriticSteps != 0)
+        {
+            return;
+        }
+
+        // Generator step through the updated discriminator, on this step's fakes.
+        if (_penaltyGradient is not null)
+        {
+            backend.Copy(g.Output(b), dInput.Slice(0, b));
+        }
+
+        d.DropoutCounter = 4 * step + 3;
         d.Forward(b);
-        backend.BceWithLogits(d.Output(b), 1f, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
+        backend.LogitLoss(d.Output(b), _terms.Generator, _terms.GeneratorTarget, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
         d.Backward(b, weightGradients: false, inputGradient: true);
         g.Backward(b, outputGradient: d.InputGradient(b));
         _generatorOptimizer.Step();
-        _windowSteps++;
+        _windowGeneratorSteps++;
+    }
+
+    /// <summary>WGAN-GP: the penalty at interpolates of the real and fake rows, its gradient added to the critic's.</summary>
+    private void AddGradientPenalty(Tensor dInput, int b, ulong step)
+    {
+        var d = _discriminator;
+        var backend = _backend;
+        var interpolates = dInput.Slice(0, b);
+        backend.Interpolate(dInput.Slice(b, b), _generator.Output(b), interpolates, _options.Seed, RandomStreams.Interpolation, step * (ulong)((b + 3) / 4));
+        d.DropoutCounter = 4 * step + 2;
+        d.Forward(b);
+        var ones = d.OutputGradient(b);
+        backend.Fill(ones, 1f);
+        d.Backward(b, weightGradients: false, inputGradient: true);
+        var tangent = _penaltyGradient!.View(0, b, d.InputFeatures);
+        backend.GradientPenalty(d.InputGradient(b), _options.GradientPenaltyWeight / b, tangent, _stats.View(6, 1, 2));
+        d.GradientPenaltyBackward(b, tangent, ones);
     }
 
     /// <summary>Uploads a dataset to the backend (once per dataset) for use with <see cref="Step"/>.</summary>
@@ -279,7 +392,7 @@ public sealed partial class GanTrainer : IDisposable
     public TrainingStats ReadStats()
     {
         var sums = PeekWindow();
-        var stats = Average(sums, _windowSteps);
+        var stats = Average(sums.Select(v => (double)v).ToArray(), _windowSteps, _windowGeneratorSteps);
         ResetWindow();
         return stats;
     }
@@ -292,31 +405,60 @@ public sealed partial class GanTrainer : IDisposable
     {
         int n = _options.SampleCount;
         _backend.Copy(_fixedNoise.All, _generator.Input(n).Reshape(1, _fixedNoise.All.Length));
+        if (_fixedLabels is not null)
+        {
+            _backend.Copy(_fixedLabels.All, _generator.Labels(n).Reshape(1, n));
+        }
+
+        bool training = _generator.Training;
+        _generator.Training = false;
         _generator.Forward(n);
+        _generator.Training = training;
         var pixels = new float[n * _generator.OutputFeatures];
         _backend.Download(_generator.Output(n), pixels);
         return pixels;
     }
 
     /// <summary>
-    /// Runs the generator on <paramref name="count"/> fresh noise vectors (from the seed's evaluation
-    /// stream, so the same count gives the same images) and returns (count, features) floats in [-1, 1].
+    /// Runs the generator (in evaluation mode) on <paramref name="count"/> fresh noise vectors, from the
+    /// seed's evaluation stream so the same count gives the same images, and returns (count, features)
+    /// floats in [-1, 1]. A conditional generator is asked for the classes in turn (0, 1, ..., 0, 1, ...),
+    /// which <paramref name="labels"/> receives when given.
     /// </summary>
-    public float[] Generate(int count, ulong stream = RandomStreams.Evaluation)
+    public float[] Generate(int count, Span<int> labels = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         int chunk = _generator.Capacity;
         int features = _generator.OutputFeatures;
+        int classes = _generator.Layout.ConditionClasses;
         var pixels = new float[(long)count * features];
+        var chunkLabels = classes > 0 ? new float[chunk] : null;
         ulong blocksPerChunk = (ulong)(((long)chunk * _generator.InputFeatures + 3) / 4);
+        bool training = _generator.Training;
+        _generator.Training = false;
         for (int start = 0, c = 0; start < count; start += chunk, c++)
         {
             int rows = Math.Min(chunk, count - start);
-            _backend.RandomNormal(_generator.Input(rows), _options.Seed, stream, (ulong)c * blocksPerChunk);
+            _backend.RandomNormal(_generator.Input(rows), _options.Seed, RandomStreams.Evaluation, (ulong)c * blocksPerChunk);
+            if (chunkLabels is not null)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    chunkLabels[r] = (start + r) % classes;
+                    if (!labels.IsEmpty)
+                    {
+                        labels[start + r] = (start + r) % classes;
+                    }
+                }
+
+                _backend.Upload(chunkLabels.AsSpan(0, rows), _generator.Labels(rows));
+            }
+
             _generator.Forward(rows);
             _backend.Download(_generator.Output(rows), pixels.AsSpan(start * features, rows * features));
         }
 
+        _generator.Training = training;
         return pixels;
     }
 
@@ -335,6 +477,8 @@ public sealed partial class GanTrainer : IDisposable
         _images?.Dispose();
         _stats.Dispose();
         _fixedNoise.Dispose();
+        _fixedLabels?.Dispose();
+        _penaltyGradient?.Dispose();
         _generatorOptimizer.Dispose();
         _discriminatorOptimizer.Dispose();
     }
@@ -356,6 +500,7 @@ public sealed partial class GanTrainer : IDisposable
     {
         _backend.Fill(_stats.All, 0f);
         _windowSteps = 0;
+        _windowGeneratorSteps = 0;
     }
 
     /// <summary>Moves the device window into the epoch's sums and, when a log is kept, adds a log point.</summary>
@@ -367,7 +512,7 @@ public sealed partial class GanTrainer : IDisposable
         }
 
         var sums = PeekWindow();
-        var stats = Average(sums, _windowSteps);
+        var stats = Average(sums.Select(v => (double)v).ToArray(), _windowSteps, _windowGeneratorSteps);
         if (!stats.IsFinite)
         {
             throw Diverged($"the losses are not finite ({stats})");
@@ -379,6 +524,7 @@ public sealed partial class GanTrainer : IDisposable
         }
 
         _epochSteps += _windowSteps;
+        _epochGeneratorSteps += _windowGeneratorSteps;
         Log?.Add(new LogPoint(StepCount, epoch, stats, _windowSteps * _options.BatchSize / windowClock.Elapsed.TotalSeconds));
         windowClock.Restart();
         ResetWindow();
@@ -388,7 +534,7 @@ public sealed partial class GanTrainer : IDisposable
     private TrainingStats EpochStats(float[]? window)
     {
         var sums = (double[])_epochSums.Clone();
-        long steps = _epochSteps;
+        long steps = _epochSteps, generatorSteps = _epochGeneratorSteps;
         if (window is not null)
         {
             for (int i = 0; i < StatSlots; i++)
@@ -397,18 +543,18 @@ public sealed partial class GanTrainer : IDisposable
             }
 
             steps += _windowSteps;
+            generatorSteps += _windowGeneratorSteps;
         }
 
-        return Average(sums, steps);
+        return Average(sums, steps, generatorSteps);
     }
 
-    private TrainingStats Average(IReadOnlyList<float> sums, long steps) =>
-        Average(sums.Select(v => (double)v).ToArray(), steps);
-
-    private TrainingStats Average(double[] s, long steps)
+    // Per-sample means; the gradient penalty is already a mean per step.
+    private TrainingStats Average(double[] s, long steps, long generatorSteps)
     {
         double n = Math.Max(1, steps) * (double)_options.BatchSize;
-        return new TrainingStats(steps, (s[0] + s[2]) / n, s[4] / n, s[3] / n, s[1] / n);
+        double ng = Math.Max(1, generatorSteps) * (double)_options.BatchSize;
+        return new TrainingStats(steps, (s[0] + s[2]) / n + s[6] / Math.Max(1, steps), s[4] / ng, s[3] / n, s[1] / n);
     }
 
     private void CheckGradients()

@@ -25,8 +25,8 @@ public sealed class CheckpointTests : IDisposable
         b.LoadCheckpoint(path);
         Assert.Equal(g1.GetParameters(), g2.GetParameters());
         Assert.Equal(d1.GetParameters(), d2.GetParameters());
-        Assert.Equal(Host(a.GeneratorOptimizer.SecondMoment), Host(b.GeneratorOptimizer.SecondMoment));
-        Assert.Equal(Host(a.DiscriminatorOptimizer.FirstMoment), Host(b.DiscriminatorOptimizer.FirstMoment));
+        Assert.Equal(Host(a.GeneratorOptimizer.State[1].Tensor), Host(b.GeneratorOptimizer.State[1].Tensor));
+        Assert.Equal(Host(a.DiscriminatorOptimizer.State[0].Tensor), Host(b.DiscriminatorOptimizer.State[0].Tensor));
         Assert.Equal((a.StepCount, a.EpochCount, a.EpochPosition), (b.StepCount, b.EpochCount, b.EpochPosition));
         Assert.Equal(a.GeneratorOptimizer.StepCount, b.GeneratorOptimizer.StepCount);
         Assert.Equal(a.GenerateSamples(), b.GenerateSamples());
@@ -70,7 +70,7 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(straight.StepCount, resumed.StepCount);
         Assert.Equal(gs.GetParameters(), gr.GetParameters());
         Assert.Equal(ds.GetParameters(), dr.GetParameters());
-        Assert.Equal(Host(straight.GeneratorOptimizer.FirstMoment), Host(resumed.GeneratorOptimizer.FirstMoment));
+        Assert.Equal(Host(straight.GeneratorOptimizer.State[0].Tensor), Host(resumed.GeneratorOptimizer.State[0].Tensor));
     }
 
     [Fact]
