@@ -10,6 +10,30 @@ using GanDsl.Training;
 
 namespace GanDsl.Samples;
 
+/// <summary>A sample's training recipe: the defaults its paper or tutorial uses, each overridable from the command line.</summary>
+internal sealed record SampleDefaults
+{
+    public int Epochs { get; init; } = 30;
+
+    public int BatchSize { get; init; } = 64;
+
+    public double LearningRate { get; init; } = 2e-4;
+
+    /// <summary>The optimizer of both networks for a learning rate.</summary>
+    public Func<double, OptimizerSettings> Optimizer { get; init; } = lr => new AdamSettings(lr);
+
+    public GanLoss Loss { get; init; } = GanLoss.NonSaturating;
+
+    public int CriticSteps { get; init; } = 1;
+
+    public int SampleCount { get; init; } = 64;
+
+    public int SampleColumns { get; init; } = 8;
+
+    /// <summary>Whether --loss may choose another objective.</summary>
+    public bool LossOption { get; init; }
+}
+
 /// <summary>
 /// What every GanDsl sample does with its two networks: train (resumable, with checkpoints, curves,
 /// sample grids and optional metrics), evaluate a checkpoint, export generated images.
@@ -18,13 +42,13 @@ namespace GanDsl.Samples;
 /// <param name="Description">One line for the usage text.</param>
 /// <param name="CreateGenerator">Makes the generator on a backend from a seed.</param>
 /// <param name="CreateDiscriminator">Makes the discriminator on a backend from a seed.</param>
-/// <param name="DefaultEpochs">Epochs trained when --epochs is not given.</param>
+/// <param name="Defaults">The training recipe.</param>
 internal sealed record GanSample(
     string Name,
     string Description,
     Func<Backend, ulong, Network> CreateGenerator,
     Func<Backend, ulong, Network> CreateDiscriminator,
-    int DefaultEpochs)
+    SampleDefaults Defaults)
 {
     private string DefaultOut => Path.Combine("out", Name.ToLowerInvariant());
 
@@ -34,19 +58,19 @@ internal sealed record GanSample(
         SampleCommandLine options;
         try
         {
-            options = SampleCommandLine.Parse(args, DefaultOut, DefaultEpochs);
+            options = SampleCommandLine.Parse(args, DefaultOut, Defaults);
         }
         catch (FormatException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             Console.Error.WriteLine();
-            Console.Error.WriteLine(SampleCommandLine.Usage(Name, Description, DefaultOut, DefaultEpochs));
+            Console.Error.WriteLine(SampleCommandLine.Usage(Name, Description, DefaultOut, Defaults));
             return 2;
         }
 
         if (options.Help)
         {
-            Console.WriteLine(SampleCommandLine.Usage(Name, Description, DefaultOut, DefaultEpochs));
+            Console.WriteLine(SampleCommandLine.Usage(Name, Description, DefaultOut, Defaults));
             return 0;
         }
 
@@ -78,14 +102,19 @@ internal sealed record GanSample(
         log.WriteLine(discriminator.Layout.Summary);
         log.WriteLine();
 
-        var adam = new AdamSettings(options.LearningRate);
+        var optimizer = Defaults.Optimizer(options.LearningRate);
         string checkpoints = Path.Combine(options.Out, "checkpoints");
         using var gan = new GanTrainer(generator, discriminator, new GanOptions
         {
             BatchSize = options.BatchSize,
             Seed = options.Seed,
-            GeneratorOptimizer = adam,
-            DiscriminatorOptimizer = adam,
+            Loss = options.Loss,
+            CriticSteps = options.CriticSteps,
+            LabelSmoothing = options.LabelSmoothing,
+            GeneratorOptimizer = optimizer,
+            DiscriminatorOptimizer = optimizer,
+            SampleCount = Defaults.SampleCount,
+            SampleColumns = Defaults.SampleColumns,
             SampleDirectory = options.Out,
             LogDirectory = options.Out,
             LogEvery = options.LogEvery,
@@ -113,7 +142,7 @@ internal sealed record GanSample(
             {
                 if (result.Epoch % options.MetricsEvery == 0)
                 {
-                    log.WriteLine(evaluator.Evaluate(gan.Generate(options.Samples), options.Samples).ToTable($"metrics after epoch {result.Epoch}"));
+                    log.WriteLine(Score(evaluator, gan, options.Samples).ToTable($"metrics after epoch {result.Epoch}"));
                 }
             };
         }
@@ -131,7 +160,8 @@ internal sealed record GanSample(
         Console.CancelKeyPress += onCancel;
         try
         {
-            log.WriteLine($"training to epoch {options.Epochs}, batch {options.BatchSize}, Adam lr {options.LearningRate}, seed {options.Seed}; output in {Path.GetFullPath(options.Out)}");
+            log.WriteLine($"training to epoch {options.Epochs}: batch {options.BatchSize}, {options.Loss} loss, {optimizer.Kind} lr {options.LearningRate}" +
+                (options.CriticSteps > 1 ? $", {options.CriticSteps} critic steps per generator step" : "") + $", seed {options.Seed}; output in {Path.GetFullPath(options.Out)}");
             var clock = Stopwatch.StartNew();
             long startStep = gan.StepCount;
             var epochs = gan.Fit(data.Train, options.Epochs, stop.Token);
@@ -160,13 +190,28 @@ internal sealed record GanSample(
         string path = CheckpointFiles.Resolve(options.Checkpoint ?? "latest", Path.Combine(options.Out, "checkpoints"));
         using var generator = CreateGenerator(backend, 0);
         using var discriminator = CreateDiscriminator(backend, 1);
-        using var gan = new GanTrainer(generator, discriminator, new GanOptions { BatchSize = options.BatchSize });
+        var optimizer = Defaults.Optimizer(options.LearningRate);
+        using var gan = new GanTrainer(generator, discriminator, new GanOptions
+        {
+            BatchSize = options.BatchSize,
+            Loss = options.Loss,
+            GeneratorOptimizer = optimizer,
+            DiscriminatorOptimizer = optimizer,
+        });
         gan.LoadCheckpoint(path, requireSameOptions: false);
         log.WriteLine($"checkpoint {path}: epoch {gan.EpochCount}, step {gan.StepCount:N0}");
         var evaluator = MnistEvaluator.Create(data, backend, log);
-        var report = evaluator.Evaluate(gan.Generate(options.Samples), options.Samples);
-        log.WriteLine(report.ToTable($"{options.Samples:N0} generated images"));
+        log.WriteLine(Score(evaluator, gan, options.Samples).ToTable($"{options.Samples:N0} generated images"));
         return 0;
+    }
+
+    /// <summary>Generates <paramref name="count"/> images (each class in turn, for a conditional generator) and scores them.</summary>
+    private static MetricsReport Score(MnistEvaluator evaluator, GanTrainer gan, int count)
+    {
+        bool conditional = gan.Generator.Layout.ConditionClasses > 0;
+        var labels = conditional ? new int[count] : [];
+        var images = gan.Generate(count, labels);
+        return evaluator.Evaluate(images, count, labels);
     }
 
     private static void Export(GanTrainer gan, int count, string path, TextWriter log)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GanDsl.Training;
 
 namespace GanDsl.Samples;
 
@@ -23,6 +24,12 @@ internal sealed record SampleCommandLine
     public int Epochs { get; init; } = 30;
 
     public int BatchSize { get; init; } = 64;
+
+    public GanLoss Loss { get; init; } = GanLoss.NonSaturating;
+
+    public int CriticSteps { get; init; } = 1;
+
+    public float LabelSmoothing { get; init; }
 
     public string Device { get; init; } = "auto";
 
@@ -58,16 +65,35 @@ internal sealed record SampleCommandLine
 
     public bool Help { get; init; }
 
-    public static string Usage(string sample, string description, string defaultOut, int defaultEpochs) => $"""
+    /// <summary>The objectives --loss accepts, by name.</summary>
+    public static IReadOnlyDictionary<string, GanLoss> LossNames { get; } = new Dictionary<string, GanLoss>
+    {
+        ["nonsaturating"] = GanLoss.NonSaturating,
+        ["minimax"] = GanLoss.Minimax,
+        ["lsgan"] = GanLoss.LeastSquares,
+        ["hinge"] = GanLoss.Hinge,
+        ["wgan"] = GanLoss.Wasserstein,
+    };
+
+    public static string Usage(string sample, string description, string defaultOut, SampleDefaults defaults)
+    {
+        string lossLine = defaults.LossOption
+            ? "\n  --loss L              nonsaturating, minimax, lsgan, hinge or wgan                    (default nonsaturating)"
+            : "";
+        string optimizer = $"{defaults.Optimizer(1).Kind} learning rate of both networks".PadRight(63);
+        string rate = defaults.LearningRate.ToString(CultureInfo.InvariantCulture);
+        return $"""
         {sample}: {description}
 
         Usage: dotnet run -c Release --project samples/{sample} -- [options]            train
                dotnet run -c Release --project samples/{sample} -- eval [options]       evaluate a checkpoint
 
         Training:
-          --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaultEpochs})
-          --batch-size N        images per batch                                                (default 64)
-          --lr X                Adam learning rate of both networks                             (default 0.0002)
+          --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaults.Epochs})
+          --batch-size N        images per batch                                                (default {defaults.BatchSize})
+          --lr X                {optimizer} (default {rate})
+          --critic-steps N      discriminator updates per generator update                      (default {defaults.CriticSteps})
+          --label-smoothing S   one-sided: real images get target 1 - S                         (default 0){lossLine}
           --seed N              seed of initialisation, noise and shuffling                     (default 0)
           --resume PATH|latest  continue from a checkpoint (latest: the newest in --out/checkpoints)
           --checkpoint-every N  epochs between checkpoints; 0 = only at the end and on Ctrl+C   (default 1)
@@ -89,11 +115,20 @@ internal sealed record SampleCommandLine
           --threads N           CPU threads                                                     (default all cores)
           --help                this text
         """;
+    }
 
     /// <summary>Parses <paramref name="args"/>; throws <see cref="FormatException"/> naming the bad option.</summary>
-    public static SampleCommandLine Parse(string[] args, string defaultOut, int defaultEpochs)
+    public static SampleCommandLine Parse(string[] args, string defaultOut, SampleDefaults defaults)
     {
-        var result = new SampleCommandLine { Out = defaultOut, Epochs = defaultEpochs };
+        var result = new SampleCommandLine
+        {
+            Out = defaultOut,
+            Epochs = defaults.Epochs,
+            BatchSize = defaults.BatchSize,
+            LearningRate = defaults.LearningRate,
+            Loss = defaults.Loss,
+            CriticSteps = defaults.CriticSteps,
+        };
         int i = 0;
         if (args.Length > 0 && args[0] == "eval")
         {
@@ -133,6 +168,9 @@ internal sealed record SampleCommandLine
                 "--export" => result with { ExportCount = Positive(name, Value()), ExportPath = Value() },
                 "--checkpoint" => result with { Checkpoint = Value() },
                 "--samples" => result with { Samples = Positive(name, Value()) },
+                "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
+                "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
+                "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
                 "--help" or "-h" or "-?" => result with { Help = true },
                 _ => throw new FormatException($"Unknown option '{name}'."),
             };

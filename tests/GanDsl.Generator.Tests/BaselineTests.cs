@@ -8,14 +8,20 @@ namespace GanDsl.Generator.Tests;
 /// </summary>
 public sealed class BaselineTests
 {
-    private const string SampleModels = "samples/MnistGan/Models.cs";
-
     [Theory]
-    [InlineData("MnistGan.MnistGenerator.g.cs")]
-    [InlineData("MnistGan.MnistDiscriminator.g.cs")]
-    public void GeneratedCodeMatchesBaseline(string hintName)
+    [InlineData("MnistGan", "MnistGan.MnistGenerator.g.cs")]
+    [InlineData("MnistGan", "MnistGan.MnistDiscriminator.g.cs")]
+    [InlineData("ConditionalGan", "ConditionalGan.ConditionalGenerator.g.cs")]
+    [InlineData("ConditionalGan", "ConditionalGan.ConditionalDiscriminator.g.cs")]
+    [InlineData("Dcgan", "Dcgan.DcganGenerator.g.cs")]
+    [InlineData("Dcgan", "Dcgan.DcganDiscriminator.g.cs")]
+    [InlineData("Wgan", "Wgan.WganGenerator.g.cs")]
+    [InlineData("Wgan", "Wgan.WganCritic.g.cs")]
+    [InlineData("WganGp", "WganGp.WganGpGenerator.g.cs")]
+    [InlineData("WganGp", "WganGp.WganGpCritic.g.cs")]
+    public void GeneratedCodeMatchesBaseline(string sample, string hintName)
     {
-        var (result, _) = GeneratorHarness.Run(RepositoryFiles.Read(SampleModels));
+        var (result, _) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));
         var generated = result.Results.Single().GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
         string baselinePath = Path.Combine(RepositoryFiles.Root, "tests", "GanDsl.Generator.Tests", "Baselines", hintName + ".txt");
         if (Environment.GetEnvironmentVariable("GANDSL_UPDATE_BASELINES") == "1")
@@ -27,10 +33,15 @@ public sealed class BaselineTests
         Assert.Equal(File.ReadAllText(baselinePath).ReplaceLineEndings("\n"), generated.ReplaceLineEndings("\n"));
     }
 
-    [Fact]
-    public void SampleModelsCompileWithoutWarnings()
+    [Theory]
+    [InlineData("MnistGan")]
+    [InlineData("ConditionalGan")]
+    [InlineData("Dcgan")]
+    [InlineData("Wgan")]
+    [InlineData("WganGp")]
+    public void SampleModelsCompileWithoutWarnings(string sample)
     {
-        var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read(SampleModels));
+        var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));
         Assert.Empty(result.Diagnostics);
         Assert.Equal(2, result.GeneratedTrees.Length);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();

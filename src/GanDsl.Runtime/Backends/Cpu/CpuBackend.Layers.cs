@@ -7,12 +7,36 @@ namespace GanDsl.Backends.Cpu;
 public sealed unsafe partial class CpuBackend
 {
     /// <inheritdoc />
-    protected override void Im2ColCore(Tensor images, ConvGeometry g, Tensor columns, int rows)
+    protected override void Im2ColCore(Tensor images, ConvGeometry g, Tensor columns, int rows) =>
+        RunConvolution(images, g, columns, rows, col2im: false);
+
+    /// <inheritdoc />
+    protected override void Col2ImCore(Tensor columns, ConvGeometry g, Tensor images, int rows) =>
+        RunConvolution(images, g, columns, rows, col2im: true);
+
+    // Images are independent: split them over the workers (each writes only its own rows or image).
+    private void RunConvolution(Tensor images, ConvGeometry g, Tensor columns, int rows, bool col2im)
+    {
+        var job = _convolutionJob;
+        (job.Images, job.Columns, job.Geometry, job.Col2Im) = (images, columns, g, col2im);
+        if ((long)rows * g.OutPixels * g.Columns < ParallelElementThreshold)
+        {
+            job.Execute(0, rows, 0);
+        }
+        else
+        {
+            _pool.For(rows, job);
+        }
+
+        job.Geometry = null;
+    }
+
+    private static void Im2Col(Tensor images, ConvGeometry g, Tensor columns, int first, int end)
     {
         var source = images.Span;
         var target = columns.Span;
         int k = g.Kernel, c = g.InChannels, width = g.InWidth, height = g.InHeight, cols = g.Columns;
-        for (int image = 0; image < rows; image++)
+        for (int image = first; image < end; image++)
         {
             var input = source.Slice(image * g.InFeatures, g.InFeatures);
             var output = target.Slice(image * g.OutPixels * cols, g.OutPixels * cols);
@@ -51,16 +75,15 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <inheritdoc />
-    protected override void Col2ImCore(Tensor columns, ConvGeometry g, Tensor images, int rows)
+    private static void Col2Im(Tensor columns, ConvGeometry g, Tensor images, int first, int end)
     {
         var source = columns.Span;
         var target = images.Span;
-        target.Clear();
         int k = g.Kernel, c = g.InChannels, width = g.InWidth, height = g.InHeight, cols = g.Columns;
-        for (int image = 0; image < rows; image++)
+        for (int image = first; image < end; image++)
         {
             var output = target.Slice(image * g.InFeatures, g.InFeatures);
+            output.Clear();
             var input = source.Slice(image * g.OutPixels * cols, g.OutPixels * cols);
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
@@ -100,21 +123,16 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, ulong counter, bool backward)
     {
-        var x = source.Span;
-        var y = destination.Span;
-        float scale = 1f / (1f - rate);
-        ulong first = counter << 28;
-        Span<uint> bits = stackalloc uint[32];
-        for (int i = 0; i < x.Length; i += 32)
+        var job = _dropoutJob;
+        (job.Source, job.Destination, job.Rate, job.Seed, job.Stream, job.Counter) = (source, destination, rate, seed, stream, counter);
+        int chunks = (source.Length + 31) / 32;
+        if (source.Length < ParallelElementThreshold)
         {
-            // Element i + 4j + lane uses word `lane` of block j: the layout Philox.FillUniform uses.
-            Philox.Blocks8(seed, stream, first + (ulong)(i / 4), bits);
-            int count = Math.Min(32, x.Length - i);
-            for (int e = 0; e < count; e++)
-            {
-                bool keep = Philox.ToUnit(bits[8 * (e & 3) + (e >> 2)]) >= rate;
-                y[i + e] = keep ? x[i + e] * scale : 0f;
-            }
+            job.Execute(0, chunks, 0);
+        }
+        else
+        {
+            _pool.For(chunks, job);
         }
     }
 
@@ -176,77 +194,175 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void BatchNormStatisticsCore(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
     {
-        int c = x.Cols, n = x.Rows;
-        var s = saved.Span;
-        var mean = s[..c];
-        var inv = s.Slice(c, c);
-        var stats = running.Span;
-        if (!training)
+        int c = x.Cols;
+        var job = _batchNormJob;
+        (job.X, job.Saved, job.Running, job.Momentum, job.Epsilon, job.Training, job.Gradient, job.Scale, job.Output) =
+            (x, saved, running, momentum, epsilon, training, default, default, default);
+        int blocks = (c + 7) / 8;
+        if ((long)x.Length < ParallelElementThreshold || !training)
         {
-            for (int j = 0; j < c; j++)
-            {
-                mean[j] = stats[j];
-                inv[j] = 1f / MathF.Sqrt(stats[c + j] + epsilon);
-            }
-
-            return;
+            job.Execute(0, blocks, 0);
         }
-
-        // Two passes over the rows in order (mean, then squared deviations): accurate and deterministic.
-        var values = x.Span;
-        var sum = s.Slice(2 * c, c);
-        sum.Clear();
-        for (int r = 0; r < n; r++)
+        else
         {
-            Add(sum, values.Slice(r * c, c));
-        }
-
-        for (int j = 0; j < c; j++)
-        {
-            mean[j] = sum[j] / n;
-        }
-
-        sum.Clear();
-        for (int r = 0; r < n; r++)
-        {
-            var row = values.Slice(r * c, c);
-            for (int j = 0; j < c; j++)
-            {
-                float d = row[j] - mean[j];
-                sum[j] += d * d;
-            }
-        }
-
-        for (int j = 0; j < c; j++)
-        {
-            float variance = sum[j] / n;
-            inv[j] = 1f / MathF.Sqrt(variance + epsilon);
-            stats[j] = (1f - momentum) * stats[j] + momentum * mean[j];
-            stats[c + j] = (1f - momentum) * stats[c + j] + momentum * (n > 1 ? sum[j] / (n - 1) : variance);
+            _pool.For(blocks, job);
         }
     }
 
     /// <inheritdoc />
     protected override void BatchNormInputGradientCore(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx)
     {
-        int c = dy.Cols, n = dy.Rows;
-        var s = saved.Span;
-        var mean = s[..c];
-        var inv = s.Slice(c, c);
-        var sumDy = s.Slice(2 * c, c);
-        var sumDyXhat = s.Slice(3 * c, c);
-        var gamma = scaleShift.Span[..c];
-        var gradient = dy.Span;
-        var input = x.Span;
-        var output = dx.Span;
-        float invN = 1f / n;
-        for (int r = 0; r < n; r++)
+        var job = _batchNormJob;
+        (job.X, job.Saved, job.Gradient, job.Scale, job.Output) = (x, saved, dy, scaleShift, dx);
+        if ((long)dy.Length < ParallelElementThreshold)
         {
-            int o = r * c;
-            for (int j = 0; j < c; j++)
+            job.Execute(0, dy.Rows, 0);
+        }
+        else
+        {
+            _pool.For(dy.Rows, job);
+        }
+    }
+
+    /// <summary>Dropout over chunks of 32 elements, each drawing its own Philox blocks.</summary>
+    private sealed class DropoutJob : IParallelBody
+    {
+        public Tensor Source;
+        public Tensor Destination;
+        public float Rate;
+        public ulong Seed;
+        public ulong Stream;
+        public ulong Counter;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var x = Source.Span;
+            var y = Destination.Span;
+            float scale = 1f / (1f - Rate);
+            ulong first = Counter << 28;
+            Span<uint> bits = stackalloc uint[32];
+            for (int chunk = start; chunk < end; chunk++)
             {
-                float xhat = (input[o + j] - mean[j]) * inv[j];
-                output[o + j] = gamma[j] * inv[j] * (gradient[o + j] - sumDy[j] * invN - xhat * sumDyXhat[j] * invN);
+                // Element i + 4j + lane uses word `lane` of block j: the layout Philox.FillUniform uses.
+                int i = chunk * 32;
+                Philox.Blocks8(Seed, Stream, first + (ulong)(i / 4), bits);
+                int count = Math.Min(32, x.Length - i);
+                for (int e = 0; e < count; e++)
+                {
+                    bool keep = Philox.ToUnit(bits[8 * (e & 3) + (e >> 2)]) >= Rate;
+                    y[i + e] = keep ? x[i + e] * scale : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// BatchNorm's two generic passes: statistics over blocks of 8 columns (each summing its rows in
+    /// order, so deterministic), or, when <see cref="Gradient"/> is set, the input gradient over rows.
+    /// </summary>
+    private sealed class BatchNormJob : IParallelBody
+    {
+        public Tensor X;
+        public Tensor Saved;
+        public Tensor Running;
+        public float Momentum;
+        public float Epsilon;
+        public bool Training;
+        public Tensor Gradient;
+        public Tensor Scale;
+        public Tensor Output;
+
+        public void Execute(int start, int end, int worker)
+        {
+            if (Gradient.IsEmpty)
+            {
+                Statistics(start, end);
+            }
+            else
+            {
+                InputGradient(start, end);
+            }
+        }
+
+        private void Statistics(int start, int end)
+        {
+            int c = X.Cols, n = X.Rows;
+            var s = Saved.Span;
+            var stats = Running.Span;
+            var values = X.Span;
+            for (int j = start * 8; j < Math.Min(end * 8, c); j++)
+            {
+                if (!Training)
+                {
+                    s[j] = stats[j];
+                    s[c + j] = 1f / MathF.Sqrt(stats[c + j] + Epsilon);
+                    continue;
+                }
+
+                // Two passes over the rows in order (mean, then squared deviations): accurate and deterministic.
+                float sum = 0f;
+                for (int r = 0; r < n; r++)
+                {
+                    sum += values[r * c + j];
+                }
+
+                float mean = sum / n;
+                float squares = 0f;
+                for (int r = 0; r < n; r++)
+                {
+                    float d = values[r * c + j] - mean;
+                    squares += d * d;
+                }
+
+                float variance = squares / n;
+                s[j] = mean;
+                s[c + j] = 1f / MathF.Sqrt(variance + Epsilon);
+                stats[j] = (1f - Momentum) * stats[j] + Momentum * mean;
+                stats[c + j] = (1f - Momentum) * stats[c + j] + Momentum * (n > 1 ? squares / (n - 1) : variance);
+            }
+        }
+
+        private void InputGradient(int start, int end)
+        {
+            int c = Gradient.Cols, n = Gradient.Rows;
+            var s = Saved.Span;
+            var mean = s[..c];
+            var inv = s.Slice(c, c);
+            var sumDy = s.Slice(2 * c, c);
+            var sumDyXhat = s.Slice(3 * c, c);
+            var gamma = Scale.Span[..c];
+            var gradient = Gradient.Span;
+            var input = X.Span;
+            var output = Output.Span;
+            float invN = 1f / n;
+            for (int r = start; r < end; r++)
+            {
+                int o = r * c;
+                for (int j = 0; j < c; j++)
+                {
+                    float xhat = (input[o + j] - mean[j]) * inv[j];
+                    output[o + j] = gamma[j] * inv[j] * (gradient[o + j] - sumDy[j] * invN - xhat * sumDyXhat[j] * invN);
+                }
+            }
+        }
+    }
+
+    private sealed class ConvolutionJob : IParallelBody
+    {
+        public Tensor Images;
+        public Tensor Columns;
+        public ConvGeometry? Geometry;
+        public bool Col2Im;
+
+        public void Execute(int start, int end, int worker)
+        {
+            if (Col2Im)
+            {
+                CpuBackend.Col2Im(Columns, Geometry!, Images, start, end);
+            }
+            else
+            {
+                CpuBackend.Im2Col(Images, Geometry!, Columns, start, end);
             }
         }
     }
@@ -257,19 +373,5 @@ public sealed unsafe partial class CpuBackend
         return (uint)label < (uint)classes && label == value
             ? label
             : throw new ArgumentOutOfRangeException(nameof(value), $"Label {value} of row {row} is not a class in 0..{classes - 1}.");
-    }
-
-    private static void Add(Span<float> sum, ReadOnlySpan<float> row)
-    {
-        int j = 0;
-        for (; j <= row.Length - Vector256<float>.Count; j += Vector256<float>.Count)
-        {
-            (Vector256.Create(sum.Slice(j)) + Vector256.Create(row.Slice(j))).CopyTo(sum.Slice(j));
-        }
-
-        for (; j < row.Length; j++)
-        {
-            sum[j] += row[j];
-        }
     }
 }

@@ -23,6 +23,9 @@ public sealed unsafe partial class CpuBackend : Backend
     private readonly KernelJob _kernelJob = new();
     private readonly AdamJob _adamJob = new();
     private readonly RmsPropJob _rmsPropJob = new();
+    private readonly ConvolutionJob _convolutionJob = new();
+    private readonly DropoutJob _dropoutJob = new();
+    private readonly BatchNormJob _batchNormJob = new();
 
     /// <summary>A CPU backend on the shared worker pool (all cores, or GANDSL_CPU_THREADS).</summary>
     public CpuBackend()

@@ -1,0 +1,20 @@
+using Dcgan;
+using GanDsl.Backends;
+using GanDsl.Samples;
+
+// The tutorial trains 50 epochs of batch 256 with Adam(1e-4) (Keras' betas 0.9 and 0.999); on a
+// 2-core CPU an epoch takes minutes, so the default here is 2: digits appear, a GPU does the rest.
+return new GanSample(
+    "Dcgan",
+    "trains the TensorFlow tutorial's DCGAN (transposed convolutions, BatchNorm) on MNIST.",
+    (backend, seed) => new DcganGenerator(backend, seed),
+    (backend, seed) => new DcganDiscriminator(backend, seed),
+    new SampleDefaults
+    {
+        Epochs = 2,
+        BatchSize = 256,
+        LearningRate = 1e-4,
+        Optimizer = lr => new AdamSettings(lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7),
+        SampleCount = 16,
+        SampleColumns = 4,
+    }).Run(args);
