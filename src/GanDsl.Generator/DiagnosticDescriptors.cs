@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace GanDsl.Generator
@@ -96,15 +97,20 @@ namespace GanDsl.Generator
             "GAN0022", "Invalid BatchNorm settings",
             "BatchNorm in network '{0}' has momentum {1} and epsilon {2}; the momentum must be in [0, 1] and epsilon above 0");
 
+        public static readonly DiagnosticDescriptor UnknownInitialization = Error(
+            "GAN0023", "Unknown initialization scheme",
+            "[Initialization] on network '{0}' names {1}, which is not a WeightInit scheme (PyTorch, Keras or Dcgan)");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");
 
+        // Every descriptor above, by id (they are initialised first: static fields run in textual order).
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
-            NotPartial, MissingInput, InputNotFirst, ActivationWithoutLayer, NonPositiveSize, SplitDeclarations,
-            NestedClass, GenericClass, InvalidSlope, NoLayers, HasBaseClass, StaticClass, UnsupportedLayer,
-            DenseNeedsVector, ReshapeMismatch, TransposedCannotReach, ConvolutionNeedsImage, ConditionNotAfterInput,
-            InvalidRate, NotTwiceDifferentiable, EmptyOutput, InvalidBatchNorm, InternalError);
+            typeof(DiagnosticDescriptors).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+                .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+                .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+                .ToArray());
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];
 

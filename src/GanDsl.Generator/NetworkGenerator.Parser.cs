@@ -13,6 +13,10 @@ namespace GanDsl.Generator
     {
         private const string LayerAttributeName = "GanDsl.LayerAttribute";
         private const string GradientPenaltyAttributeName = "GanDsl.GradientPenaltyAttribute";
+        private const string InitializationAttributeName = "GanDsl.InitializationAttribute";
+
+        // WeightInit's members, by value: PyTorch, Keras, Dcgan.
+        private static readonly string[] InitializationSchemes = { "PyTorch", "Keras", "Dcgan" };
 
         /// <summary>Symbols to a <see cref="NetworkModel"/>, checking shapes; every problem becomes a diagnostic.</summary>
         internal static class Parser
@@ -109,6 +113,7 @@ namespace GanDsl.Generator
                 }
 
                 bool gradientPenalty = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == GradientPenaltyAttributeName);
+                string initialization = ReadInitialization(type, type.Name, diagnostics, cancellationToken);
                 if (wellFormed && diagnostics.Count == 0)
                 {
                     Shapes.Check(models, layers.Select(l => l.Syntax.GetLocation()).ToList(), type.Name, classLocation, gradientPenalty, diagnostics);
@@ -120,8 +125,32 @@ namespace GanDsl.Generator
                         type.Name,
                         new EquatableArray<LayerModel>(models),
                         gradientPenalty)
+                    {
+                        Initialization = initialization,
+                    }
                     : null;
                 return new ParseResult(model, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
+            // [Initialization(WeightInit.X)] on the class: the scheme's name, "PyTorch" when absent; a value
+            // outside the enum (a cast integer) is GAN0023 at the attribute.
+            private static string ReadInitialization(INamedTypeSymbol type, string name, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+            {
+                var data = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == InitializationAttributeName);
+                if (data is null)
+                {
+                    return InitializationSchemes[0];
+                }
+
+                if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int value && value >= 0 && value < InitializationSchemes.Length)
+                {
+                    return InitializationSchemes[value];
+                }
+
+                var location = data.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? Location.None;
+                string written = data.ConstructorArguments.Length == 1 ? data.ConstructorArguments[0].Value?.ToString() ?? "null" : "nothing";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitialization, location, name, written));
+                return InitializationSchemes[0];
             }
 
             private static void CheckClass(ClassDeclarationSyntax declaration, INamedTypeSymbol type, Location location, List<DiagnosticInfo> diagnostics)

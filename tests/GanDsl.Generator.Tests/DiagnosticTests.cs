@@ -33,6 +33,7 @@ public sealed class DiagnosticTests
     [InlineData("GAN0020", "[GradientPenalty] [Input(5)] [Dense(4)] [[|BatchNorm|]] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0021", "[Input(1, 3, 3)] [[|Conv2D(2, 5, padding: Padding.Valid)|]] public partial class Net;")]
     [InlineData("GAN0022", "[Input(5)] [Dense(4)] [[|BatchNorm(1.5f)|]] public partial class Net;")]
+    [InlineData("GAN0023", "[[|Initialization((WeightInit)7)|]] [Input(5)] [Dense(4)] public partial class Net;")]
     [InlineData("GAN0004", "[Input(1, 4, 4)] [Reshape(4, 2, 2)] [[|Relu|]] [Flatten] [Dense(1)] public partial class Net;")]
     public void ReportsDiagnosticAtTheOffendingSyntax(string id, string markup)
     {

@@ -126,6 +126,11 @@ namespace GanDsl.Generator
             }
 
             w.Line($"SupportsGradientPenalty = {(plan.Model.GradientPenalty ? "true" : "false")},");
+            if (plan.Model.Initialization != "PyTorch")
+            {
+                w.Line($"Initialization = global::GanDsl.WeightInit.{plan.Model.Initialization},");
+            }
+
             w.Dedent();
             w.Line("};");
             w.Dedent();

@@ -93,6 +93,9 @@ namespace GanDsl.Generator.Model
     /// <param name="GradientPenalty">Whether [GradientPenalty] asks for the second-order pass.</param>
     internal sealed record NetworkModel(string? Namespace, string Name, EquatableArray<LayerModel> Layers, bool GradientPenalty)
     {
+        /// <summary>The WeightInit member that [Initialization] names; PyTorch by default.</summary>
+        public string Initialization { get; init; } = "PyTorch";
+
         public string FullName => Namespace is null ? Name : Namespace + "." + Name;
 
         public string HintName => FullName + ".g.cs";

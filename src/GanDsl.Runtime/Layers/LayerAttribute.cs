@@ -194,6 +194,41 @@ public sealed class ConditionAttribute(int classes, int embedding) : LayerAttrib
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class GradientPenaltyAttribute : Attribute;
 
+/// <summary>How a network's parameters start; see <see cref="InitializationAttribute"/>.</summary>
+public enum WeightInit
+{
+    /// <summary>
+    /// PyTorch's defaults (the default): weights and biases U(±1/sqrt(fan-in)) as nn.Linear and
+    /// nn.Conv2d, BatchNorm scale 1 and shift 0, label embeddings N(0, 1) as nn.Embedding.
+    /// </summary>
+    PyTorch,
+
+    /// <summary>
+    /// Keras' defaults: weights Glorot-uniform, U(±sqrt(6 / (fan-in + fan-out))), biases 0,
+    /// BatchNorm scale 1 and shift 0, label embeddings U(±0.05). Models ported from Keras or
+    /// TensorFlow tutorials train as there only with these.
+    /// </summary>
+    Keras,
+
+    /// <summary>
+    /// The DCGAN paper's (Radford et al. 2015, and PyTorch's DCGAN tutorial): weights N(0, 0.02),
+    /// biases 0, BatchNorm scale N(1, 0.02) and shift 0, label embeddings N(0, 1).
+    /// </summary>
+    Dcgan,
+}
+
+/// <summary>
+/// On a network class: initialise its parameters by <paramref name="scheme"/> instead of PyTorch's
+/// defaults. Seeded and backend-independent as always.
+/// </summary>
+/// <param name="scheme">The scheme.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class InitializationAttribute(WeightInit scheme) : Attribute
+{
+    /// <summary>The scheme.</summary>
+    public WeightInit Scheme { get; } = scheme;
+}
+
 /// <summary>Rectified linear unit, <c>max(x, 0)</c>, applied to the layer before it.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ReluAttribute : LayerAttribute;

@@ -209,26 +209,41 @@ public abstract class Network : IDisposable
     public void ZeroGradients() => Backend.Fill(Gradients, 0f);
 
     /// <summary>
-    /// Initialises every parameter as PyTorch's nn.Linear does, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    /// drawing from Philox with one stream per parameter tensor: the same seed gives the same
-    /// network on every backend.
+    /// Initialises every parameter by the network's <see cref="NetworkLayout.Initialization"/> scheme
+    /// (PyTorch's defaults unless the class says otherwise), drawing from Philox with one stream per
+    /// parameter tensor: the same seed gives the same network on every backend.
     /// </summary>
     public void InitializeParameters(ulong seed)
     {
+        var scheme = Layout.Initialization;
         for (int i = 0; i < Layout.Parameters.Count; i++)
         {
             var p = Layout.Parameters[i];
             ulong stream = RandomStreams.Initialization + (ulong)i;
-            switch (p.Kind)
+            switch (p.Kind, scheme)
             {
-                case ParameterKind.Scale:
+                case (ParameterKind.Scale, WeightInit.Dcgan):
+                    FillNormal(Parameter(i), 1f, 0.02f, seed, stream);
+                    break;
+                case (ParameterKind.Scale, _):
                     Backend.Fill(Parameter(i), 1f);
                     break;
-                case ParameterKind.Shift:
+                case (ParameterKind.Shift, _):
+                case (ParameterKind.Bias, WeightInit.Keras or WeightInit.Dcgan):
                     Backend.Fill(Parameter(i), 0f);
                     break;
-                case ParameterKind.Embedding:
+                case (ParameterKind.Embedding, WeightInit.Keras):
+                    Backend.RandomUniform(Parameter(i), -0.05f, 0.05f, seed, stream, 0);
+                    break;
+                case (ParameterKind.Embedding, _):
                     Backend.RandomNormal(Parameter(i), seed, stream, 0);
+                    break;
+                case (ParameterKind.Weight, WeightInit.Keras):
+                    float limit = MathF.Sqrt(6f / FanSum(p));
+                    Backend.RandomUniform(Parameter(i), -limit, limit, seed, stream, 0);
+                    break;
+                case (ParameterKind.Weight, WeightInit.Dcgan):
+                    FillNormal(Parameter(i), 0f, 0.02f, seed, stream);
                     break;
                 default:
                     float bound = 1f / MathF.Sqrt(p.FanIn);
@@ -241,6 +256,23 @@ public abstract class Network : IDisposable
         {
             Backend.Fill(StateView(state.Offset, state.Length), state.Initial);
         }
+    }
+
+    // Fan-in plus fan-out of a weight: (out + in) for a Dense matrix, (filters + channels) x k x k for
+    // a kernel of either convolution (Glorot's limit needs only the sum).
+    private static float FanSum(ParameterInfo p) =>
+        p.Shape.Length == 4 ? (float)(p.Shape[0] + p.Shape[1]) * p.Shape[2] * p.Shape[3] : (float)p.Rows + p.Cols;
+
+    private void FillNormal(Tensor tensor, float mean, float deviation, ulong seed, ulong stream)
+    {
+        var values = new float[tensor.Length];
+        Randomness.Philox.FillNormal(values, seed, stream, 0);
+        for (int j = 0; j < values.Length; j++)
+        {
+            values[j] = mean + deviation * values[j];
+        }
+
+        Backend.Upload(values, tensor);
     }
 
     /// <summary>Copies all parameters to the host.</summary>

@@ -113,10 +113,10 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
 /// <summary>What a parameter tensor is for, which also says how it is initialised.</summary>
 public enum ParameterKind
 {
-    /// <summary>A weight: Dense (outputs, inputs), Conv2D (filters, channels, k, k), ConvTranspose2D (channels, filters, k, k); U(±1/sqrt(fan-in)) as PyTorch.</summary>
+    /// <summary>A weight: Dense (outputs, inputs), Conv2D (filters, channels, k, k), ConvTranspose2D (channels, filters, k, k); by default U(±1/sqrt(fan-in)) as PyTorch (see <see cref="WeightInit"/>).</summary>
     Weight,
 
-    /// <summary>A bias vector, one per output; U(±1/sqrt(fan-in)).</summary>
+    /// <summary>A bias vector, one per output; by default U(±1/sqrt(fan-in)).</summary>
     Bias,
 
     /// <summary>BatchNorm's scale (gamma); ones.</summary>
@@ -214,6 +214,9 @@ public sealed class NetworkLayout
 
     /// <summary>Whether the generator emitted the second-order pass of <see cref="GradientPenaltyAttribute"/>.</summary>
     public bool SupportsGradientPenalty { get; init; }
+
+    /// <summary>How <see cref="Network.InitializeParameters"/> starts the parameters (<see cref="InitializationAttribute"/>).</summary>
+    public WeightInit Initialization { get; init; }
 
     /// <summary>Features per input sample.</summary>
     public int InputFeatures => ActivationWidths[0];

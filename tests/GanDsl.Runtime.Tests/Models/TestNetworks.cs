@@ -113,3 +113,30 @@ public partial class PenaltyConditional;
 [Flatten]
 [Dense(1)]
 public partial class PenaltyTransposed;
+
+// Every parameter kind (embedding, kernels, biases, BatchNorm), for the initialisation schemes.
+[Initialization(WeightInit.Keras)]
+[Input(3, 8, 8)]
+[Condition(4, 5)]
+[Conv2D(16, 3), BatchNorm, Relu]
+[ConvTranspose2D(8, 3, stride: 2)]
+[Flatten]
+[Dense(40)]
+public partial class KerasInitNet;
+
+[Initialization(WeightInit.Dcgan)]
+[Input(3, 8, 8)]
+[Condition(4, 5)]
+[Conv2D(16, 3), BatchNorm, Relu]
+[ConvTranspose2D(8, 3, stride: 2)]
+[Flatten]
+[Dense(40)]
+public partial class DcganInitNet;
+
+[Input(3, 8, 8)]
+[Condition(4, 5)]
+[Conv2D(16, 3), BatchNorm, Relu]
+[ConvTranspose2D(8, 3, stride: 2)]
+[Flatten]
+[Dense(40)]
+public partial class PyTorchInitNet;

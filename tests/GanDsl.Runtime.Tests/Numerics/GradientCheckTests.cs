@@ -91,6 +91,55 @@ public sealed class GradientCheckTests : IDisposable
         }
     }
 
+    // The DCGAN sample's networks at their real sizes (7x7x256 up to 28x28, 5x5 kernels, stride 2,
+    // "same" padding), where the blocked and parallel paths of the CPU kernels are all taken: the
+    // forward pass against the double reference, and sampled gradients against its finite differences.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DcganModelsAtFullSizeMatchTheReference(bool generator)
+    {
+        using Network net = generator ? new Dcgan.DcganGenerator(_backend, 3) : new Dcgan.DcganDiscriminator(_backend, 3);
+        const int rows = 3;
+        var reference = Prepare(net, rows, _backend);
+        var input = RandomInput(net, rows, seed: 41);
+        _backend.Upload(input, net.Input(rows));
+        net.Forward(rows);
+        var actual = Download(net.Output(rows));
+        var p = ToDouble(net.GetParameters());
+        var x = ToDouble(input);
+        var expected = reference.Forward(p, x, rows);
+        double outputScale = expected.Max(Math.Abs) + 1e-3;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4 * outputScale, $"output {i}: float {actual[i]} vs double {expected[i]}");
+        }
+
+        var upstream = new float[rows * net.OutputFeatures];
+        Philox.FillUniform(upstream, -1f, 1f, 29, 0, 0);
+        _backend.Upload(upstream, net.OutputGradient(rows));
+        net.Backward(rows, inputGradient: true);
+        var parameterGradients = Download(net.Gradients);
+        var inputGradients = Download(net.InputGradient(rows));
+        var weights = ToDouble(upstream);
+        foreach (var info in net.Layout.Parameters)
+        {
+            double scale = MeanAbs(parameterGradients.AsSpan((int)info.Offset, (int)info.Length));
+            foreach (int i in Sample((int)info.Offset, (int)info.Length, 3, seed: info.Offset + 1))
+            {
+                double fd = ReferenceNetwork.Derivative(q => reference.WeightedOutput(q, x, rows, weights), p, i);
+                AssertClose(fd, parameterGradients[i], scale, $"{net.Layout.Name}.{info.Name}[{i - info.Offset}]");
+            }
+        }
+
+        double inputScale = MeanAbs(inputGradients);
+        foreach (int i in Sample(0, x.Length, 6, seed: 3))
+        {
+            double fd = ReferenceNetwork.Derivative(q => reference.WeightedOutput(p, q, rows, weights), x, i);
+            AssertClose(fd, inputGradients[i], inputScale, $"{net.Layout.Name} input gradient [{i}]");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Networks))]
     public void FusedAndUnfusedKernelsAgreeBitwise(string name)
@@ -104,6 +153,8 @@ public sealed class GradientCheckTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Networks))]
+    [InlineData("DcganGenerator")]
+    [InlineData("DcganDiscriminator")]
     public void ResultsDoNotDependOnThreadCount(string name)
     {
         using var single = new CpuBackend(1);
@@ -269,6 +320,8 @@ public sealed class GradientCheckTests : IDisposable
             nameof(OutputSizeNet) => new OutputSizeNet(backend, seed),
             nameof(ConditionNet) => new ConditionNet(backend, seed),
             nameof(ConditionConvNet) => new ConditionConvNet(backend, seed),
+            nameof(Dcgan.DcganGenerator) => new Dcgan.DcganGenerator(backend, seed),
+            nameof(Dcgan.DcganDiscriminator) => new Dcgan.DcganDiscriminator(backend, seed),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
     }
