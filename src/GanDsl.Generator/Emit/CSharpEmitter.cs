@@ -72,6 +72,21 @@ namespace GanDsl.Generator
             w.Line("/// <summary>Features per output sample.</summary>");
             w.Line($"public const int OutputSize = {plan.OutputFeatures};");
             w.Line();
+            string? cuda = CudaEmitter.Source(plan);
+            if (cuda is not null)
+            {
+                // A raw string literal: the CUDA C of this network's fused kernels, compiled by NVRTC at run time.
+                w.Line("/// <summary>CUDA C source of this network's fused kernels (the twins of the CPU kernels below), for NVRTC.</summary>");
+                w.Line("public const string CudaKernelSource = \"\"\"");
+                foreach (var line in cuda.Split('\n'))
+                {
+                    w.Line(line);
+                }
+
+                w.Line("\"\"\";");
+                w.Line();
+            }
+
             w.Line("/// <summary>Layers, parameter tensors, state, activation slots and summary of this network, as the generator planned them.</summary>");
             w.Line("public static global::GanDsl.NetworkLayout Definition { get; } = new global::GanDsl.NetworkLayout(");
             w.Indent();
@@ -126,6 +141,11 @@ namespace GanDsl.Generator
             }
 
             w.Line($"SupportsGradientPenalty = {(plan.Model.GradientPenalty ? "true" : "false")},");
+            if (cuda is not null)
+            {
+                w.Line("CudaSource = CudaKernelSource,");
+            }
+
             if (plan.Model.Initialization != "PyTorch")
             {
                 w.Line($"Initialization = global::GanDsl.WeightInit.{plan.Model.Initialization},");

@@ -218,6 +218,9 @@ public sealed class NetworkLayout
     /// <summary>How <see cref="Network.InitializeParameters"/> starts the parameters (<see cref="InitializationAttribute"/>).</summary>
     public WeightInit Initialization { get; init; }
 
+    /// <summary>CUDA C source of the network's fused kernels (the generated <c>CudaKernelSource</c>), for NVRTC; null when it has none.</summary>
+    public string? CudaSource { get; init; }
+
     /// <summary>Features per input sample.</summary>
     public int InputFeatures => ActivationWidths[0];
 
