@@ -39,16 +39,23 @@ public static class BackendFactory
             case DeviceChoice.Cpu:
                 return CreateCpu(cpuThreads);
             case DeviceChoice.Cuda:
-                throw new NotSupportedException(CudaUnavailableReason);
+                throw new NotSupportedException($"Cannot train on CUDA: {CudaUnavailableReason()}. Use --device cpu or auto.");
             default:
-                log?.WriteLine($"device auto: using the CPU ({CudaUnavailableReason})");
+                log?.WriteLine($"device auto: using the CPU ({CudaUnavailableReason()})");
                 return CreateCpu(cpuThreads);
         }
     }
 
-    // The CUDA backend is the next milestone; until it lands every request for it gets this sentence.
-    private const string CudaUnavailableReason =
-        "this build of GanDsl has no CUDA backend yet; it trains on the CPU. Use --device cpu or auto.";
+    // Why the GPU is not used: what the probe found missing, or, with a usable GPU, that the CUDA
+    // backend (bindings and kernels exist; the training backend does not yet) is not finished.
+    private static string CudaUnavailableReason()
+    {
+        var probe = Cuda.CudaProbe.Run();
+        string reason = probe.Usable
+            ? $"found {probe.Describe()}, but this build's CUDA training backend is not finished"
+            : probe.Reason;
+        return reason.TrimEnd('.');
+    }
 
     private static CpuBackend CreateCpu(int? threads) => threads is int n ? new CpuBackend(n) : new CpuBackend();
 }
