@@ -113,7 +113,7 @@ namespace GanDsl.Generator
                 }
 
                 bool gradientPenalty = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == GradientPenaltyAttributeName);
-                string initialization = ReadInitialization(type, type.Name, diagnostics, cancellationToken);
+                string initialization = ReadInitialization(type, diagnostics, cancellationToken);
                 if (wellFormed && diagnostics.Count == 0)
                 {
                     Shapes.Check(models, layers.Select(l => l.Syntax.GetLocation()).ToList(), type.Name, classLocation, gradientPenalty, diagnostics);
@@ -134,7 +134,7 @@ namespace GanDsl.Generator
 
             // [Initialization(WeightInit.X)] on the class: the scheme's name, "PyTorch" when absent; a value
             // outside the enum (a cast integer) is GAN0023 at the attribute.
-            private static string ReadInitialization(INamedTypeSymbol type, string name, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+            private static string ReadInitialization(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
             {
                 var data = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == InitializationAttributeName);
                 if (data is null)
@@ -149,7 +149,7 @@ namespace GanDsl.Generator
 
                 var location = data.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? Location.None;
                 string written = data.ConstructorArguments.Length == 1 ? data.ConstructorArguments[0].Value?.ToString() ?? "null" : "nothing";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitialization, location, name, written));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitialization, location, type.Name, written));
                 return InitializationSchemes[0];
             }
 

@@ -49,9 +49,9 @@ namespace GanDsl.Generator
             foreach (var kernel in KernelEmitter.Kernels(stage))
             {
                 w.Line();
-                w.Line($"// {stage.Description}: {kernel.Method.Substring(stage.Prefix.Length)}");
+                w.Line($"// {stage.Description}: {kernel.Role}");
                 w.Open($"extern \"C\" __global__ void {kernel.Name}{Signature}");
-                switch (kernel.Method.Substring(stage.Prefix.Length))
+                switch (kernel.Role)
                 {
                     case "Forward":
                         RowKernel(w, stage, withBias: true, gradient: false);

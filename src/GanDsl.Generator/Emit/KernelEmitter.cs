@@ -3,8 +3,8 @@ using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
 {
-    /// <summary>A generated kernel's descriptor: its field, entry-point name, width and work split.</summary>
-    internal sealed record KernelInfo(string Field, string Name, int Columns, string Partition, string Method);
+    /// <summary>A generated kernel's descriptor: its role in the stage (Forward, Backward, ...), field, entry-point name, width and work split.</summary>
+    internal sealed record KernelInfo(string Role, string Field, string Name, int Columns, string Partition, string Method);
 
     /// <summary>
     /// The fused CPU kernels of each stage, as C# over <c>Vector256&lt;float&gt;</c> with every width and
@@ -30,7 +30,7 @@ namespace GanDsl.Generator
         public static IEnumerable<KernelInfo> Kernels(Stage stage)
         {
             KernelInfo Info(string role, string partition) =>
-                new(Field(stage, role), Name(stage, role), stage.OutShape.Channels, partition, Method(stage, role));
+                new(role, Field(stage, role), Name(stage, role), stage.OutShape.Channels, partition, Method(stage, role));
 
             switch (stage)
             {

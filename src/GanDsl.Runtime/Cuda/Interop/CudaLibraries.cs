@@ -123,7 +123,7 @@ public static class CudaLibraries
     private static string Describe(string library) => library switch
     {
         Driver => "The NVIDIA CUDA driver (an NVIDIA GPU with its driver installed)",
-        Nvrtc => "NVRTC, CUDA's runtime compiler,",
+        Nvrtc => "NVRTC (CUDA's runtime compiler)",
         _ => "cuBLAS",
     };
 
