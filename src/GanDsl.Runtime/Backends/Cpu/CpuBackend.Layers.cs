@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
 using GanDsl.Randomness;
 
 namespace GanDsl.Backends.Cpu;
@@ -194,11 +195,9 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void BatchNormStatisticsCore(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
     {
-        int c = x.Cols;
-        var job = _batchNormJob;
-        (job.X, job.Saved, job.Running, job.Momentum, job.Epsilon, job.Training, job.Gradient, job.Scale, job.Output) =
-            (x, saved, running, momentum, epsilon, training, default, default, default);
-        int blocks = (c + 7) / 8;
+        var job = _batchNormStatisticsJob;
+        (job.X, job.Saved, job.Running, job.Momentum, job.Epsilon, job.Training) = (x, saved, running, momentum, epsilon, training);
+        int blocks = (x.Cols + BatchNormStatisticsJob.Block - 1) / BatchNormStatisticsJob.Block;
         if ((long)x.Length < ParallelElementThreshold || !training)
         {
             job.Execute(0, blocks, 0);
@@ -212,7 +211,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void BatchNormInputGradientCore(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx)
     {
-        var job = _batchNormJob;
+        var job = _batchNormGradientJob;
         (job.X, job.Saved, job.Gradient, job.Scale, job.Output) = (x, saved, dy, scaleShift, dx);
         if ((long)dy.Length < ParallelElementThreshold)
         {
@@ -257,72 +256,118 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// BatchNorm's two generic passes: statistics over blocks of 8 columns (each summing its rows in
-    /// order, so deterministic), or, when <see cref="Gradient"/> is set, the input gradient over rows.
+    /// BatchNorm's statistics over blocks of 8 columns, one vector lane per column: each column sums its
+    /// rows in order (mean, then squared deviations), so results do not depend on the thread count.
+    /// In evaluation mode it only turns the running statistics into mean and 1 / std.
     /// </summary>
-    private sealed class BatchNormJob : IParallelBody
+    private sealed class BatchNormStatisticsJob : IParallelBody
     {
+        public const int Block = 8;
+
         public Tensor X;
         public Tensor Saved;
         public Tensor Running;
         public float Momentum;
         public float Epsilon;
         public bool Training;
+
+        public void Execute(int start, int end, int worker)
+        {
+            int c = X.Cols;
+            var s = Saved.Span;
+            var stats = Running.Span;
+            for (int block = start; block < end; block++)
+            {
+                int j = block * Block;
+                if (!Training)
+                {
+                    for (int k = j; k < Math.Min(j + Block, c); k++)
+                    {
+                        s[k] = stats[k];
+                        s[c + k] = 1f / MathF.Sqrt(stats[c + k] + Epsilon);
+                    }
+                }
+                else if (j + Block <= c)
+                {
+                    FullBlock(j, s, stats);
+                }
+                else
+                {
+                    for (int k = j; k < c; k++)
+                    {
+                        Column(k, s, stats);
+                    }
+                }
+            }
+        }
+
+        private void FullBlock(int j, Span<float> s, Span<float> stats)
+        {
+            int c = X.Cols, n = X.Rows;
+            ref float values = ref MemoryMarshal.GetReference(X.Span);
+            var sum = Vector256<float>.Zero;
+            for (int r = 0; r < n; r++)
+            {
+                sum += Vector256.LoadUnsafe(ref values, (nuint)((long)r * c + j));
+            }
+
+            var mean = sum / Vector256.Create((float)n);
+            var squares = Vector256<float>.Zero;
+            for (int r = 0; r < n; r++)
+            {
+                var d = Vector256.LoadUnsafe(ref values, (nuint)((long)r * c + j)) - mean;
+                squares += d * d;
+            }
+
+            for (int lane = 0; lane < Block; lane++)
+            {
+                Finish(j + lane, mean.GetElement(lane), squares.GetElement(lane), n, s, stats);
+            }
+        }
+
+        private void Column(int j, Span<float> s, Span<float> stats)
+        {
+            int c = X.Cols, n = X.Rows;
+            var values = X.Span;
+            float sum = 0f;
+            for (int r = 0; r < n; r++)
+            {
+                sum += values[r * c + j];
+            }
+
+            float mean = sum / n;
+            float squares = 0f;
+            for (int r = 0; r < n; r++)
+            {
+                float d = values[r * c + j] - mean;
+                squares += d * d;
+            }
+
+            Finish(j, mean, squares, n, s, stats);
+        }
+
+        // Saved: mean and 1 / std of the batch (biased variance); running: PyTorch's update with the unbiased one.
+        private void Finish(int j, float mean, float squares, int n, Span<float> s, Span<float> stats)
+        {
+            int c = X.Cols;
+            float variance = squares / n;
+            s[j] = mean;
+            s[c + j] = 1f / MathF.Sqrt(variance + Epsilon);
+            stats[j] = (1f - Momentum) * stats[j] + Momentum * mean;
+            stats[c + j] = (1f - Momentum) * stats[c + j] + Momentum * (n > 1 ? squares / (n - 1) : variance);
+        }
+    }
+
+    /// <summary>BatchNorm's input gradient over rows, from the sums its backward reduction saved.</summary>
+    private sealed class BatchNormGradientJob : IParallelBody
+    {
+        public Tensor X;
+        public Tensor Saved;
         public Tensor Gradient;
         public Tensor Scale;
         public Tensor Output;
 
         public void Execute(int start, int end, int worker)
-        {
-            if (Gradient.IsEmpty)
-            {
-                Statistics(start, end);
-            }
-            else
-            {
-                InputGradient(start, end);
-            }
-        }
-
-        private void Statistics(int start, int end)
-        {
-            int c = X.Cols, n = X.Rows;
-            var s = Saved.Span;
-            var stats = Running.Span;
-            var values = X.Span;
-            for (int j = start * 8; j < Math.Min(end * 8, c); j++)
-            {
-                if (!Training)
-                {
-                    s[j] = stats[j];
-                    s[c + j] = 1f / MathF.Sqrt(stats[c + j] + Epsilon);
-                    continue;
-                }
-
-                // Two passes over the rows in order (mean, then squared deviations): accurate and deterministic.
-                float sum = 0f;
-                for (int r = 0; r < n; r++)
-                {
-                    sum += values[r * c + j];
-                }
-
-                float mean = sum / n;
-                float squares = 0f;
-                for (int r = 0; r < n; r++)
-                {
-                    float d = values[r * c + j] - mean;
-                    squares += d * d;
-                }
-
-                float variance = squares / n;
-                s[j] = mean;
-                s[c + j] = 1f / MathF.Sqrt(variance + Epsilon);
-                stats[j] = (1f - Momentum) * stats[j] + Momentum * mean;
-                stats[c + j] = (1f - Momentum) * stats[c + j] + Momentum * (n > 1 ? squares / (n - 1) : variance);
-            }
-        }
-
-        private void InputGradient(int start, int end)
         {
             int c = Gradient.Cols, n = Gradient.Rows;
             var s = Saved.Span;

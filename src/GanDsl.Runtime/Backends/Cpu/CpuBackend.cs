@@ -25,7 +25,8 @@ public sealed unsafe partial class CpuBackend : Backend
     private readonly RmsPropJob _rmsPropJob = new();
     private readonly ConvolutionJob _convolutionJob = new();
     private readonly DropoutJob _dropoutJob = new();
-    private readonly BatchNormJob _batchNormJob = new();
+    private readonly BatchNormStatisticsJob _batchNormStatisticsJob = new();
+    private readonly BatchNormGradientJob _batchNormGradientJob = new();
 
     /// <summary>A CPU backend on the shared worker pool (all cores, or GANDSL_CPU_THREADS).</summary>
     public CpuBackend()
