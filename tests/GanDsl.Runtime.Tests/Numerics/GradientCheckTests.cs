@@ -31,64 +31,16 @@ public sealed class GradientCheckTests : IDisposable
     public void ForwardMatchesDoubleReference(string name)
     {
         using var net = Create(name, seed: 3);
-        const int rows = 5;
-        net.EnsureCapacity(rows);
-        var input = RandomInput(net, rows, seed: 11);
-        var reference = Prepare(net, rows, _backend);
-        _backend.Upload(input, net.Input(rows));
-        net.Forward(rows);
-        var actual = Download(net.Output(rows));
-
-        var expected = reference.Forward(ToDouble(net.GetParameters()), ToDouble(input), rows);
-        double scale = expected.Max(Math.Abs) + 1e-3;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= ForwardTolerance * scale,
-                $"{name} output {i}: float {actual[i]} vs double {expected[i]}");
-        }
+        AssertForwardMatchesReference(net, rows: 5, inputSeed: 11, ForwardTolerance, name);
     }
 
     [Theory]
     [MemberData(nameof(Networks))]
     public void BackwardMatchesFiniteDifferences(string name)
     {
-        using var net = Create(name, seed: 5);
-        const int rows = 4;
-        net.EnsureCapacity(rows);
-        var input = RandomInput(net, rows, seed: 17);
-        var upstream = new float[rows * net.OutputFeatures];
-        Philox.FillUniform(upstream, -1f, 1f, 23, 0, 0);
-
-        var reference = Prepare(net, rows, _backend);
-        _backend.Upload(input, net.Input(rows));
-        net.Forward(rows);
-        _backend.Upload(upstream, net.OutputGradient(rows));
-        net.Backward(rows, inputGradient: true);
-        var parameterGradients = Download(net.Gradients);
-        var inputGradients = Download(net.InputGradient(rows));
-
-        var p = ToDouble(net.GetParameters());
-        var x = ToDouble(input);
-        var weights = ToDouble(upstream);
-
         // Every parameter tensor, sampled (the seed generator has 227,344 parameters).
-        foreach (var info in net.Layout.Parameters)
-        {
-            var indices = Sample((int)info.Offset, (int)info.Length, 40, seed: info.Offset);
-            double scale = MeanAbs(parameterGradients.AsSpan((int)info.Offset, (int)info.Length));
-            foreach (int i in indices)
-            {
-                double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(q, x, rows, weights), p, i);
-                AssertClose(expected, parameterGradients[i], scale, $"{name}.{info.Name}[{i - info.Offset}]");
-            }
-        }
-
-        double inputScale = MeanAbs(inputGradients);
-        foreach (int i in Sample(0, x.Length, 60, seed: 1))
-        {
-            double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(p, q, rows, weights), x, i);
-            AssertClose(expected, inputGradients[i], inputScale, $"{name} input gradient [{i}]");
-        }
+        using var net = Create(name, seed: 5);
+        AssertGradientsMatchFiniteDifferences(net, rows: 4, inputSeed: 17, upstreamSeed: 23, perTensor: 40, tensorSeed: 0, inputs: 60, inputSampleSeed: 1, name);
     }
 
     // The DCGAN sample's networks at their real sizes (7x7x256 up to 28x28, 5x5 kernels, stride 2,
@@ -100,43 +52,66 @@ public sealed class GradientCheckTests : IDisposable
     public void DcganModelsAtFullSizeMatchTheReference(bool generator)
     {
         using Network net = generator ? new Dcgan.DcganGenerator(_backend, 3) : new Dcgan.DcganDiscriminator(_backend, 3);
-        const int rows = 3;
+        AssertForwardMatchesReference(net, rows: 3, inputSeed: 41, tolerance: 1e-4, net.Layout.Name);
+        AssertGradientsMatchFiniteDifferences(net, rows: 3, inputSeed: 41, upstreamSeed: 29, perTensor: 3, tensorSeed: 1, inputs: 6, inputSampleSeed: 3, net.Layout.Name);
+    }
+
+    // The float forward pass against the double reference, relative to the output's magnitude.
+    private void AssertForwardMatchesReference(Network net, int rows, ulong inputSeed, double tolerance, string name)
+    {
+        net.EnsureCapacity(rows);
+        var input = RandomInput(net, rows, inputSeed);
         var reference = Prepare(net, rows, _backend);
-        var input = RandomInput(net, rows, seed: 41);
         _backend.Upload(input, net.Input(rows));
         net.Forward(rows);
         var actual = Download(net.Output(rows));
-        var p = ToDouble(net.GetParameters());
-        var x = ToDouble(input);
-        var expected = reference.Forward(p, x, rows);
-        double outputScale = expected.Max(Math.Abs) + 1e-3;
+
+        var expected = reference.Forward(ToDouble(net.GetParameters()), ToDouble(input), rows);
+        double scale = expected.Max(Math.Abs) + 1e-3;
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4 * outputScale, $"output {i}: float {actual[i]} vs double {expected[i]}");
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance * scale,
+                $"{name} output {i}: float {actual[i]} vs double {expected[i]}");
         }
+    }
 
+    // Sampled parameter gradients (perTensor per tensor, drawn with seed offset + tensorSeed) and input
+    // gradients against central finite differences of the double reference's weighted output.
+    private void AssertGradientsMatchFiniteDifferences(
+        Network net, int rows, ulong inputSeed, ulong upstreamSeed, int perTensor, long tensorSeed, int inputs, long inputSampleSeed, string name)
+    {
+        net.EnsureCapacity(rows);
+        var input = RandomInput(net, rows, inputSeed);
         var upstream = new float[rows * net.OutputFeatures];
-        Philox.FillUniform(upstream, -1f, 1f, 29, 0, 0);
+        Philox.FillUniform(upstream, -1f, 1f, upstreamSeed, 0, 0);
+
+        var reference = Prepare(net, rows, _backend);
+        _backend.Upload(input, net.Input(rows));
+        net.Forward(rows);
         _backend.Upload(upstream, net.OutputGradient(rows));
         net.Backward(rows, inputGradient: true);
         var parameterGradients = Download(net.Gradients);
         var inputGradients = Download(net.InputGradient(rows));
+
+        var p = ToDouble(net.GetParameters());
+        var x = ToDouble(input);
         var weights = ToDouble(upstream);
         foreach (var info in net.Layout.Parameters)
         {
+            var indices = Sample((int)info.Offset, (int)info.Length, perTensor, seed: info.Offset + tensorSeed);
             double scale = MeanAbs(parameterGradients.AsSpan((int)info.Offset, (int)info.Length));
-            foreach (int i in Sample((int)info.Offset, (int)info.Length, 3, seed: info.Offset + 1))
+            foreach (int i in indices)
             {
-                double fd = ReferenceNetwork.Derivative(q => reference.WeightedOutput(q, x, rows, weights), p, i);
-                AssertClose(fd, parameterGradients[i], scale, $"{net.Layout.Name}.{info.Name}[{i - info.Offset}]");
+                double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(q, x, rows, weights), p, i);
+                AssertClose(expected, parameterGradients[i], scale, $"{name}.{info.Name}[{i - info.Offset}]");
             }
         }
 
         double inputScale = MeanAbs(inputGradients);
-        foreach (int i in Sample(0, x.Length, 6, seed: 3))
+        foreach (int i in Sample(0, x.Length, inputs, inputSampleSeed))
         {
-            double fd = ReferenceNetwork.Derivative(q => reference.WeightedOutput(p, q, rows, weights), x, i);
-            AssertClose(fd, inputGradients[i], inputScale, $"{net.Layout.Name} input gradient [{i}]");
+            double expected = ReferenceNetwork.Derivative(q => reference.WeightedOutput(p, q, rows, weights), x, i);
+            AssertClose(expected, inputGradients[i], inputScale, $"{name} input gradient [{i}]");
         }
     }
 
