@@ -155,13 +155,14 @@ public abstract class Backend : IDisposable
     /// WGAN-GP's interpolation: row r of <paramref name="output"/> is <c>e_r real_r + (1 - e_r) fake_r</c>,
     /// with <c>e_r</c> uniform in [0, 1) from Philox at (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>) as <see cref="RandomUniform"/> draws it.
     /// </summary>
-    public void Interpolate(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter)
+    public void Interpolate(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(real, nameof(real));
         RequireOwned(fake, nameof(fake));
         RequireOwned(output, nameof(output));
         RequireLength(real.Length, fake, nameof(fake));
         RequireLength(real.Length, output, nameof(output));
+        RequireCounter(counter);
         InterpolateCore(real, fake, output, seed, stream, counter);
     }
 
@@ -210,10 +211,10 @@ public abstract class Backend : IDisposable
     /// <param name="m">First-moment state (same layout), updated.</param>
     /// <param name="v">Second-moment state (same layout), updated.</param>
     /// <param name="settings">Learning rate, betas, epsilon, weight decay.</param>
-    /// <param name="step">The step number, counting from 1.</param>
+    /// <param name="step">The step number, counting from 1: a constant, or read from a counter when the update runs (so a captured step replays with the right bias correction).</param>
     /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite (the
     /// update still runs; the caller stops training). Checked in the same pass, so it costs nothing extra.</param>
-    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite = default)
+    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite = default)
     {
         RequireOwned(parameters, nameof(parameters));
         RequireOwned(gradients, nameof(gradients));
@@ -222,7 +223,8 @@ public abstract class Backend : IDisposable
         RequireLength(parameters.Length, gradients, nameof(gradients));
         RequireLength(parameters.Length, m, nameof(m));
         RequireLength(parameters.Length, v, nameof(v));
-        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        RequireCounter(step);
+        ArgumentOutOfRangeException.ThrowIfLessThan(step.Resolve(), 1UL, nameof(step));
         ArgumentNullException.ThrowIfNull(settings);
         if (!nonFinite.IsEmpty)
         {
@@ -270,16 +272,18 @@ public abstract class Backend : IDisposable
     /// <c>i</c> depends only on (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>, i),
     /// so every backend draws the same numbers.
     /// </summary>
-    public void RandomNormal(Tensor tensor, ulong seed, ulong stream, ulong counter)
+    public void RandomNormal(Tensor tensor, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(tensor, nameof(tensor));
+        RequireCounter(counter);
         RandomNormalCore(tensor, seed, stream, counter);
     }
 
     /// <summary>Uniform values in [<paramref name="low"/>, <paramref name="high"/>), Philox as in <see cref="RandomNormal"/>.</summary>
-    public void RandomUniform(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter)
+    public void RandomUniform(Tensor tensor, float low, float high, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(tensor, nameof(tensor));
+        RequireCounter(counter);
         RandomUniformCore(tensor, low, high, seed, stream, counter);
     }
 
@@ -307,9 +311,20 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void GatherImages(ImageSet images, int position, Tensor destination)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        GatherImages(images, new CounterValue(null, 0, (ulong)position), destination);
+    }
+
+    /// <summary>
+    /// <see cref="GatherImages(ImageSet, int, Tensor)"/> from a position read from a counter when the
+    /// gather runs (so a captured graph replays over the next batch).
+    /// </summary>
+    public void GatherImages(ImageSet images, CounterValue position, Tensor destination)
+    {
         ArgumentNullException.ThrowIfNull(images);
         RequireOwned(destination, nameof(destination));
-        if (destination.Cols != images.PixelsPerImage || position < 0 || position + destination.Rows > images.Count)
+        RequireCounter(position);
+        if (destination.Cols != images.PixelsPerImage || position.Resolve() + (ulong)destination.Rows > (ulong)images.Count)
         {
             throw new ArgumentException(
                 $"Cannot gather {destination.Rows} images from position {position} of {images.Count} into {destination}.");
@@ -324,14 +339,22 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void GatherLabels(ImageSet images, int position, Tensor destination)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        GatherLabels(images, new CounterValue(null, 0, (ulong)position), destination);
+    }
+
+    /// <summary><see cref="GatherLabels(ImageSet, int, Tensor)"/> from a position read from a counter when the gather runs.</summary>
+    public void GatherLabels(ImageSet images, CounterValue position, Tensor destination)
+    {
         ArgumentNullException.ThrowIfNull(images);
         RequireOwned(destination, nameof(destination));
+        RequireCounter(position);
         if (!images.HasLabels)
         {
             throw new InvalidOperationException("This image set was created without labels.");
         }
 
-        if (destination.Cols != 1 || position < 0 || position + destination.Rows > images.Count)
+        if (destination.Cols != 1 || position.Resolve() + (ulong)destination.Rows > (ulong)images.Count)
         {
             throw new ArgumentException(
                 $"Cannot gather {destination.Rows} labels from position {position} of {images.Count} into {destination}.");
@@ -360,20 +383,22 @@ public abstract class Backend : IDisposable
     /// (<paramref name="seed"/>, <paramref name="stream"/>, block (<paramref name="counter"/> &lt;&lt; 28) + i / 4, lane i % 4) is at least
     /// <paramref name="rate"/>. The mask is recomputed, not stored, by <see cref="DropoutBackward"/>.
     /// </summary>
-    public void Dropout(Tensor x, Tensor y, float rate, ulong seed, ulong stream, ulong counter)
+    public void Dropout(Tensor x, Tensor y, float rate, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(x, nameof(x));
         RequireOwned(y, nameof(y));
         RequireLength(x.Length, y, nameof(y));
+        RequireCounter(counter);
         DropoutCore(x, y, rate, seed, stream, counter, backward: false);
     }
 
     /// <summary>The gradient of <see cref="Dropout"/> with the same arguments: <c>dx = dy * keep / (1 - rate)</c>.</summary>
-    public void DropoutBackward(Tensor dy, Tensor dx, float rate, ulong seed, ulong stream, ulong counter)
+    public void DropoutBackward(Tensor dy, Tensor dx, float rate, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(dy, nameof(dy));
         RequireOwned(dx, nameof(dx));
         RequireLength(dy.Length, dx, nameof(dx));
+        RequireCounter(counter);
         DropoutCore(dy, dx, rate, seed, stream, counter, backward: true);
     }
 
@@ -456,9 +481,198 @@ public abstract class Backend : IDisposable
         BatchNormInputGradientCore(dy, x, saved, scaleShift, dx);
     }
 
+    /// <summary>
+    /// Whether calls only queue work (a GPU) rather than finishing it before they return (the CPU). Reading
+    /// results back then waits for the device, so callers read flags and statistics less often.
+    /// </summary>
+    public virtual bool IsAsynchronous => false;
+
     /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
     public virtual void Synchronize()
     {
+    }
+
+    /// <summary>A new counter holding <paramref name="value"/>; see <see cref="DeviceCounter"/>.</summary>
+    public DeviceCounter CreateCounter(ulong value = 0)
+    {
+        int slot;
+        lock (_counterGate)
+        {
+            if (_freeCounterSlots.Count > 0)
+            {
+                slot = _freeCounterSlots.Pop();
+            }
+            else if (_nextCounterSlot < MaxCounters)
+            {
+                slot = _nextCounterSlot++;
+            }
+            else
+            {
+                throw new InvalidOperationException($"The {Name} backend holds at most {MaxCounters} counters at a time; dispose those no longer used.");
+            }
+        }
+
+        var counter = new DeviceCounter(this, slot, value);
+        lock (_counterGate)
+        {
+            _counters.Add(counter);
+        }
+
+        SetCounterCore(counter, value);
+        return counter;
+    }
+
+    /// <summary>Sets <paramref name="counter"/> to <paramref name="value"/>, in order with the queued work. Not allowed while capturing.</summary>
+    public void SetCounter(DeviceCounter counter, ulong value)
+    {
+        RequireCounter(counter);
+        if (IsCapturing)
+        {
+            throw new InvalidOperationException("A counter cannot be set inside a captured step (a replay would reset it); set it before, or add to it.");
+        }
+
+        counter.Value = value;
+        SetCounterCore(counter, value);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to <paramref name="counter"/>, in order with the queued work (recorded when capturing).</summary>
+    public void AddToCounter(DeviceCounter counter, ulong delta)
+    {
+        RequireCounter(counter);
+        counter.Value += delta;
+        AddToCounterCore(counter, delta);
+    }
+
+    /// <summary>Whether <see cref="Capture"/> works on this backend (CUDA graphs).</summary>
+    public virtual bool SupportsCapture => false;
+
+    /// <summary>Whether a <see cref="Capture"/> is recording right now.</summary>
+    public bool IsCapturing { get; private set; }
+
+    /// <summary>
+    /// Records the backend calls <paramref name="body"/> makes, without running them, as a graph to replay
+    /// with <see cref="StepGraph.Launch"/>. Addresses and shapes are fixed at capture; per-step numbers
+    /// must come from counters (<see cref="CounterValue"/>), which the body may add to but not set.
+    /// Nothing may wait for the device inside (no downloads).
+    /// </summary>
+    public StepGraph Capture(Action body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (!SupportsCapture)
+        {
+            throw new NotSupportedException($"The {Name} backend cannot capture steps as graphs; run them directly.");
+        }
+
+        if (IsCapturing)
+        {
+            throw new InvalidOperationException("A capture is already recording.");
+        }
+
+        DeviceCounter[] counters;
+        lock (_counterGate)
+        {
+            counters = [.. _counters];
+        }
+
+        var before = counters.Select(c => c.Value).ToArray();
+        IsCapturing = true;
+        BeginCaptureCore();
+        bool recorded = false;
+        try
+        {
+            body();
+            recorded = true;
+        }
+        finally
+        {
+            if (!recorded)
+            {
+                AbortCaptureCore();
+                IsCapturing = false;
+                for (int i = 0; i < counters.Length; i++)
+                {
+                    counters[i].Value = before[i];
+                }
+            }
+        }
+
+        // The body moved the host copies as if it had run; a replay moves them, so put them back.
+        var increments = new List<(DeviceCounter, ulong)>();
+        for (int i = 0; i < counters.Length; i++)
+        {
+            if (counters[i].Value != before[i])
+            {
+                increments.Add((counters[i], counters[i].Value - before[i]));
+                counters[i].Value = before[i];
+            }
+        }
+
+        try
+        {
+            return EndCaptureCore(increments);
+        }
+        finally
+        {
+            IsCapturing = false;
+        }
+    }
+
+    /// <summary>Starts recording (CUDA: stream capture).</summary>
+    protected virtual void BeginCaptureCore() => throw new NotSupportedException();
+
+    /// <summary>Stops recording and makes the replayable graph.</summary>
+    protected virtual StepGraph EndCaptureCore(IEnumerable<(DeviceCounter Counter, ulong Delta)> increments) => throw new NotSupportedException();
+
+    /// <summary>Stops a recording that failed, discarding it.</summary>
+    protected virtual void AbortCaptureCore()
+    {
+    }
+
+    /// <summary>Writes a counter's value where kernels read it (the host copy is already set). Nothing to do on the CPU.</summary>
+    protected virtual void SetCounterCore(DeviceCounter counter, ulong value)
+    {
+    }
+
+    /// <summary>Adds to a counter where kernels read it (the host copy is already moved). Nothing to do on the CPU.</summary>
+    protected virtual void AddToCounterCore(DeviceCounter counter, ulong delta)
+    {
+    }
+
+    /// <summary>Most counters alive at once.</summary>
+    public const int MaxCounters = 256;
+
+    private readonly Lock _counterGate = new();
+    private readonly List<DeviceCounter> _counters = [];
+    private readonly Stack<int> _freeCounterSlots = new();
+    private int _nextCounterSlot;
+
+    internal void ReleaseCounter(DeviceCounter counter)
+    {
+        lock (_counterGate)
+        {
+            if (_counters.Remove(counter))
+            {
+                _freeCounterSlots.Push(counter.Slot);
+            }
+        }
+    }
+
+    private void RequireCounter(DeviceCounter counter)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        ObjectDisposedException.ThrowIf(counter.Disposed, counter);
+        if (!ReferenceEquals(counter.Backend, this))
+        {
+            throw new ArgumentException($"The counter belongs to the {counter.Backend.Name} backend, not to this {Name} backend.", nameof(counter));
+        }
+    }
+
+    private void RequireCounter(CounterValue value)
+    {
+        if (value.Counter is not null)
+        {
+            RequireCounter(value.Counter);
+        }
     }
 
     /// <inheritdoc />
@@ -501,7 +715,7 @@ public abstract class Backend : IDisposable
     protected abstract void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats);
 
     /// <summary>See <see cref="Interpolate"/>.</summary>
-    protected abstract void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter);
+    protected abstract void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter);
 
     /// <summary>See <see cref="GradientPenalty"/>.</summary>
     protected abstract void GradientPenaltyCore(Tensor g, float weight, Tensor penaltyGradient, Tensor stats);
@@ -510,7 +724,7 @@ public abstract class Backend : IDisposable
     protected abstract void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats);
 
     /// <summary>See <see cref="Adam"/>.</summary>
-    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite);
+    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite);
 
     /// <summary>See <see cref="RmsProp"/>.</summary>
     protected abstract void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite);
@@ -519,16 +733,16 @@ public abstract class Backend : IDisposable
     protected abstract void ClampCore(Tensor tensor, float limit);
 
     /// <summary>See <see cref="RandomNormal"/>.</summary>
-    protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter);
+    protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, CounterValue counter);
 
     /// <summary>See <see cref="RandomUniform"/>.</summary>
-    protected abstract void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter);
+    protected abstract void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, CounterValue counter);
 
     /// <summary>See <see cref="CreateImageSet"/>.</summary>
     protected abstract ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels);
 
-    /// <summary>See <see cref="GatherImages"/>.</summary>
-    protected abstract void GatherImagesCore(ImageSet images, int position, Tensor destination);
+    /// <summary>See <see cref="GatherImages(ImageSet, CounterValue, Tensor)"/>.</summary>
+    protected abstract void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination);
 
     /// <summary>See <see cref="Im2Col"/>; <paramref name="rows"/> images.</summary>
     protected abstract void Im2ColCore(Tensor images, ConvGeometry geometry, Tensor columns, int rows);
@@ -537,7 +751,7 @@ public abstract class Backend : IDisposable
     protected abstract void Col2ImCore(Tensor columns, ConvGeometry geometry, Tensor images, int rows);
 
     /// <summary>See <see cref="Dropout"/> and <see cref="DropoutBackward"/> (the same mask both ways).</summary>
-    protected abstract void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, ulong counter, bool backward);
+    protected abstract void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, CounterValue counter, bool backward);
 
     /// <summary>See <see cref="ConcatEmbedding"/>.</summary>
     protected abstract void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels);
@@ -551,8 +765,8 @@ public abstract class Backend : IDisposable
     /// <summary>See <see cref="BatchNormInputGradient"/>.</summary>
     protected abstract void BatchNormInputGradientCore(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx);
 
-    /// <summary>See <see cref="GatherLabels"/>.</summary>
-    protected abstract void GatherLabelsCore(ImageSet images, int position, Tensor destination);
+    /// <summary>See <see cref="GatherLabels(ImageSet, CounterValue, Tensor)"/>.</summary>
+    protected abstract void GatherLabelsCore(ImageSet images, CounterValue position, Tensor destination);
 
     /// <summary>The images in <paramref name="images"/>, once the im2col matrix <paramref name="columns"/> is checked to fit them.</summary>
     private int ConvolutionRows(Tensor images, ConvGeometry geometry, Tensor columns)

@@ -2,7 +2,7 @@ namespace GanDsl.Backends;
 
 /// <summary>
 /// A dataset of 8-bit images kept on a backend (on a GPU: in device memory, as bytes) with an order
-/// in which batches are drawn. <see cref="Backend.GatherImages"/> reads batches in that order.
+/// in which batches are drawn. <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor)"/> reads batches in that order.
 /// </summary>
 public abstract class ImageSet : IDisposable
 {
@@ -23,7 +23,7 @@ public abstract class ImageSet : IDisposable
     /// <summary>Bytes per image.</summary>
     public int PixelsPerImage { get; }
 
-    /// <summary>Sets the order in which <see cref="Backend.GatherImages"/> reads images (a permutation of 0..Count-1).</summary>
+    /// <summary>Sets the order in which <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor)"/> reads images (a permutation of 0..Count-1).</summary>
     public void SetOrder(ReadOnlySpan<int> order)
     {
         if (order.Length != Count)

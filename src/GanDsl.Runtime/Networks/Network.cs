@@ -96,7 +96,7 @@ public abstract class Network : IDisposable
     /// Which dropout masks the next forward pass draws; the backward pass recomputes the same ones, so
     /// set it before a forward and leave it until the matching backward. The trainer advances it per pass.
     /// </summary>
-    public ulong DropoutCounter { get; set; }
+    public CounterValue DropoutCounter { get; set; }
 
     /// <summary>Makes the activation arena hold at least <paramref name="rows"/> rows (allocates only when it grows).</summary>
     public void EnsureCapacity(int rows)

@@ -93,6 +93,12 @@ public sealed record GanOptions
     /// <summary>Show a progress bar within each epoch when <see cref="Log"/> is an interactive console (default true).</summary>
     public bool ProgressBar { get; init; } = true;
 
+    /// <summary>
+    /// On a backend that can (CUDA), record the training step once as a graph and replay it, so a step
+    /// costs one launch instead of dozens (default on). Off runs every call directly, for comparison.
+    /// </summary>
+    public bool CaptureSteps { get; init; } = true;
+
     /// <summary>Checks the options, naming the first bad one.</summary>
     public void Validate()
     {

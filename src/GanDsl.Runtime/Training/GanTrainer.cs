@@ -56,6 +56,12 @@ public sealed partial class GanTrainer : IDisposable
     private ImageSet? _images;
     private MnistDataset? _imagesSource;
 
+    // The step number and the batch's position in the epoch's order, where the step's kernels read them,
+    // so a captured step replays with the next values. The D-only and the D+G step each get a graph.
+    private readonly DeviceCounter _steps;
+    private readonly DeviceCounter _position;
+    private readonly CapturedStep?[] _graphs = new CapturedStep?[2];
+
     /// <summary>Prepares training; checks that the two networks fit together.</summary>
     public GanTrainer(Network generator, Network discriminator, GanOptions? options = null)
     {
@@ -106,6 +112,8 @@ public sealed partial class GanTrainer : IDisposable
         discriminator.EnsureCapacity(2 * batch);
         generator.RandomSeed = _options.Seed;
         discriminator.RandomSeed = _options.Seed;
+        _steps = _backend.CreateCounter();
+        _position = _backend.CreateCounter();
         _stats = _backend.Allocate(StatSlots);
         _fixedNoise = _backend.Allocate((long)_options.SampleCount * generator.InputFeatures);
         _backend.RandomNormal(_fixedNoise.All, _options.Seed, RandomStreams.FixedNoise, 0);
@@ -148,7 +156,14 @@ public sealed partial class GanTrainer : IDisposable
     public GanOptions Options => _options;
 
     /// <summary>Training steps taken so far.</summary>
-    public long StepCount { get; private set; }
+    public long StepCount
+    {
+        get => (long)_steps.Value;
+        private set => _backend.SetCounter(_steps, (ulong)value);
+    }
+
+    /// <summary>Whether steps are being replayed from captured graphs (CUDA with <see cref="GanOptions.CaptureSteps"/>).</summary>
+    public bool CapturingSteps => _options.CaptureSteps && _backend.SupportsCapture;
 
     /// <summary>Epochs completed so far.</summary>
     public int EpochCount { get; private set; }
@@ -220,7 +235,12 @@ public sealed partial class GanTrainer : IDisposable
 
                 Step(images, EpochPosition * batch);
                 EpochPosition++;
-                CheckGradients();
+                if (!_backend.IsAsynchronous)
+                {
+                    // Cheap on the CPU; on a GPU it would wait for every step, so there it runs with each flush.
+                    CheckGradients();
+                }
+
                 StepCompleted?.Invoke(StepCount);
                 if (StepCount % _options.LogEvery == 0)
                 {
@@ -278,36 +298,103 @@ public sealed partial class GanTrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         int b = _options.BatchSize;
+        if (position < 0 || position + b > images.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"A batch of {b} from position {position} does not fit in {images.Count} images.");
+        }
+
+        if (_position.Value != (ulong)position)
+        {
+            _backend.SetCounter(_position, (ulong)position);
+        }
+
+        bool generatorStep = (StepCount + 1) % _options.CriticSteps == 0;
+        if (CapturingSteps)
+        {
+            ReplayStep(images, generatorStep);
+        }
+        else
+        {
+            StepBody(images, generatorStep);
+        }
+
+        _windowSteps++;
+        if (generatorStep)
+        {
+            _windowGeneratorSteps++;
+        }
+    }
+
+    // The graph for this kind of step: the first step of a kind runs directly (it loads kernels and lets
+    // cuBLAS pick its algorithms), the second is captured, and every later one replays. Anything a graph
+    // baked in (the images, the options, the optimizers' settings, fusion, train mode) changing makes a new one.
+    private void ReplayStep(ImageSet images, bool generatorStep)
+    {
+        var key = new StepKey(images, _options, _generatorOptimizer.SettingsVersion, _discriminatorOptimizer.SettingsVersion,
+            _generator.FuseKernels, _discriminator.FuseKernels, _generator.Training, _discriminator.Training);
+        ref var slot = ref _graphs[generatorStep ? 1 : 0];
+        if (slot is { } current && current.Key != key)
+        {
+            current.Graph?.Dispose();
+            slot = null;
+        }
+
+        if (slot is null)
+        {
+            slot = new CapturedStep(key, null);
+            StepBody(images, generatorStep);
+            return;
+        }
+
+        if (slot.Graph is null)
+        {
+            slot = slot with { Graph = _backend.Capture(() => StepBody(images, generatorStep)) };
+        }
+
+        slot.Graph!.Launch();
+    }
+
+    private sealed record CapturedStep(StepKey Key, StepGraph? Graph);
+
+    private readonly record struct StepKey(ImageSet Images, GanOptions Options, int GeneratorSettings, int DiscriminatorSettings,
+        bool GeneratorFused, bool DiscriminatorFused, bool GeneratorTraining, bool DiscriminatorTraining);
+
+    /// <summary>
+    /// The step itself, as backend calls only (so it can be captured): the step counter moves first, every
+    /// per-step number is read from the counters, and the position moves to the next batch at the end.
+    /// </summary>
+    private void StepBody(ImageSet images, bool generatorStep)
+    {
+        int b = _options.BatchSize;
         var g = _generator;
         var d = _discriminator;
         var backend = _backend;
-        StepCount++;
-        ulong step = (ulong)StepCount;
+        backend.AddToCounter(_steps, 1);
 
         // Noise (and, conditioned, the real batch's labels) -> generator: (B, z) -> (B, features).
-        backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, step * _noiseBlocksPerStep);
+        backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, _steps.Times(_noiseBlocksPerStep));
         if (_conditional)
         {
-            backend.GatherLabels(images, position, g.Labels(b));
+            backend.GatherLabels(images, _position, g.Labels(b));
             backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(0, b));
             backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(b, b));
         }
 
-        g.DropoutCounter = step;
+        g.DropoutCounter = _steps;
         g.Forward(b);
 
         float scale = 1f / b;
         var dInput = d.Input(2 * b);
-        d.DropoutCounter = 4 * step;
+        d.DropoutCounter = _steps.Times(4);
         if (_separateBatches)
         {
             // Real, then fake, each a batch of its own for BatchNorm; the gradients add up.
-            backend.GatherImages(images, position, dInput.Slice(0, b));
+            backend.GatherImages(images, _position, dInput.Slice(0, b));
             d.Forward(b);
             backend.LogitLoss(d.Output(b), _terms.Real, _terms.RealTarget, scale, d.OutputGradient(b), _stats.View(2, 1, 2));
             d.Backward(b);
             backend.Copy(g.Output(b), dInput.Slice(0, b));
-            d.DropoutCounter = 4 * step + 1;
+            d.DropoutCounter = _steps.Times(4, 1);
             d.Forward(b);
             backend.LogitLoss(d.Output(b), _terms.Fake, _terms.FakeTarget, scale, d.OutputGradient(b), _stats.View(0, 1, 2));
             d.Backward(b, accumulate: true);
@@ -316,7 +403,7 @@ public sealed partial class GanTrainer : IDisposable
         {
             // [fake; real] as one batch of 2B rows: larger GEMMs, one pass.
             backend.Copy(g.Output(b), dInput.Slice(0, b));
-            backend.GatherImages(images, position, dInput.Slice(b, b));
+            backend.GatherImages(images, _position, dInput.Slice(b, b));
             d.Forward(2 * b);
             var outputs = d.Output(2 * b);
             var gradients = d.OutputGradient(2 * b);
@@ -327,7 +414,7 @@ public sealed partial class GanTrainer : IDisposable
 
         if (_penaltyGradient is not null)
         {
-            AddGradientPenalty(dInput, b, step);
+            AddGradientPenalty(dInput, b);
         }
 
         _discriminatorOptimizer.Step();
@@ -336,35 +423,33 @@ public sealed partial class GanTrainer : IDisposable
             backend.Clamp(d.Parameters, _options.WeightClip);
         }
 
-        _windowSteps++;
-        if (StepCount % _options.CriticSteps != 0)
+        if (generatorStep)
         {
-            return;
+            // Generator step through the updated discriminator, on this step's fakes.
+            if (_penaltyGradient is not null)
+            {
+                backend.Copy(g.Output(b), dInput.Slice(0, b));
+            }
+
+            d.DropoutCounter = _steps.Times(4, 3);
+            d.Forward(b);
+            backend.LogitLoss(d.Output(b), _terms.Generator, _terms.GeneratorTarget, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
+            d.Backward(b, weightGradients: false, inputGradient: true);
+            g.Backward(b, outputGradient: d.InputGradient(b));
+            _generatorOptimizer.Step();
         }
 
-        // Generator step through the updated discriminator, on this step's fakes.
-        if (_penaltyGradient is not null)
-        {
-            backend.Copy(g.Output(b), dInput.Slice(0, b));
-        }
-
-        d.DropoutCounter = 4 * step + 3;
-        d.Forward(b);
-        backend.LogitLoss(d.Output(b), _terms.Generator, _terms.GeneratorTarget, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
-        d.Backward(b, weightGradients: false, inputGradient: true);
-        g.Backward(b, outputGradient: d.InputGradient(b));
-        _generatorOptimizer.Step();
-        _windowGeneratorSteps++;
+        backend.AddToCounter(_position, (ulong)b);
     }
 
     /// <summary>WGAN-GP: the penalty at interpolates of the real and fake rows, its gradient added to the critic's.</summary>
-    private void AddGradientPenalty(Tensor dInput, int b, ulong step)
+    private void AddGradientPenalty(Tensor dInput, int b)
     {
         var d = _discriminator;
         var backend = _backend;
         var interpolates = dInput.Slice(0, b);
-        backend.Interpolate(dInput.Slice(b, b), _generator.Output(b), interpolates, _options.Seed, RandomStreams.Interpolation, step * (ulong)((b + 3) / 4));
-        d.DropoutCounter = 4 * step + 2;
+        backend.Interpolate(dInput.Slice(b, b), _generator.Output(b), interpolates, _options.Seed, RandomStreams.Interpolation, _steps.Times((ulong)((b + 3) / 4)));
+        d.DropoutCounter = _steps.Times(4, 2);
         d.Forward(b);
         var ones = d.OutputGradient(b);
         backend.Fill(ones, 1f);
@@ -380,6 +465,7 @@ public sealed partial class GanTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         if (_images is null || !ReferenceEquals(_imagesSource, data))
         {
+            DisposeGraphs();
             _images?.Dispose();
             _images = _backend.CreateImageSet(data.Images, data.Count, data.PixelsPerImage, data.Labels);
             _imagesSource = data;
@@ -474,13 +560,25 @@ public sealed partial class GanTrainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        DisposeGraphs();
         _images?.Dispose();
+        _steps.Dispose();
+        _position.Dispose();
         _stats.Dispose();
         _fixedNoise.Dispose();
         _fixedLabels?.Dispose();
         _penaltyGradient?.Dispose();
         _generatorOptimizer.Dispose();
         _discriminatorOptimizer.Dispose();
+    }
+
+    private void DisposeGraphs()
+    {
+        for (int i = 0; i < _graphs.Length; i++)
+        {
+            _graphs[i]?.Graph?.Dispose();
+            _graphs[i] = null;
+        }
     }
 
     /// <summary>Square images when the width is a square (784 = 28 x 28), else one row.</summary>
@@ -513,6 +611,11 @@ public sealed partial class GanTrainer : IDisposable
 
         var sums = PeekWindow();
         var stats = Average(sums.Select(v => (double)v).ToArray(), _windowSteps, _windowGeneratorSteps);
+        if (_backend.IsAsynchronous)
+        {
+            CheckGradients();
+        }
+
         if (!stats.IsFinite)
         {
             throw Diverged($"the losses are not finite ({stats})");

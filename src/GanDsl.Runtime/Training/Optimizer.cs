@@ -10,7 +10,9 @@ namespace GanDsl.Training;
 public abstract class Optimizer : IDisposable
 {
     private readonly DeviceBuffer _nonFinite;
+    private readonly DeviceCounter _steps;
     private readonly float[] _flag = new float[1];
+    private int _settingsVersion;
 
     /// <summary>An optimizer for <paramref name="network"/>.</summary>
     protected Optimizer(Network network)
@@ -18,16 +20,42 @@ public abstract class Optimizer : IDisposable
         ArgumentNullException.ThrowIfNull(network);
         Network = network;
         _nonFinite = network.Backend.Allocate(1);
+        _steps = network.Backend.CreateCounter();
     }
 
     /// <summary>The network whose parameters this optimizer updates.</summary>
     public Network Network { get; }
 
-    /// <summary>Updates taken so far.</summary>
-    public long StepCount { get; set; }
+    /// <summary>Updates taken so far (kept in a counter the update kernel reads, for its bias correction).</summary>
+    public long StepCount
+    {
+        get => (long)_steps.Value;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            Network.Backend.SetCounter(_steps, (ulong)value);
+        }
+    }
 
     /// <summary>The hyper-parameters; may be changed between steps (for example a decaying learning rate).</summary>
-    public abstract OptimizerSettings Settings { get; set; }
+    public OptimizerSettings Settings
+    {
+        get => CurrentSettings;
+        set
+        {
+            CurrentSettings = value;
+            _settingsVersion++;
+        }
+    }
+
+    /// <summary>Changes each time <see cref="Settings"/> is set, so a captured step that baked the old ones can be recaptured.</summary>
+    public int SettingsVersion => _settingsVersion;
+
+    /// <summary>The hyper-parameters as the subclass keeps them.</summary>
+    protected abstract OptimizerSettings CurrentSettings { get; set; }
+
+    /// <summary>The step number as the update kernel reads it: <see cref="StepCount"/> once this step's increment has run.</summary>
+    protected CounterValue StepNumber => _steps;
 
     /// <summary>The optimizer's state tensors by name (for checkpoints), each laid out like the parameters.</summary>
     public abstract IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
@@ -43,7 +71,7 @@ public abstract class Optimizer : IDisposable
     /// <summary>Applies the network's current gradients.</summary>
     public void Step()
     {
-        StepCount++;
+        Network.Backend.AddToCounter(_steps, 1);
         StepCore(_nonFinite.All);
     }
 
@@ -79,6 +107,7 @@ public abstract class Optimizer : IDisposable
         if (disposing)
         {
             _nonFinite.Dispose();
+            _steps.Dispose();
         }
     }
 
@@ -105,7 +134,7 @@ public sealed class AdamOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override OptimizerSettings Settings
+    protected override OptimizerSettings CurrentSettings
     {
         get => _settings;
         set => _settings = Require<AdamSettings>(value);
@@ -122,7 +151,7 @@ public sealed class AdamOptimizer : Optimizer
 
     /// <inheritdoc />
     protected override void StepCore(Tensor nonFinite) =>
-        Network.Backend.Adam(Network.Parameters, Network.Gradients, _m.All, _v.All, _settings, StepCount, nonFinite);
+        Network.Backend.Adam(Network.Parameters, Network.Gradients, _m.All, _v.All, _settings, StepNumber, nonFinite);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
@@ -152,7 +181,7 @@ public sealed class RmsPropOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override OptimizerSettings Settings
+    protected override OptimizerSettings CurrentSettings
     {
         get => _settings;
         set => _settings = Require<RmsPropSettings>(value);

@@ -122,10 +122,10 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    protected override void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, ulong counter, bool backward)
+    protected override void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, CounterValue counter, bool backward)
     {
         var job = _dropoutJob;
-        (job.Source, job.Destination, job.Rate, job.Seed, job.Stream, job.Counter) = (source, destination, rate, seed, stream, counter);
+        (job.Source, job.Destination, job.Rate, job.Seed, job.Stream, job.Counter) = (source, destination, rate, seed, stream, counter.Resolve());
         int chunks = (source.Length + 31) / 32;
         if (source.Length < ParallelElementThreshold)
         {
@@ -162,8 +162,10 @@ public sealed unsafe partial class CpuBackend
     {
         var gradient = dy.Span;
         var label = labels.Span;
-        int e = tableGradient.IsEmpty ? 0 : tableGradient.Cols;
-        int channels = tableGradient.IsEmpty ? dx.Cols / pixels : dy.Cols / pixels - e;
+        // dy's pixels are (channels, embedding) wide whether or not the table's gradient is wanted.
+        int width = dy.Cols / pixels;
+        int channels = dx.IsEmpty ? width - tableGradient.Cols : dx.Cols / pixels;
+        int e = width - channels;
         if (!tableGradient.IsEmpty && !accumulate)
         {
             tableGradient.Span.Clear();

@@ -186,10 +186,10 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, ulong counter)
+    protected override void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter)
     {
         Span<float> weights = real.Rows <= 1024 ? stackalloc float[real.Rows] : new float[real.Rows];
-        Philox.FillUniform(weights, 0f, 1f, seed, stream, counter);
+        Philox.FillUniform(weights, 0f, 1f, seed, stream, counter.Resolve());
         var r = real.Span;
         var f = fake.Span;
         var o = output.Span;
@@ -236,9 +236,9 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, long step, Tensor nonFinite)
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite)
     {
-        _adamJob.Set(parameters, gradients, m, v, settings, step);
+        _adamJob.Set(parameters, gradients, m, v, settings, (long)step.Resolve());
         RunUpdate(_adamJob, parameters.Length, nonFinite);
     }
 
@@ -286,20 +286,21 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, ulong counter) =>
-        Philox.FillNormal(tensor.Span, seed, stream, counter);
+    protected override void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, CounterValue counter) =>
+        Philox.FillNormal(tensor.Span, seed, stream, counter.Resolve());
 
     /// <inheritdoc />
-    protected override void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, ulong counter) =>
-        Philox.FillUniform(tensor.Span, low, high, seed, stream, counter);
+    protected override void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, CounterValue counter) =>
+        Philox.FillUniform(tensor.Span, low, high, seed, stream, counter.Resolve());
 
     /// <inheritdoc />
     protected override ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels) =>
         new CpuImageSet(pixels, count, pixelsPerImage, labels);
 
     /// <inheritdoc />
-    protected override void GatherLabelsCore(ImageSet images, int position, Tensor destination)
+    protected override void GatherLabelsCore(ImageSet images, CounterValue at, Tensor destination)
     {
+        int position = checked((int)at.Resolve());
         var set = images as CpuImageSet
             ?? throw new ArgumentException("The image set belongs to another backend.", nameof(images));
         var labels = set.Labels.Span;
@@ -363,8 +364,9 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void GatherImagesCore(ImageSet images, int position, Tensor destination)
+    protected override void GatherImagesCore(ImageSet images, CounterValue at, Tensor destination)
     {
+        int position = checked((int)at.Resolve());
         var set = images as CpuImageSet
             ?? throw new ArgumentException("The image set belongs to another backend.", nameof(images));
         var pixels = set.Pixels.Span;
