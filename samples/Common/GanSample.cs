@@ -89,7 +89,7 @@ internal sealed record GanSample(
     private int Train(SampleCommandLine options)
     {
         var log = Console.Out;
-        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads);
+        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
         log.WriteLine($"device: {backend.Description}");
         var data = Mnist.Load(options.Data, log);
         log.WriteLine($"data: {data.Train.Count:N0} training images from {data.Directory}");
@@ -123,6 +123,7 @@ internal sealed record GanSample(
             KeepCheckpoints = options.Keep,
             Log = log,
             ProgressBar = options.Progress,
+            CaptureSteps = options.Graphs,
         });
 
         log.WriteLine(generator.MemorySummary());
@@ -185,7 +186,7 @@ internal sealed record GanSample(
     private int Evaluate(SampleCommandLine options)
     {
         var log = Console.Out;
-        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads);
+        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
         var data = Mnist.Load(options.Data, log);
         string path = CheckpointFiles.Resolve(options.Checkpoint ?? "latest", Path.Combine(options.Out, "checkpoints"));
         using var generator = CreateGenerator(backend, 0);

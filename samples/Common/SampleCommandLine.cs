@@ -45,6 +45,10 @@ internal sealed record SampleCommandLine
 
     public bool Progress { get; init; } = true;
 
+    public bool Graphs { get; init; } = true;
+
+    public bool Tf32 { get; init; }
+
     public int CheckpointEvery { get; init; } = 1;
 
     public int Keep { get; init; } = 3;
@@ -103,6 +107,7 @@ internal sealed record SampleCommandLine
           --export N PATH       after training, write N generated images to PATH as an IDX file
                                 and PATH.png as a grid
           --no-progress         no progress bar, one line per epoch
+          --no-graphs           on a GPU, launch every call instead of replaying the captured step
 
         Evaluation (eval):
           --checkpoint PATH|latest   the checkpoint to evaluate                                  (default latest)
@@ -113,6 +118,7 @@ internal sealed record SampleCommandLine
           --data DIR            MNIST folder; downloaded there when missing  (default $GANDSL_DATA, else ~/.cache/gandsl/mnist)
           --out DIR             sample grids, training.csv/png and checkpoints/                 (default {defaultOut})
           --threads N           CPU threads                                                     (default all cores)
+          --tf32                on a GPU, TF32 tensor-core GEMMs (faster, ~3 digits)            (default fp32)
           --help                this text
         """;
     }
@@ -160,6 +166,8 @@ internal sealed record SampleCommandLine
                 "--lr" => result with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var lr) && lr > 0 && double.IsFinite(lr) ? lr : throw new FormatException($"{name} takes a positive number such as 0.0002.") },
                 "--threads" => result with { Threads = Positive(name, Value()) },
                 "--no-progress" => result with { Progress = false },
+                "--no-graphs" => result with { Graphs = false },
+                "--tf32" => result with { Tf32 = true },
                 "--checkpoint-every" => result with { CheckpointEvery = NonNegative(name, Value()) },
                 "--keep" => result with { Keep = Positive(name, Value()) },
                 "--resume" => result with { Resume = Value() },

@@ -227,6 +227,12 @@ namespace GanDsl.Generator
             }
 
             w.Line();
+            bool hasKernels = plan.Stages.Any(stage => KernelEmitter.Kernels(stage).Any());
+            if (hasKernels)
+            {
+                w.Line($"private static readonly {Backends}.KernelProgram s_kernelProgram = new(\"{plan.Model.Name}\", CudaKernelSource);");
+            }
+
             foreach (var stage in plan.Stages)
             {
                 switch (stage)
@@ -241,7 +247,7 @@ namespace GanDsl.Generator
 
                 foreach (var kernel in KernelEmitter.Kernels(stage))
                 {
-                    w.Line($"private static readonly {Backends}.FusedKernel {kernel.Field} = new(\"{kernel.Name}\", {kernel.Columns}, {Backends}.KernelPartition.{kernel.Partition}, {kernel.Method});");
+                    w.Line($"private static readonly {Backends}.FusedKernel {kernel.Field} = new(\"{kernel.Name}\", {kernel.Columns}, {Backends}.KernelPartition.{kernel.Partition}, {kernel.Method}, s_kernelProgram);");
                 }
             }
         }

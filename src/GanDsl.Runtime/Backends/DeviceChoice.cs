@@ -30,31 +30,49 @@ public static class BackendFactory
     /// <summary>
     /// Creates the backend for <paramref name="choice"/>. <see cref="DeviceChoice.Auto"/> falls back
     /// to the CPU and writes the reason to <paramref name="log"/>; an explicit <see cref="DeviceChoice.Cuda"/>
-    /// that cannot be honoured throws <see cref="NotSupportedException"/> with the reason.
+    /// that cannot be honoured throws <see cref="NotSupportedException"/> with the reason. <paramref name="tf32"/>
+    /// lets cuBLAS use TF32 on a GPU (off: exact fp32).
     /// </summary>
-    public static Backend Create(DeviceChoice choice, TextWriter? log = null, int? cpuThreads = null)
+    public static Backend Create(DeviceChoice choice, TextWriter? log = null, int? cpuThreads = null, bool tf32 = false)
     {
         switch (choice)
         {
             case DeviceChoice.Cpu:
                 return CreateCpu(cpuThreads);
             case DeviceChoice.Cuda:
-                throw new NotSupportedException($"Cannot train on CUDA: {CudaUnavailableReason()}. Use --device cpu or auto.");
+                try
+                {
+                    return Cuda.CudaBackend.Create(tf32);
+                }
+                catch (Cuda.Interop.CudaUnavailableException e)
+                {
+                    throw new NotSupportedException($"Cannot train on CUDA: {e.Message.TrimEnd('.')}. Use --device cpu or auto.", e);
+                }
+
             default:
-                log?.WriteLine($"device auto: using the CPU ({CudaUnavailableReason()})");
-                return CreateCpu(cpuThreads);
+                var probe = Cuda.CudaProbe.Run();
+                if (!probe.Usable)
+                {
+                    log?.WriteLine($"device auto: using the CPU ({probe.Reason.TrimEnd('.')})");
+                    return CreateCpu(cpuThreads);
+                }
+
+                try
+                {
+                    return Cuda.CudaBackend.Create(tf32);
+                }
+                catch (Exception e) when (e is Cuda.CudaException or Cuda.KernelCompileException or Cuda.Interop.CudaUnavailableException)
+                {
+                    log?.WriteLine($"device auto: found {probe.Describe()} but could not start CUDA ({FirstLine(e.Message)}); using the CPU");
+                    return CreateCpu(cpuThreads);
+                }
         }
     }
 
-    // Why the GPU is not used: what the probe found missing, or, with a usable GPU, that the CUDA
-    // backend (bindings and kernels exist; the training backend does not yet) is not finished.
-    private static string CudaUnavailableReason()
+    private static string FirstLine(string text)
     {
-        var probe = Cuda.CudaProbe.Run();
-        string reason = probe.Usable
-            ? $"found {probe.Describe()}, but this build's CUDA training backend is not finished"
-            : probe.Reason;
-        return reason.TrimEnd('.');
+        int end = text.IndexOf('\n');
+        return (end < 0 ? text : text[..end]).TrimEnd('.', ':');
     }
 
     private static CpuBackend CreateCpu(int? threads) => threads is int n ? new CpuBackend(n) : new CpuBackend();

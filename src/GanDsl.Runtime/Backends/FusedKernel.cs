@@ -33,7 +33,8 @@ public sealed class FusedKernel
     /// <param name="columns">The feature width the kernel was specialised for.</param>
     /// <param name="partition">How its work splits.</param>
     /// <param name="cpu">The generated CPU body.</param>
-    public FusedKernel(string name, int columns, KernelPartition partition, CpuKernelBody cpu)
+    /// <param name="program">The device source holding the kernel's GPU twin, when there is one.</param>
+    public FusedKernel(string name, int columns, KernelPartition partition, CpuKernelBody cpu, KernelProgram? program = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
@@ -42,7 +43,11 @@ public sealed class FusedKernel
         Columns = columns;
         Partition = partition;
         Cpu = cpu;
+        Program = program;
     }
+
+    /// <summary>The device source holding this kernel's GPU twin (entry point <see cref="Name"/>), or null for CPU-only kernels.</summary>
+    public KernelProgram? Program { get; }
 
     /// <summary>The kernel's entry-point name.</summary>
     public string Name { get; }
@@ -59,6 +64,24 @@ public sealed class FusedKernel
     /// <summary>Number of work items for a launch over <paramref name="rows"/> rows.</summary>
     public int WorkItems(int rows) =>
         Partition == KernelPartition.Rows ? rows : (Columns + ColumnBlock - 1) / ColumnBlock;
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The CUDA C of one network's generated kernels, compiled once per backend (and cached on disk by the
+/// CUDA backend); each <see cref="FusedKernel"/> of the network points at it.
+/// </summary>
+/// <param name="name">The network's name, for messages and the kernel cache.</param>
+/// <param name="cudaSource">The CUDA C source with <c>extern "C"</c> kernels.</param>
+public sealed class KernelProgram(string name, string cudaSource)
+{
+    /// <summary>The network's name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The CUDA C source.</summary>
+    public string CudaSource { get; } = cudaSource;
 
     /// <inheritdoc />
     public override string ToString() => Name;

@@ -17,9 +17,13 @@ public static class RuntimeKernels
     /// <summary>Kernel names, as <see cref="Source"/> declares them.</summary>
     public static readonly IReadOnlyList<string> Names =
     [
+        "gandsl_counter_set", "gandsl_counter_add",
         "gandsl_logit_loss", "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
-        "gandsl_add_bias", "gandsl_bias_gradient",
+        "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
+        "gandsl_softmax_xent", "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
+        "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table",
+        "gandsl_batchnorm_stats", "gandsl_batchnorm_dx",
     ];
 
     /// <summary>The CUDA C source.</summary>
@@ -45,12 +49,25 @@ public static class RuntimeKernels
             return make_uint4(c0, c1, c2, c3);
         }
 
+        // A 64-bit kernel argument: offset + scale * *counter, the counter read when the kernel runs
+        // (GanDsl.Backends.CounterValue), so a replayed CUDA graph sees the current step; no counter, a constant.
+        __device__ __forceinline__ unsigned long long counter_value(const unsigned long long* counter, unsigned long long scale, unsigned long long offset)
+        {
+            return offset + (counter != 0 ? scale * *counter : 0ull);
+        }
+
+        extern "C" __global__ void gandsl_counter_set(unsigned long long* counter, unsigned long long value) { *counter = value; }
+
+        extern "C" __global__ void gandsl_counter_add(unsigned long long* counter, unsigned long long delta) { *counter += delta; }
+
         __device__ __forceinline__ float unit_open_zero(unsigned int bits) { return (float)((bits >> 8) + 1u) * (1.0f / 16777216.0f); }
         __device__ __forceinline__ float unit(unsigned int bits) { return (float)(bits >> 8) * (1.0f / 16777216.0f); }
 
         // out (n): element i from block counter + i / 4; Box-Muller on words (x0, x1) and (x2, x3).
-        extern "C" __global__ void gandsl_philox_normal(float* __restrict__ out, long long n, unsigned long long seed, unsigned long long stream, unsigned long long counter)
+        extern "C" __global__ void gandsl_philox_normal(float* __restrict__ out, long long n, unsigned long long seed, unsigned long long stream,
+            const unsigned long long* counterAt, unsigned long long counterScale, unsigned long long counterOffset)
         {
+            unsigned long long counter = counter_value(counterAt, counterScale, counterOffset);
             long long blocks = (n + 3) / 4;
             for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < blocks; j += (long long)gridDim.x * blockDim.x)
             {
@@ -65,8 +82,10 @@ public static class RuntimeKernels
         }
 
         // out (n): low + (high - low) * unit(word i % 4 of block counter + i / 4).
-        extern "C" __global__ void gandsl_philox_uniform(float* __restrict__ out, long long n, float low, float high, unsigned long long seed, unsigned long long stream, unsigned long long counter)
+        extern "C" __global__ void gandsl_philox_uniform(float* __restrict__ out, long long n, float low, float high, unsigned long long seed, unsigned long long stream,
+            const unsigned long long* counterAt, unsigned long long counterScale, unsigned long long counterOffset)
         {
+            unsigned long long counter = counter_value(counterAt, counterScale, counterOffset);
             long long blocks = (n + 3) / 4;
             for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < blocks; j += (long long)gridDim.x * blockDim.x)
             {
@@ -120,11 +139,15 @@ public static class RuntimeKernels
             if (threadIdx.x == 0) { stats[0] += totalLoss; stats[1] += totalScore; }
         }
 
-        // Adam over a whole buffer (n): PyTorch's bias-corrected form with the coefficients precomputed on the host
-        // as CpuBackend's AdamJob does; nonFinite[0] = 1 when any gradient is NaN or infinite.
+        // Adam over a whole buffer (n): PyTorch's bias-corrected form, coefficients as CpuBackend's AdamJob forms them
+        // (in double, rounded once), the step t read from its counter; nonFinite[0] = 1 when any gradient is NaN or infinite.
         extern "C" __global__ void gandsl_adam(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v, long long n,
-            float b1, float b1c, float b2, float b2c, float eps, float keep, float stepSize, float bc2, float* __restrict__ nonFinite)
+            float b1, float b1c, float b2, float b2c, float eps, float keep, double lr, double beta1, double beta2,
+            const unsigned long long* stepAt, unsigned long long stepScale, unsigned long long stepOffset, float* __restrict__ nonFinite)
         {
+            double t = (double)counter_value(stepAt, stepScale, stepOffset);
+            float stepSize = (float)(lr / (1.0 - pow(beta1, t)));
+            float bc2 = (float)sqrt(1.0 - pow(beta2, t));
             bool bad = false;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
             {
@@ -164,8 +187,10 @@ public static class RuntimeKernels
         }
 
         // out (rows, width) = pixels of images order[position + r], scaled from bytes to [-1, 1] as CpuBackend does.
-        extern "C" __global__ void gandsl_gather_images(const unsigned char* __restrict__ pixels, const int* __restrict__ order, float* __restrict__ out, int position, int rows, int width)
+        extern "C" __global__ void gandsl_gather_images(const unsigned char* __restrict__ pixels, const int* __restrict__ order, float* __restrict__ out,
+            const unsigned long long* positionAt, unsigned long long positionScale, unsigned long long positionOffset, int rows, int width)
         {
+            long long position = (long long)counter_value(positionAt, positionScale, positionOffset);
             long long count = (long long)rows * width;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
@@ -175,8 +200,10 @@ public static class RuntimeKernels
         }
 
         // out (rows): the labels of images order[position + r], as floats.
-        extern "C" __global__ void gandsl_gather_labels(const unsigned char* __restrict__ labels, const int* __restrict__ order, float* __restrict__ out, int position, int rows)
+        extern "C" __global__ void gandsl_gather_labels(const unsigned char* __restrict__ labels, const int* __restrict__ order, float* __restrict__ out,
+            const unsigned long long* positionAt, unsigned long long positionScale, unsigned long long positionOffset, int rows)
         {
+            long long position = (long long)counter_value(positionAt, positionScale, positionOffset);
             int r = blockIdx.x * blockDim.x + threadIdx.x;
             if (r < rows) out[r] = (float)labels[order[position + r]];
         }
@@ -204,6 +231,276 @@ public static class RuntimeKernels
                 float total = 0.0f;
                 for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
                 db[c] = accumulate ? db[c] + total : total;
+            }
+        }
+
+        // WGAN-GP's interpolates: out row r = e_r real_r + (1 - e_r) fake_r, e_r = unit(word r % 4 of block counter + r / 4), as Philox.FillUniform.
+        extern "C" __global__ void gandsl_interpolate(const float* __restrict__ real, const float* __restrict__ fake, float* __restrict__ out, int rows, int width,
+            unsigned long long seed, unsigned long long stream, const unsigned long long* counterAt, unsigned long long counterScale, unsigned long long counterOffset)
+        {
+            unsigned long long counter = counter_value(counterAt, counterScale, counterOffset);
+            long long count = (long long)rows * width;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                int r = (int)(i / width);
+                uint4 x = philox_block(seed, stream, counter + (unsigned long long)(r / 4));
+                unsigned int w[4] = { x.x, x.y, x.z, x.w };
+                float e = 0.0f + 1.0f * unit(w[r % 4]);
+                out[i] = e * real[i] + (1.0f - e) * fake[i];
+            }
+        }
+
+        // WGAN-GP's penalty on g (rows, width): per row the norm in double, out = 2 weight (|g| - 1) / |g| * g, and
+        // stats[0] += weight * sum (|g| - 1)^2, as CpuBackend. One block of 256 threads, rows in order (deterministic).
+        extern "C" __global__ void gandsl_gradient_penalty(const float* __restrict__ g, float* __restrict__ out, float* __restrict__ stats, int rows, int width, float weight)
+        {
+            __shared__ double partial[256];
+            __shared__ float factor;
+            double penalty = 0.0;
+            for (int r = 0; r < rows; r++)
+            {
+                const float* row = g + (long long)r * width;
+                double sum = 0.0;
+                for (int i = threadIdx.x; i < width; i += blockDim.x) sum += (double)row[i] * row[i];
+                partial[threadIdx.x] = sum;
+                __syncthreads();
+                for (int half = blockDim.x / 2; half > 0; half /= 2)
+                {
+                    if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+                    __syncthreads();
+                }
+                if (threadIdx.x == 0)
+                {
+                    double norm = sqrt(partial[0]);
+                    penalty += (norm - 1.0) * (norm - 1.0);
+                    factor = norm > 0.0 ? (float)(2.0 * weight * (norm - 1.0) / norm) : 0.0f;
+                }
+                __syncthreads();
+                for (int i = threadIdx.x; i < width; i += blockDim.x) out[(long long)r * width + i] = factor * row[i];
+                __syncthreads();
+            }
+            if (threadIdx.x == 0) stats[0] += (float)(weight * penalty);
+        }
+
+        // Softmax cross-entropy on logits (rows, classes) against labels (rows) stored as floats: gradient = scale (softmax - onehot),
+        // stats[0] += sum of losses, stats[1] += rows whose arg-max is the label. One block; a label outside 0..classes-1 gives a zero row.
+        extern "C" __global__ void gandsl_softmax_xent(const float* __restrict__ logits, const float* __restrict__ labels, float* __restrict__ gradient, float* __restrict__ stats,
+            int rows, int classes, float scale)
+        {
+            __shared__ float shared[256];
+            float lossSum = 0.0f, correct = 0.0f;
+            for (int r = threadIdx.x; r < rows; r += blockDim.x)
+            {
+                const float* row = logits + (long long)r * classes;
+                float* grad = gradient + (long long)r * classes;
+                int label = (int)labels[r];
+                if (label < 0 || label >= classes || (float)label != labels[r])
+                {
+                    for (int c = 0; c < classes; c++) grad[c] = 0.0f;
+                    continue;
+                }
+                float max = row[0];
+                int argmax = 0;
+                for (int c = 1; c < classes; c++) if (row[c] > max) { max = row[c]; argmax = c; }
+                float sum = 0.0f;
+                for (int c = 0; c < classes; c++) sum += expf(row[c] - max);
+                float logSum = logf(sum);
+                lossSum += logSum + max - row[label];
+                correct += argmax == label ? 1.0f : 0.0f;
+                for (int c = 0; c < classes; c++)
+                {
+                    float p = expf(row[c] - max - logSum);
+                    grad[c] = scale * (c == label ? p - 1.0f : p);
+                }
+            }
+            float totalLoss = block_sum(lossSum, shared);
+            float totalCorrect = block_sum(correct, shared);
+            if (threadIdx.x == 0) { stats[0] += totalLoss; stats[1] += totalCorrect; }
+        }
+
+        // im2col over channels-last images (rows, h * w * c): columns (rows * oh * ow, c * k * k) in (channel, kernel row, kernel column)
+        // order, zeros outside the image (GanDsl.Backends.ConvGeometry). One thread per column element.
+        extern "C" __global__ void gandsl_im2col(const float* __restrict__ images, float* __restrict__ columns, int rows,
+            int c, int h, int w, int oh, int ow, int k, int stride, int padTop, int padLeft)
+        {
+            int cols = c * k * k;
+            long long count = (long long)rows * oh * ow * cols;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                int col = (int)(i % cols);
+                long long pixel = i / cols;
+                int image = (int)(pixel / (oh * ow));
+                int at = (int)(pixel % (oh * ow));
+                int y = at / ow, x = at % ow;
+                int ch = col / (k * k), kh = col % (k * k) / k, kw = col % k;
+                int ih = y * stride - padTop + kh, iw = x * stride - padLeft + kw;
+                columns[i] = ih >= 0 && ih < h && iw >= 0 && iw < w
+                    ? images[(long long)image * h * w * c + ((long long)ih * w + iw) * c + ch]
+                    : 0.0f;
+            }
+        }
+
+        // col2im, im2col's adjoint: each input element sums the column entries its pixel fed, in the order CpuBackend adds them
+        // (output row, then output column, ascending), so the sums agree bitwise; one thread per image element, no atomics.
+        extern "C" __global__ void gandsl_col2im(const float* __restrict__ columns, float* __restrict__ images, int rows,
+            int c, int h, int w, int oh, int ow, int k, int stride, int padTop, int padLeft)
+        {
+            int cols = c * k * k;
+            long long count = (long long)rows * h * w * c;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                int ch = (int)(i % c);
+                long long pixel = i / c;
+                int image = (int)(pixel / (h * w));
+                int at = (int)(pixel % (h * w));
+                int ih = at / w, iw = at % w;
+                const float* source = columns + (long long)image * oh * ow * cols;
+                float sum = 0.0f;
+                for (int kh = k - 1; kh >= 0; kh--)
+                {
+                    int ty = ih + padTop - kh;
+                    if (ty < 0 || ty % stride != 0 || ty / stride >= oh) continue;
+                    int y = ty / stride;
+                    for (int kw = k - 1; kw >= 0; kw--)
+                    {
+                        int tx = iw + padLeft - kw;
+                        if (tx < 0 || tx % stride != 0 || tx / stride >= ow) continue;
+                        int x = tx / stride;
+                        sum += source[((long long)y * ow + x) * cols + ch * k * k + kh * k + kw];
+                    }
+                }
+                images[i] = sum;
+            }
+        }
+
+        // Dropout (forward and backward alike): y = keep ? x / (1 - rate) : 0, element i kept when word i % 4 of Philox block
+        // (counter << 28) + i / 4 gives a unit value >= rate, as CpuBackend's DropoutJob.
+        extern "C" __global__ void gandsl_dropout(const float* __restrict__ x, float* __restrict__ y, long long n, float rate,
+            unsigned long long seed, unsigned long long stream, const unsigned long long* counterAt, unsigned long long counterScale, unsigned long long counterOffset)
+        {
+            unsigned long long first = counter_value(counterAt, counterScale, counterOffset) << 28;
+            float scale = 1.0f / (1.0f - rate);
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+            {
+                uint4 b = philox_block(seed, stream, first + (unsigned long long)(i / 4));
+                unsigned int w[4] = { b.x, b.y, b.z, b.w };
+                y[i] = unit(w[i % 4]) >= rate ? x[i] * scale : 0.0f;
+            }
+        }
+
+        // Condition's forward: y row r = per pixel, the pixel's channels of x then the label's embedding row of table (classes, e).
+        extern "C" __global__ void gandsl_concat_embedding(const float* __restrict__ x, const float* __restrict__ labels, const float* __restrict__ table, float* __restrict__ y,
+            int rows, int pixels, int channels, int e, int classes)
+        {
+            int width = channels + e;
+            long long count = (long long)rows * pixels * width;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                int j = (int)(i % width);
+                long long pixel = i / width;
+                int r = (int)(pixel / pixels), p = (int)(pixel % pixels);
+                int label = (int)labels[r];
+                bool valid = label >= 0 && label < classes;
+                y[i] = j < channels
+                    ? x[((long long)r * pixels + p) * channels + j]
+                    : (valid ? table[(long long)label * e + (j - channels)] : 0.0f);
+            }
+        }
+
+        // Condition's backward, input part: dx (rows, pixels * channels) = the channel part of dy (rows, pixels * (channels + e)).
+        extern "C" __global__ void gandsl_embedding_dx(const float* __restrict__ dy, float* __restrict__ dx, int rows, int pixels, int channels, int e)
+        {
+            long long count = (long long)rows * pixels * channels;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                long long pixel = i / channels;
+                int j = (int)(i % channels);
+                dx[i] = dy[pixel * (channels + e) + j];
+            }
+        }
+
+        // Condition's backward, table part: tg (classes, e) (+)= the embedding part of dy summed over the rows with that label and
+        // their pixels, rows then pixels in order (as CpuBackend); one thread per table entry, no atomics.
+        extern "C" __global__ void gandsl_embedding_table(const float* __restrict__ dy, const float* __restrict__ labels, float* __restrict__ tg,
+            int rows, int pixels, int channels, int e, int classes, int accumulate)
+        {
+            int entry = blockIdx.x * blockDim.x + threadIdx.x;
+            if (entry >= classes * e) return;
+            int label = entry / e, j = entry % e;
+            float sum = accumulate ? tg[entry] : 0.0f;
+            int width = channels + e;
+            for (int r = 0; r < rows; r++)
+            {
+                if ((int)labels[r] != label || (float)label != labels[r]) continue;
+                for (int p = 0; p < pixels; p++) sum += dy[((long long)r * pixels + p) * width + channels + j];
+            }
+            tg[entry] = sum;
+        }
+
+        // BatchNorm statistics per column of x (rows, cols): training, the batch mean and 1 / sqrt(biased variance + eps) into saved
+        // and PyTorch's running update (unbiased variance) into running (means, then variances); evaluation, the running ones into
+        // saved. Block (32, 8), grid ceil(cols / 32): 8 row groups per column, summed in a fixed order.
+        extern "C" __global__ void gandsl_batchnorm_stats(const float* __restrict__ x, float* __restrict__ saved, float* __restrict__ running,
+            int rows, int cols, float momentum, float eps, int training)
+        {
+            __shared__ float s[8][32];
+            __shared__ float means[32];
+            int c = blockIdx.x * 32 + threadIdx.x;
+            if (!training)
+            {
+                if (threadIdx.y == 0 && c < cols)
+                {
+                    saved[c] = running[c];
+                    saved[cols + c] = 1.0f / sqrtf(running[cols + c] + eps);
+                }
+                return;
+            }
+            float sum = 0.0f;
+            if (c < cols) for (int r = threadIdx.y; r < rows; r += 8) sum += x[(long long)r * cols + c];
+            s[threadIdx.y][threadIdx.x] = sum;
+            __syncthreads();
+            if (threadIdx.y == 0)
+            {
+                float total = 0.0f;
+                for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
+                means[threadIdx.x] = total / (float)rows;
+            }
+            __syncthreads();
+            float mean = means[threadIdx.x];
+            float squares = 0.0f;
+            if (c < cols)
+                for (int r = threadIdx.y; r < rows; r += 8)
+                {
+                    float d = x[(long long)r * cols + c] - mean;
+                    squares += d * d;
+                }
+            s[threadIdx.y][threadIdx.x] = squares;
+            __syncthreads();
+            if (threadIdx.y == 0 && c < cols)
+            {
+                float total = 0.0f;
+                for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
+                float variance = total / (float)rows;
+                saved[c] = mean;
+                saved[cols + c] = 1.0f / sqrtf(variance + eps);
+                running[c] = (1.0f - momentum) * running[c] + momentum * mean;
+                running[cols + c] = (1.0f - momentum) * running[cols + c] + momentum * (rows > 1 ? total / (float)(rows - 1) : variance);
+            }
+        }
+
+        // BatchNorm's input gradient: dx = gamma / std (dy - sum(dy) / n - xhat sum(dy xhat) / n), the sums from saved
+        // (mean, 1 / std, sum(dy), sum(dy xhat); cols each).
+        extern "C" __global__ void gandsl_batchnorm_dx(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ saved, const float* __restrict__ gamma,
+            float* __restrict__ dx, int rows, int cols)
+        {
+            float invN = 1.0f / (float)rows;
+            long long count = (long long)rows * cols;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                int j = (int)(i % cols);
+                float inv = saved[cols + j];
+                float xhat = (x[i] - saved[j]) * inv;
+                dx[i] = gamma[j] * inv * (dy[i] - saved[2 * cols + j] * invN - xhat * saved[3 * cols + j] * invN);
             }
         }
         """;

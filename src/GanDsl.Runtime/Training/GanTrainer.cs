@@ -339,22 +339,36 @@ public sealed partial class GanTrainer : IDisposable
             slot = null;
         }
 
-        if (slot is null)
+        if (slot is null || slot.Failed)
         {
-            slot = new CapturedStep(key, null);
+            slot ??= new CapturedStep(key, null, false);
             StepBody(images, generatorStep);
             return;
         }
 
         if (slot.Graph is null)
         {
-            slot = slot with { Graph = _backend.Capture(() => StepBody(images, generatorStep)) };
+            try
+            {
+                slot = slot with { Graph = _backend.Capture(() => StepBody(images, generatorStep)) };
+            }
+            catch (Exception e) when (e is Cuda.CudaException or InvalidOperationException or NotSupportedException)
+            {
+                // Nothing ran and the counters are as they were: carry on call by call, and say so once.
+                slot = slot with { Failed = true };
+                _options.Log?.WriteLine($"note: could not capture the training step as a graph ({e.Message.Split('\n')[0]}); running it call by call");
+                StepBody(images, generatorStep);
+                return;
+            }
         }
 
         slot.Graph!.Launch();
     }
 
-    private sealed record CapturedStep(StepKey Key, StepGraph? Graph);
+    /// <summary>Whether the last steps were replayed from captured graphs (false before the second step, or when capture failed).</summary>
+    public bool ReplayingGraphs => _graphs.Any(g => g?.Graph is not null);
+
+    private sealed record CapturedStep(StepKey Key, StepGraph? Graph, bool Failed);
 
     private readonly record struct StepKey(ImageSet Images, GanOptions Options, int GeneratorSettings, int DiscriminatorSettings,
         bool GeneratorFused, bool DiscriminatorFused, bool GeneratorTraining, bool DiscriminatorTraining);

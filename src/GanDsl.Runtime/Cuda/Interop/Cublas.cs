@@ -28,6 +28,9 @@ internal static partial class Cublas
     [LibraryImport(CudaLibraries.Cublas)]
     public static partial int cublasSetMathMode(nint handle, int mode);
 
+    [LibraryImport(CudaLibraries.Cublas, EntryPoint = "cublasSetWorkspace_v2")]
+    public static partial int cublasSetWorkspace(nint handle, ulong workspace, nuint bytes);
+
     [LibraryImport(CudaLibraries.Cublas, EntryPoint = "cublasSgemm_v2")]
     public static partial int cublasSgemm(
         nint handle, int transA, int transB, int m, int n, int k,

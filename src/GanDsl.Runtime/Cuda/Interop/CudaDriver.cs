@@ -13,8 +13,8 @@ internal static unsafe partial class CudaDriver
     /// <summary>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR / MULTIPROCESSOR_COUNT.</summary>
     public const int AttributeComputeCapabilityMajor = 75, AttributeComputeCapabilityMinor = 76, AttributeMultiprocessorCount = 16;
 
-    /// <summary>CU_STREAM_NON_BLOCKING; CU_STREAM_CAPTURE_MODE_GLOBAL.</summary>
-    public const uint StreamNonBlocking = 1, CaptureModeGlobal = 0;
+    /// <summary>CU_STREAM_NON_BLOCKING; CU_STREAM_CAPTURE_MODE_GLOBAL, _THREAD_LOCAL.</summary>
+    public const uint StreamNonBlocking = 1, CaptureModeGlobal = 0, CaptureModeThreadLocal = 1;
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuInit(uint flags);
@@ -119,6 +119,9 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuGraphInstantiateWithFlags(out nint executable, nint graph, ulong flags);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuCtxGetCurrent(out nint context);
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuGraphLaunch(nint executable, nint stream);

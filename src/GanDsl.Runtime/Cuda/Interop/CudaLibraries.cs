@@ -7,7 +7,8 @@ namespace GanDsl.Cuda.Interop;
 /// <summary>
 /// Finds the CUDA driver, NVRTC and cuBLAS at run time. The <c>[LibraryImport]</c> declarations name
 /// logical libraries (<see cref="Driver"/>, <see cref="Nvrtc"/>, <see cref="Cublas"/>); this resolver maps
-/// each to the first versioned file that loads, looking in <c>GANDSL_CUDA_LIB_DIR</c>, <c>CUDA_PATH</c>,
+/// each to the first versioned file that loads, looking in <c>GANDSL_CUDA_LIB_DIR</c> (one folder or a
+/// list, separated as PATH is), <c>CUDA_PATH</c>,
 /// <c>/usr/local/cuda</c>, then the system's library path. Nothing CUDA ships with GanDsl.
 /// </summary>
 public static class CudaLibraries
@@ -51,7 +52,11 @@ public static class CudaLibraries
             }
         }
 
-        Add(Environment.GetEnvironmentVariable(DirectoryVariable));
+        foreach (string folder in (Environment.GetEnvironmentVariable(DirectoryVariable) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            Add(folder);
+        }
+
         string? cudaPath = Environment.GetEnvironmentVariable("CUDA_PATH");
         if (!string.IsNullOrWhiteSpace(cudaPath))
         {

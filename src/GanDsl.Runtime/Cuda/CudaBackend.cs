@@ -1,0 +1,870 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using GanDsl.Backends;
+using GanDsl.Cuda.Interop;
+
+namespace GanDsl.Cuda;
+
+/// <summary>
+/// The NVIDIA GPU backend: device memory from the driver API, GEMMs on cuBLAS (exact fp32 unless
+/// TF32 is asked for), the generated fused kernels and <see cref="RuntimeKernels"/> compiled by NVRTC
+/// for the GPU's architecture, everything queued on one stream. Calls return before the GPU finishes;
+/// <see cref="Backend.Download"/> waits. <see cref="Backend.Capture"/> records a step as a CUDA graph.
+/// </summary>
+public sealed unsafe class CudaBackend : Backend
+{
+    private const uint Threads = 256;
+    private const int WorkspaceBytes = 32 << 20;
+
+    [ThreadStatic]
+    private static nint t_current;
+
+    private readonly int _device;
+    private readonly nint _context;
+    private readonly nint _stream;
+    private readonly nint _cublas;
+    private readonly ulong _workspace;
+    private readonly ulong _counters;
+    private readonly KernelCompiler _compiler;
+    private readonly nint _runtimeModule;
+    private readonly Dictionary<string, nint> _runtime = [];
+    private readonly Dictionary<KernelProgram, nint> _modules = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedKernel, nint> _functions = new(ReferenceEqualityComparer.Instance);
+    private readonly uint _maxBlocks;
+    private bool _disposed;
+
+    private CudaBackend(CudaProbeResult probe, bool tf32, string? kernelCache)
+    {
+        Probe = probe;
+        Tf32 = tf32;
+        CudaDriver.Check(CudaDriver.cuDeviceGet(out _device, 0), "cuDeviceGet");
+        CudaDriver.Check(CudaDriver.cuDevicePrimaryCtxRetain(out _context, _device), "cuDevicePrimaryCtxRetain");
+        try
+        {
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuStreamCreate(out _stream, CudaDriver.StreamNonBlocking), "cuStreamCreate");
+            Cublas.Check(Cublas.cublasCreate(out _cublas), "cublasCreate");
+            Cublas.Check(Cublas.cublasSetStream(_cublas, _stream), "cublasSetStream");
+            Cublas.Check(Cublas.cublasSetMathMode(_cublas, tf32 ? Cublas.Tf32TensorOpMath : Cublas.DefaultMath), "cublasSetMathMode");
+            Cublas.Check(Cublas.cublasGetVersion(_cublas, out int cublasVersion), "cublasGetVersion");
+            CublasVersion = cublasVersion;
+
+            // cuBLAS gets its workspace up front, so a captured step never allocates.
+            CudaDriver.Check(CudaDriver.cuMemAlloc(out _workspace, WorkspaceBytes), "cuMemAlloc");
+            Cublas.Check(Cublas.cublasSetWorkspace(_cublas, _workspace, WorkspaceBytes), "cublasSetWorkspace");
+            CudaDriver.Check(CudaDriver.cuMemAlloc(out _counters, (nuint)(MaxCounters * sizeof(ulong))), "cuMemAlloc");
+            CudaDriver.Check(CudaDriver.cuMemsetD32Async(_counters, 0, (nuint)(MaxCounters * 2), _stream), "cuMemsetD32Async");
+
+            _maxBlocks = (uint)Math.Max(1, probe.Multiprocessors) * 32;
+            _compiler = KernelCompiler.Create(kernelCache);
+            _runtimeModule = LoadModule(RuntimeKernels.Source, RuntimeKernels.ProgramName);
+            foreach (string name in RuntimeKernels.Names)
+            {
+                CudaDriver.Check(CudaDriver.cuModuleGetFunction(out nint function, _runtimeModule, name), $"cuModuleGetFunction({name})");
+                _runtime[name] = function;
+            }
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The backend on the first GPU. Throws <see cref="CudaUnavailableException"/> (one sentence: no driver,
+    /// no GPU, a library missing) when CUDA cannot be used here, <see cref="KernelCompileException"/> when
+    /// NVRTC rejects the runtime kernels.
+    /// </summary>
+    /// <param name="tf32">Let cuBLAS use TF32 tensor cores (faster, about 3 decimal digits): off by default, for exact fp32.</param>
+    /// <param name="kernelCache">Where compiled kernels are cached (default <see cref="KernelCompiler.DefaultCacheDirectory"/>).</param>
+    public static CudaBackend Create(bool tf32 = false, string? kernelCache = null)
+    {
+        var probe = CudaProbe.Run();
+        return probe.Usable ? new CudaBackend(probe, tf32, kernelCache) : throw new CudaUnavailableException(probe.Reason.TrimEnd('.') + ".");
+    }
+
+    /// <summary>What the probe found: the GPU, its capability and memory, the driver.</summary>
+    public CudaProbeResult Probe { get; }
+
+    /// <summary>Whether cuBLAS may use TF32.</summary>
+    public bool Tf32 { get; }
+
+    /// <summary>cuBLAS's version number (e.g. 130000).</summary>
+    public int CublasVersion { get; }
+
+    /// <inheritdoc />
+    public override string Name => "cuda";
+
+    /// <inheritdoc />
+    public override string Description =>
+        $"CUDA: {Probe.Describe()}, NVRTC {_compiler.Version}, cuBLAS {CublasVersion}, {(Tf32 ? "TF32 GEMMs" : "fp32 GEMMs (TF32 off)")}";
+
+    /// <inheritdoc />
+    public override bool IsAsynchronous => true;
+
+    /// <inheritdoc />
+    public override bool SupportsCapture => true;
+
+    /// <inheritdoc />
+    public override DeviceBuffer Allocate(long length)
+    {
+        MakeCurrent();
+        return new CudaBuffer(this, length);
+    }
+
+    /// <inheritdoc />
+    public override void Synchronize()
+    {
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+    }
+
+    /// <summary>The device address of <paramref name="tensor"/>'s first element (0 for an empty tensor).</summary>
+    internal static ulong Address(Tensor tensor) =>
+        tensor.IsEmpty ? 0 : ((CudaBuffer)tensor.Buffer).Pointer + (ulong)tensor.Offset * sizeof(float);
+
+    /// <inheritdoc />
+    protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination)
+    {
+        if (source.IsEmpty)
+        {
+            return;
+        }
+
+        MakeCurrent();
+        fixed (float* s = source)
+        {
+            // From pageable memory the call returns once the data is staged, so the span may go.
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(Address(destination), s, (nuint)(source.Length * sizeof(float)), _stream), "cuMemcpyHtoDAsync");
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void DownloadCore(Tensor source, Span<float> destination)
+    {
+        MakeCurrent();
+        if (!destination.IsEmpty)
+        {
+            fixed (float* d = destination)
+            {
+                CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync(d, Address(source), (nuint)(destination.Length * sizeof(float)), _stream), "cuMemcpyDtoHAsync");
+            }
+        }
+
+        CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+    }
+
+    /// <inheritdoc />
+    protected override void FillCore(Tensor tensor, float value)
+    {
+        if (tensor.Length > 0)
+        {
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuMemsetD32Async(Address(tensor), BitConverter.SingleToUInt32Bits(value), (nuint)tensor.Length, _stream), "cuMemsetD32Async");
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void CopyCore(Tensor source, Tensor destination)
+    {
+        if (source.Length > 0)
+        {
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync(Address(destination), Address(source), (nuint)(source.Length * sizeof(float)), _stream), "cuMemcpyDtoDAsync");
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void GemmCore(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float beta)
+    {
+        int m = c.Rows, n = c.Cols, k = transposeA ? a.Rows : a.Cols;
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        MakeCurrent();
+        var call = CudaGemm.Map(a.Cols, transposeA, b.Cols, transposeB, m, n, k);
+        float alpha = 1f;
+        Cublas.Check(Cublas.cublasSgemm(_cublas,
+            call.TransposeFirst ? Cublas.OpT : Cublas.OpN, call.TransposeSecond ? Cublas.OpT : Cublas.OpN,
+            call.M, call.N, call.K, alpha, Address(b), call.LdFirst, Address(a), call.LdSecond, beta, Address(c), call.LdC), "cublasSgemm");
+    }
+
+    /// <inheritdoc />
+    protected override void LaunchCore(FusedKernel kernel, in KernelArgs args)
+    {
+        nint function = Function(kernel);
+        var p = default(KernelParams);
+        p.Pointer(Address(args.T0));
+        p.Pointer(Address(args.T1));
+        p.Pointer(Address(args.T2));
+        p.Pointer(Address(args.T3));
+        p.Pointer(Address(args.T4));
+        p.Int(args.Rows);
+        p.Int(args.Flag);
+        if (kernel.Partition == KernelPartition.ColumnBlocks)
+        {
+            // The generated column kernels: 32 columns by 8 row groups per block.
+            Launch(function, (uint)((kernel.Columns + 31) / 32), 32, 8, &p, kernel.Name);
+        }
+        else
+        {
+            Launch(function, Blocks((long)args.Rows * args.T0.Cols), Threads, 1, &p, kernel.Name);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void AddBiasCore(Tensor y, Tensor bias)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(y));
+        p.Pointer(Address(bias));
+        p.Int(y.Rows);
+        p.Int(y.Cols);
+        Run("gandsl_add_bias", Blocks(y.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void BiasGradientCore(Tensor dz, Tensor db, bool accumulate)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(dz));
+        p.Pointer(Address(db));
+        p.Int(dz.Rows);
+        p.Int(dz.Cols);
+        p.Int(accumulate ? 1 : 0);
+        Run("gandsl_bias_gradient", (uint)((dz.Cols + 31) / 32), 32, 8, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(logits));
+        p.Pointer(Address(gradient));
+        p.Pointer(Address(stats));
+        p.Int(logits.Rows);
+        p.Int((int)term);
+        p.Float(target);
+        p.Float(gradientScale);
+        Run("gandsl_logit_loss", 1, RuntimeKernels.ReductionThreads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(real));
+        p.Pointer(Address(fake));
+        p.Pointer(Address(output));
+        p.Int(real.Rows);
+        p.Int(real.Cols);
+        p.Long((long)seed);
+        p.Long((long)stream);
+        p.Counter(this, counter);
+        Run("gandsl_interpolate", Blocks(real.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void GradientPenaltyCore(Tensor g, float weight, Tensor penaltyGradient, Tensor stats)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(g));
+        p.Pointer(Address(penaltyGradient));
+        p.Pointer(Address(stats));
+        p.Int(g.Rows);
+        p.Int(g.Cols);
+        p.Float(weight);
+        Run("gandsl_gradient_penalty", 1, RuntimeKernels.ReductionThreads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(logits));
+        p.Pointer(Address(labels));
+        p.Pointer(Address(gradient));
+        p.Pointer(Address(stats));
+        p.Int(logits.Rows);
+        p.Int(logits.Cols);
+        p.Float(gradientScale);
+        Run("gandsl_softmax_xent", 1, RuntimeKernels.ReductionThreads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite)
+    {
+        // The coefficients CpuBackend's AdamJob forms, rounded to float the same way; the bias correction
+        // is formed on the GPU from the step counter (in double, as on the host).
+        var p = default(KernelParams);
+        p.Pointer(Address(parameters));
+        p.Pointer(Address(gradients));
+        p.Pointer(Address(m));
+        p.Pointer(Address(v));
+        p.Long(parameters.Length);
+        p.Float((float)settings.Beta1);
+        p.Float((float)(1 - settings.Beta1));
+        p.Float((float)settings.Beta2);
+        p.Float((float)(1 - settings.Beta2));
+        p.Float((float)settings.Epsilon);
+        p.Float((float)(1 - settings.LearningRate * settings.WeightDecay));
+        p.Double(settings.LearningRate);
+        p.Double(settings.Beta1);
+        p.Double(settings.Beta2);
+        p.Counter(this, step);
+        p.Pointer(Address(nonFinite));
+        Run("gandsl_adam", Blocks(parameters.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(parameters));
+        p.Pointer(Address(gradients));
+        p.Pointer(Address(squareAverage));
+        p.Long(parameters.Length);
+        p.Float((float)settings.Alpha);
+        p.Float((float)(1 - settings.Alpha));
+        p.Float((float)settings.LearningRate);
+        p.Float((float)settings.Epsilon);
+        p.Pointer(Address(nonFinite));
+        Run("gandsl_rmsprop", Blocks(parameters.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void ClampCore(Tensor tensor, float limit)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(tensor));
+        p.Long(tensor.Length);
+        p.Float(limit);
+        Run("gandsl_clamp", Blocks(tensor.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, CounterValue counter)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(tensor));
+        p.Long(tensor.Length);
+        p.Long((long)seed);
+        p.Long((long)stream);
+        p.Counter(this, counter);
+        Run("gandsl_philox_normal", Blocks((tensor.Length + 3) / 4), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void RandomUniformCore(Tensor tensor, float low, float high, ulong seed, ulong stream, CounterValue counter)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(tensor));
+        p.Long(tensor.Length);
+        p.Float(low);
+        p.Float(high);
+        p.Long((long)seed);
+        p.Long((long)stream);
+        p.Counter(this, counter);
+        Run("gandsl_philox_uniform", Blocks((tensor.Length + 3) / 4), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels)
+    {
+        MakeCurrent();
+        return new CudaImageSet(this, pixels.Span, count, pixelsPerImage, labels.Span);
+    }
+
+    /// <inheritdoc />
+    protected override void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination)
+    {
+        var set = Owned(images);
+        var p = default(KernelParams);
+        p.Pointer(set.Pixels);
+        p.Pointer(set.Order);
+        p.Pointer(Address(destination));
+        p.Counter(this, position);
+        p.Int(destination.Rows);
+        p.Int(destination.Cols);
+        Run("gandsl_gather_images", Blocks(destination.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void GatherLabelsCore(ImageSet images, CounterValue position, Tensor destination)
+    {
+        var set = Owned(images);
+        var p = default(KernelParams);
+        p.Pointer(set.Labels);
+        p.Pointer(set.Order);
+        p.Pointer(Address(destination));
+        p.Counter(this, position);
+        p.Int(destination.Rows);
+        Run("gandsl_gather_labels", Blocks(destination.Rows), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void Im2ColCore(Tensor images, ConvGeometry geometry, Tensor columns, int rows) =>
+        Convolution("gandsl_im2col", images, columns, geometry, rows, columns.Length);
+
+    /// <inheritdoc />
+    protected override void Col2ImCore(Tensor columns, ConvGeometry geometry, Tensor images, int rows) =>
+        Convolution("gandsl_col2im", columns, images, geometry, rows, (long)rows * geometry.InFeatures);
+
+    /// <inheritdoc />
+    protected override void DropoutCore(Tensor source, Tensor destination, float rate, ulong seed, ulong stream, CounterValue counter, bool backward)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(source));
+        p.Pointer(Address(destination));
+        p.Long(source.Length);
+        p.Float(rate);
+        p.Long((long)seed);
+        p.Long((long)stream);
+        p.Counter(this, counter);
+        Run("gandsl_dropout", Blocks(source.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(x));
+        p.Pointer(Address(labels));
+        p.Pointer(Address(table));
+        p.Pointer(Address(y));
+        p.Int(x.Rows);
+        p.Int(pixels);
+        p.Int(x.Cols / pixels);
+        p.Int(table.Cols);
+        p.Int(table.Rows);
+        Run("gandsl_concat_embedding", Blocks(y.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate)
+    {
+        int width = dy.Cols / pixels;
+        int channels = dx.IsEmpty ? width - tableGradient.Cols : dx.Cols / pixels;
+        int e = width - channels;
+        if (!dx.IsEmpty)
+        {
+            var p = default(KernelParams);
+            p.Pointer(Address(dy));
+            p.Pointer(Address(dx));
+            p.Int(dy.Rows);
+            p.Int(pixels);
+            p.Int(channels);
+            p.Int(e);
+            Run("gandsl_embedding_dx", Blocks(dx.Length), Threads, 1, &p);
+        }
+
+        if (!tableGradient.IsEmpty)
+        {
+            var p = default(KernelParams);
+            p.Pointer(Address(dy));
+            p.Pointer(Address(labels));
+            p.Pointer(Address(tableGradient));
+            p.Int(dy.Rows);
+            p.Int(pixels);
+            p.Int(channels);
+            p.Int(e);
+            p.Int(tableGradient.Rows);
+            p.Int(accumulate ? 1 : 0);
+            Run("gandsl_embedding_table", (uint)((tableGradient.Length + Threads - 1) / Threads), Threads, 1, &p);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void BatchNormStatisticsCore(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(x));
+        p.Pointer(Address(saved));
+        p.Pointer(Address(running));
+        p.Int(x.Rows);
+        p.Int(x.Cols);
+        p.Float(momentum);
+        p.Float(epsilon);
+        p.Int(training ? 1 : 0);
+        Run("gandsl_batchnorm_stats", (uint)((x.Cols + 31) / 32), 32, 8, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void BatchNormInputGradientCore(Tensor dy, Tensor x, Tensor saved, Tensor scaleShift, Tensor dx)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(dy));
+        p.Pointer(Address(x));
+        p.Pointer(Address(saved));
+        p.Pointer(Address(scaleShift));
+        p.Pointer(Address(dx));
+        p.Int(dy.Rows);
+        p.Int(dy.Cols);
+        Run("gandsl_batchnorm_dx", Blocks(dy.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void SetCounterCore(DeviceCounter counter, ulong value)
+    {
+        var p = default(KernelParams);
+        p.Pointer(CounterAddress(counter));
+        p.Long((long)value);
+        Run("gandsl_counter_set", 1, 1, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void AddToCounterCore(DeviceCounter counter, ulong delta)
+    {
+        var p = default(KernelParams);
+        p.Pointer(CounterAddress(counter));
+        p.Long((long)delta);
+        Run("gandsl_counter_add", 1, 1, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void BeginCaptureCore()
+    {
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuStreamBeginCapture(_stream, CudaDriver.CaptureModeThreadLocal), "cuStreamBeginCapture");
+    }
+
+    /// <inheritdoc />
+    protected override StepGraph EndCaptureCore(IEnumerable<(DeviceCounter Counter, ulong Delta)> increments)
+    {
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuStreamEndCapture(_stream, out nint graph), "cuStreamEndCapture");
+        try
+        {
+            CudaDriver.Check(CudaDriver.cuGraphInstantiateWithFlags(out nint executable, graph, 0), "cuGraphInstantiateWithFlags");
+            return new CudaStepGraph(this, executable, increments);
+        }
+        finally
+        {
+            CudaDriver.cuGraphDestroy(graph);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void AbortCaptureCore()
+    {
+        MakeCurrent();
+        if (CudaDriver.cuStreamEndCapture(_stream, out nint graph) == CudaDriver.Success && graph != 0)
+        {
+            CudaDriver.cuGraphDestroy(graph);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (disposing)
+        {
+            MakeCurrent();
+            CudaDriver.cuStreamSynchronize(_stream);
+        }
+
+        Release();
+    }
+
+    private void Release()
+    {
+        foreach (nint module in _modules.Values)
+        {
+            CudaDriver.cuModuleUnload(module);
+        }
+
+        _modules.Clear();
+        if (_runtimeModule != 0)
+        {
+            CudaDriver.cuModuleUnload(_runtimeModule);
+        }
+
+        if (_cublas != 0)
+        {
+            Cublas.cublasDestroy(_cublas);
+        }
+
+        if (_workspace != 0)
+        {
+            CudaDriver.cuMemFree(_workspace);
+        }
+
+        if (_counters != 0)
+        {
+            CudaDriver.cuMemFree(_counters);
+        }
+
+        if (_stream != 0)
+        {
+            CudaDriver.cuStreamDestroy(_stream);
+        }
+
+        if (_context != 0)
+        {
+            CudaDriver.cuDevicePrimaryCtxRelease(_device);
+            t_current = 0;
+        }
+    }
+
+    internal void MakeCurrent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (t_current != _context)
+        {
+            CudaDriver.Check(CudaDriver.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
+            t_current = _context;
+        }
+    }
+
+    internal nint Stream => _stream;
+
+    private ulong CounterAddress(DeviceCounter counter) => _counters + (ulong)counter.Slot * sizeof(ulong);
+
+    private uint Blocks(long count) => (uint)Math.Clamp((count + Threads - 1) / Threads, 1, _maxBlocks);
+
+    private void Convolution(string kernel, Tensor source, Tensor destination, ConvGeometry g, int rows, long count)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(source));
+        p.Pointer(Address(destination));
+        p.Int(rows);
+        p.Int(g.InChannels);
+        p.Int(g.InHeight);
+        p.Int(g.InWidth);
+        p.Int(g.OutHeight);
+        p.Int(g.OutWidth);
+        p.Int(g.Kernel);
+        p.Int(g.Stride);
+        p.Int(g.PadTop);
+        p.Int(g.PadLeft);
+        Run(kernel, Blocks(count), Threads, 1, &p);
+    }
+
+    private CudaImageSet Owned(ImageSet images) =>
+        images as CudaImageSet is { } set && ReferenceEquals(set.Backend, this)
+            ? set
+            : throw new ArgumentException("The image set belongs to another backend.", nameof(images));
+
+    private void Run(string name, uint grid, uint blockX, uint blockY, KernelParams* p) => Launch(_runtime[name], grid, blockX, blockY, p, name);
+
+    private void Launch(nint function, uint grid, uint blockX, uint blockY, KernelParams* p, string name)
+    {
+        MakeCurrent();
+        void** pointers = stackalloc void*[p->Count];
+        ulong* values = (ulong*)p;
+        for (int i = 0; i < p->Count; i++)
+        {
+            pointers[i] = values + i;
+        }
+
+        int result = CudaDriver.cuLaunchKernel(function, grid, 1, 1, blockX, blockY, 1, 0, _stream, pointers, null);
+        if (result != CudaDriver.Success)
+        {
+            CudaDriver.Check(result, $"cuLaunchKernel({name})");
+        }
+    }
+
+    // The network's kernels: its program compiled (and cached) on first use, then each entry point looked up once.
+    private nint Function(FusedKernel kernel)
+    {
+        if (_functions.TryGetValue(kernel, out nint function))
+        {
+            return function;
+        }
+
+        var program = kernel.Program
+            ?? throw new NotSupportedException($"Kernel {kernel.Name} has no CUDA version (it was built without the generator's device source).");
+        if (!_modules.TryGetValue(program, out nint module))
+        {
+            module = LoadModule(program.CudaSource, program.Name);
+            _modules[program] = module;
+        }
+
+        CudaDriver.Check(CudaDriver.cuModuleGetFunction(out function, module, kernel.Name), $"cuModuleGetFunction({program.Name}.{kernel.Name})");
+        _functions[kernel] = function;
+        return function;
+    }
+
+    private nint LoadModule(string source, string programName)
+    {
+        MakeCurrent();
+        var capability = Probe.ComputeCapability!;
+        byte[] cubin = _compiler.Compile(source, programName, capability.Major, capability.Minor);
+        fixed (byte* image = cubin)
+        {
+            CudaDriver.Check(CudaDriver.cuModuleLoadData(out nint module, image), $"cuModuleLoadData({programName})");
+            return module;
+        }
+    }
+
+    /// <summary>
+    /// A kernel's parameters, each in an 8-byte slot (little-endian, so a 4-byte value's slot address is
+    /// its address): cuLaunchKernel reads each from its pointer with the kernel's own sizes.
+    /// </summary>
+    private struct KernelParams
+    {
+        private fixed ulong _values[24];
+
+        public int Count;
+
+        public void Pointer(ulong address) => _values[Count++] = address;
+
+        public void Int(int value) => _values[Count++] = (uint)value;
+
+        public void Long(long value) => _values[Count++] = (ulong)value;
+
+        public void Float(float value) => _values[Count++] = BitConverter.SingleToUInt32Bits(value);
+
+        public void Double(double value) => _values[Count++] = BitConverter.DoubleToUInt64Bits(value);
+
+        // A CounterValue is three arguments: the counter's address (0 for a constant), the scale, the offset.
+        public void Counter(CudaBackend backend, CounterValue value)
+        {
+            Pointer(value.Counter is null ? 0 : backend.CounterAddress(value.Counter));
+            Long((long)value.Scale);
+            Long((long)value.Offset);
+        }
+    }
+
+    private sealed class CudaStepGraph(CudaBackend backend, nint executable, IEnumerable<(DeviceCounter Counter, ulong Delta)> increments)
+        : StepGraph(increments)
+    {
+        private nint _executable = executable;
+
+        protected override void LaunchCore()
+        {
+            ObjectDisposedException.ThrowIf(_executable == 0, this);
+            backend.MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuGraphLaunch(_executable, backend.Stream), "cuGraphLaunch");
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_executable != 0 && !backend._disposed)
+            {
+                backend.MakeCurrent();
+                CudaDriver.cuGraphExecDestroy(_executable);
+            }
+
+            _executable = 0;
+        }
+    }
+}
+
+/// <summary>Device memory for the CUDA backend.</summary>
+public sealed class CudaBuffer : DeviceBuffer
+{
+    private readonly CudaBackend _backend;
+
+    internal CudaBuffer(CudaBackend backend, long length)
+        : base(backend, length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _backend = backend;
+        int result = CudaDriver.cuMemAlloc(out ulong pointer, (nuint)Math.Max(1, length) * sizeof(float));
+        if (result != CudaDriver.Success)
+        {
+            throw new CudaException("cuMemAlloc", result, CudaDriver.ErrorName(result), $"{length * sizeof(float) / (1024.0 * 1024):F1} MiB asked for");
+        }
+
+        Pointer = pointer;
+        if (length > 0)
+        {
+            CudaDriver.Check(CudaDriver.cuMemsetD32Async(pointer, 0, (nuint)length, backend.Stream), "cuMemsetD32Async");
+        }
+    }
+
+    /// <summary>The device address.</summary>
+    public ulong Pointer { get; private set; }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (Pointer != 0)
+        {
+            _backend.MakeCurrent();
+            CudaDriver.cuMemFree(Pointer);
+            Pointer = 0;
+        }
+    }
+}
+
+/// <summary>Images as bytes in device memory, their labels, and the order batches are drawn in (device ints).</summary>
+internal sealed unsafe class CudaImageSet : ImageSet
+{
+    public CudaImageSet(CudaBackend backend, ReadOnlySpan<byte> pixels, int count, int pixelsPerImage, ReadOnlySpan<byte> labels)
+        : base(count, pixelsPerImage, !labels.IsEmpty)
+    {
+        Backend = backend;
+        try
+        {
+            Pixels = Copy(pixels);
+            Labels = labels.IsEmpty ? 0 : Copy(labels);
+            CudaDriver.Check(CudaDriver.cuMemAlloc(out ulong order, (nuint)count * sizeof(int)), "cuMemAlloc");
+            Order = order;
+            var identity = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                identity[i] = i;
+            }
+
+            SetOrderCore(identity);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public CudaBackend Backend { get; }
+
+    public ulong Pixels { get; private set; }
+
+    public ulong Labels { get; private set; }
+
+    public ulong Order { get; private set; }
+
+    protected override void SetOrderCore(ReadOnlySpan<int> order)
+    {
+        Backend.MakeCurrent();
+        fixed (int* o = order)
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(Order, o, (nuint)order.Length * sizeof(int), Backend.Stream), "cuMemcpyHtoDAsync");
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        Backend.MakeCurrent();
+        foreach (ulong pointer in new[] { Pixels, Labels, Order })
+        {
+            if (pointer != 0)
+            {
+                CudaDriver.cuMemFree(pointer);
+            }
+        }
+
+        (Pixels, Labels, Order) = (0, 0, 0);
+    }
+
+    private ulong Copy(ReadOnlySpan<byte> bytes)
+    {
+        CudaDriver.Check(CudaDriver.cuMemAlloc(out ulong pointer, (nuint)Math.Max(1, bytes.Length)), "cuMemAlloc");
+        fixed (byte* b = bytes)
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(pointer, b, (nuint)bytes.Length, Backend.Stream), "cuMemcpyHtoDAsync");
+        }
+
+        return pointer;
+    }
+}

@@ -1,0 +1,146 @@
+using GanDsl.Backends;
+using GanDsl.Data;
+using GanDsl.Tests.Models;
+using GanDsl.Training;
+
+namespace GanDsl.Tests.Cuda;
+
+/// <summary>
+/// Training on the GPU: the step replayed from a captured CUDA graph equals the step run call by call,
+/// 200 steps stay finite and follow the CPU's losses, and <see cref="GanTrainer.Fit"/> trains, samples
+/// and checkpoints there. Skipped, with the reason, where there is no GPU.
+/// </summary>
+public sealed class CudaTrainingTests : IDisposable
+{
+    private const int Batch = 64;
+    private readonly TestData.TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(GanLoss.NonSaturating, 1)]
+    [InlineData(GanLoss.Wasserstein, 5)]
+    public void GraphReplayEqualsStepsRunDirectly(GanLoss loss, int criticSteps)
+    {
+        using var gpu = Gpu.Require();
+        var data = Synthetic(16 * Batch);
+        float[][] Train(bool capture)
+        {
+            var options = Options(loss, criticSteps) with { CaptureSteps = capture };
+            using var g = new SeedGenerator(gpu, 1);
+            using var d = new SeedDiscriminator(gpu, 2);
+            using var trainer = new GanTrainer(g, d, options);
+            var images = trainer.Upload(data);
+            for (int i = 0; i < 25; i++)
+            {
+                trainer.Step(images, i % 16 * Batch);
+            }
+
+            Assert.Equal(capture, trainer.CapturingSteps);
+            Assert.Equal(capture, trainer.ReplayingGraphs);
+            Assert.Equal(25, trainer.StepCount);
+            return [g.GetParameters(), d.GetParameters(), trainer.ReadStats() is var s ? [(float)s.DiscriminatorLoss, (float)s.GeneratorLoss] : []];
+        }
+
+        var direct = Train(capture: false);
+        var replayed = Train(capture: true);
+        Gpu.Close(direct[0], replayed[0], 1e-6, "generator after 25 steps");
+        Gpu.Close(direct[1], replayed[1], 1e-6, "discriminator after 25 steps");
+        Gpu.Close(direct[2], replayed[2], 1e-6, "losses");
+    }
+
+    [Fact]
+    public void TwoHundredStepsStayFiniteAndFollowTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        var data = Synthetic(50 * Batch);
+        var onCpu = Losses(cpu, data);
+        var onGpu = Losses(gpu, data);
+        for (int i = 0; i < onCpu.Count; i++)
+        {
+            Assert.True(onGpu[i].IsFinite, $"GPU losses at window {i}: {onGpu[i]}");
+            Assert.True(Math.Abs(onGpu[i].DiscriminatorLoss - onCpu[i].DiscriminatorLoss) < 0.05 + 0.05 * i,
+                $"window {i}: D loss {onGpu[i].DiscriminatorLoss:F4} on the GPU, {onCpu[i].DiscriminatorLoss:F4} on the CPU");
+            Assert.True(Math.Abs(onGpu[i].GeneratorLoss - onCpu[i].GeneratorLoss) < 0.05 + 0.05 * i,
+                $"window {i}: G loss {onGpu[i].GeneratorLoss:F4} on the GPU, {onCpu[i].GeneratorLoss:F4} on the CPU");
+        }
+
+        // The first window starts from the same parameters and draws the same numbers: nearly equal.
+        Assert.True(Math.Abs(onGpu[0].DiscriminatorLoss - onCpu[0].DiscriminatorLoss) < 1e-3, $"first window: {onGpu[0]} against {onCpu[0]}");
+    }
+
+    [Fact]
+    public void FitTrainsSamplesAndCheckpointsOnTheGpu()
+    {
+        using var gpu = Gpu.Require();
+        var data = Synthetic(10 * Batch + 5);
+        var log = new StringWriter();
+        var options = Options(GanLoss.NonSaturating, 1) with
+        {
+            SampleDirectory = _dir.Path,
+            CheckpointDirectory = _dir.Path,
+            LogEvery = 4,
+            Log = log,
+            ProgressBar = false,
+        };
+        using (var g = new SeedGenerator(gpu, 1))
+        using (var d = new SeedDiscriminator(gpu, 2))
+        using (var trainer = new GanTrainer(g, d, options))
+        {
+            var results = trainer.Fit(data, 2);
+            Assert.Equal(2, results.Count);
+            Assert.All(results, r => Assert.True(r.Stats.IsFinite, r.Stats.ToString()));
+            Assert.True(File.Exists(results[^1].SamplePath));
+            Assert.NotNull(trainer.LastCheckpoint);
+        }
+
+        // The GPU's checkpoint resumes on the CPU.
+        using var cpu = Gpu.Cpu();
+        using var g2 = new SeedGenerator(cpu, 7);
+        using var d2 = new SeedDiscriminator(cpu, 8);
+        using var resumed = new GanTrainer(g2, d2, Options(GanLoss.NonSaturating, 1));
+        resumed.LoadCheckpoint(Directory.GetFiles(_dir.Path, "*.safetensors").Max()!);
+        Assert.Equal(20, resumed.StepCount);
+        Assert.Equal(20, resumed.GeneratorOptimizer.StepCount);
+    }
+
+    private static List<TrainingStats> Losses(Backend backend, MnistDataset data)
+    {
+        using var g = new SeedGenerator(backend, 1);
+        using var d = new SeedDiscriminator(backend, 2);
+        using var trainer = new GanTrainer(g, d, Options(GanLoss.NonSaturating, 1));
+        var images = trainer.Upload(data);
+        var windows = new List<TrainingStats>();
+        for (int i = 0; i < 200; i++)
+        {
+            trainer.Step(images, i % 50 * Batch);
+            if ((i + 1) % 50 == 0)
+            {
+                windows.Add(trainer.ReadStats());
+            }
+        }
+
+        return windows;
+    }
+
+    private static GanOptions Options(GanLoss loss, int criticSteps) => new()
+    {
+        BatchSize = Batch,
+        Loss = loss,
+        CriticSteps = criticSteps,
+        DiscriminatorOptimizer = loss == GanLoss.Wasserstein ? new RmsPropSettings() : new AdamSettings(),
+        GeneratorOptimizer = loss == GanLoss.Wasserstein ? new RmsPropSettings() : new AdamSettings(),
+        Seed = 5,
+        ProgressBar = false,
+    };
+
+    // Blurred random strokes would do as well: the step's arithmetic does not care what the pixels are.
+    private static MnistDataset Synthetic(int count)
+    {
+        var pixels = new byte[count * 784];
+        new Random(1).NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
+        return MnistDataset.Create(pixels, labels);
+    }
+}
