@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/GanDsl.Bench -- --filter '*'
-// (--job short for a quick look; --quick for a plain Stopwatch loop; see README.md for the numbers).
+// (--job short for a quick look; --quick for a plain Stopwatch loop; --csv [--epoch] for the GPU table
+// beside bench/pytorch, see BENCHMARKS.md; README.md has the CPU numbers).
 if (args.Contains("--profile"))
 {
     GanDsl.Bench.StepProfile.Run(64);
@@ -15,4 +16,21 @@ if (args.Contains("--quick"))
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(GanDsl.Bench.TrainingStepBenchmarks).Assembly).Run(args);
+if (args.Contains("--csv"))
+{
+    GanDsl.Bench.GpuTiming.Run(args);
+    return;
+}
+
+// The GPU benchmarks need a usable NVIDIA GPU: without one they are left out, and the reason printed.
+var types = typeof(GanDsl.Bench.TrainingStepBenchmarks).Assembly.GetTypes()
+    .Where(t => t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
+    .ToList();
+var probe = GanDsl.Cuda.CudaProbe.Run();
+if (!probe.Usable)
+{
+    Console.WriteLine($"GPU benchmarks left out: {probe.Reason}");
+    types.RemoveAll(t => t.Name.StartsWith("Gpu", StringComparison.Ordinal));
+}
+
+BenchmarkSwitcher.FromTypes([.. types]).Run(args);

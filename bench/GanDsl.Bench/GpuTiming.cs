@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
+using GanDsl.Cuda;
+using GanDsl.Data;
+using GanDsl.Training;
+
+namespace GanDsl.Bench;
+
+/// <summary>
+/// <c>--csv</c>: the training step of the seed GAN (batch 64, 256, 1024) and the DCGAN (batch 256)
+/// timed on the GPU, eager and graph-replayed, and the seed GAN on the CPU, printed as
+/// <c>framework,model,mode,batch,us_per_step,images_per_s,device</c>: the columns bench/pytorch/gan_step.py
+/// prints, so bench/pytorch/compare.py tabulates both. <c>--epoch</c> adds a full MNIST epoch (60,000
+/// images, batch 64) through <see cref="GanTrainer.Fit"/>. Each figure is the median of repeated runs of
+/// many steps, timed from the host around a final synchronisation (METHOD.md's protocol).
+/// </summary>
+internal static class GpuTiming
+{
+    public static void Run(string[] args)
+    {
+        bool epoch = args.Contains("--epoch");
+        bool cpuRows = !args.Contains("--no-cpu");
+        Console.WriteLine("framework,model,mode,batch,us_per_step,images_per_s,device");
+        var probe = CudaProbe.Run();
+        if (!probe.Usable)
+        {
+            Console.Error.WriteLine($"# no GPU rows: {probe.Reason}");
+        }
+        else
+        {
+            Console.Error.WriteLine($"# {probe.Describe()}");
+            foreach (int batch in new[] { 64, 256, 1024 })
+            {
+                foreach (bool graph in new[] { false, true })
+                {
+                    using var backend = CudaBackend.Create();
+                    using var runner = Mlp(backend, batch, graph, images: 60_000);
+                    Report("mlp", graph ? "graph" : "eager", batch, backend, runner, steps: 500, repeats: 7, probe.DeviceName!);
+                }
+            }
+
+            foreach (bool graph in new[] { false, true })
+            {
+                using var backend = CudaBackend.Create();
+                using var runner = Dcgan(backend, 256, graph, images: 4096);
+                Report("dcgan", graph ? "graph" : "eager", 256, backend, runner, steps: 20, repeats: 5, probe.DeviceName!);
+            }
+
+            if (epoch)
+            {
+                foreach (bool graph in new[] { false, true })
+                {
+                    Epoch(graph, probe.DeviceName!);
+                }
+            }
+        }
+
+        if (cpuRows)
+        {
+            foreach (int batch in new[] { 64, 256 })
+            {
+                var backend = new CpuBackend();
+                using var runner = Mlp(backend, batch, graph: false, images: 10_000);
+                Report("mlp", "cpu", batch, backend, runner, steps: 100, repeats: 7, $"CPU {backend.Threads} threads");
+            }
+        }
+    }
+
+    public static StepRunner Mlp(Backend backend, int batch, bool graph, int images) =>
+        new(backend, new BenchGenerator(backend, 1), new BenchDiscriminator(backend, 2),
+            new GanOptions { BatchSize = batch, Seed = 3, CaptureSteps = graph }, images);
+
+    public static StepRunner Dcgan(Backend backend, int batch, bool graph, int images)
+    {
+        var adam = new AdamSettings(1e-4, 0.9, 0.999, 1e-7);
+        return new StepRunner(backend, new Dcgan.DcganGenerator(backend, 1), new Dcgan.DcganDiscriminator(backend, 2), new GanOptions
+        {
+            BatchSize = batch,
+            Seed = 3,
+            SampleCount = 16,
+            GeneratorOptimizer = adam,
+            DiscriminatorOptimizer = adam,
+            CaptureSteps = graph,
+        }, images);
+    }
+
+    private static void Report(string model, string mode, int batch, Backend backend, StepRunner runner, int steps, int repeats, string device)
+    {
+        var setup = Stopwatch.StartNew();
+        for (int i = 0; i < Math.Max(10, steps / 10); i++)
+        {
+            runner.Step();
+        }
+
+        backend.Synchronize();
+        Console.Error.WriteLine($"# {model} {mode} batch {batch}: warm-up {setup.Elapsed.TotalSeconds:F2} s");
+        var samples = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++)
+            {
+                runner.Step();
+            }
+
+            backend.Synchronize();
+            samples.Add(clock.Elapsed.TotalMicroseconds / steps);
+            Console.Error.WriteLine($"#   repeat {r + 1}: {samples[^1]:F1} us/step");
+        }
+
+        var stats = runner.Trainer.ReadStats();
+        if (!stats.IsFinite)
+        {
+            Console.Error.WriteLine($"# warning: {model} {mode} batch {batch} losses are not finite: {stats}");
+        }
+
+        samples.Sort();
+        double median = samples[samples.Count / 2];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gandsl,{model},{mode},{batch},{median:F1},{batch / (median * 1e-6):F0},{device}"));
+    }
+
+    // A full epoch as the sample trains it: Fit over 60,000 images (random bytes: the cost does not
+    // depend on them), batch 64, the shuffle, logging windows and the end-of-epoch read-back included.
+    private static void Epoch(bool graph, string device)
+    {
+        const int batch = 64;
+        var pixels = new byte[60_000 * 784];
+        new Random(5).NextBytes(pixels);
+        var data = MnistDataset.Create(pixels, new byte[60_000]);
+        using var backend = CudaBackend.Create();
+        using var g = new BenchGenerator(backend, 1);
+        using var d = new BenchDiscriminator(backend, 2);
+        using var trainer = new GanTrainer(g, d, new GanOptions { BatchSize = batch, Seed = 3, CaptureSteps = graph, ProgressBar = false });
+        trainer.Fit(data, 1);
+        var times = new List<double>();
+        for (int e = 2; e <= 4; e++)
+        {
+            var clock = Stopwatch.StartNew();
+            trainer.Fit(data, e);
+            times.Add(clock.Elapsed.TotalSeconds);
+            Console.Error.WriteLine($"# epoch ({(graph ? "graph" : "eager")}): {times[^1]:F3} s");
+        }
+
+        times.Sort();
+        double seconds = times[times.Count / 2];
+        int steps = data.Count / batch;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gandsl,mlp,{(graph ? "graph" : "eager")}-epoch,{batch},{seconds * 1e6 / steps:F1},{steps * batch / seconds:F0},{device}"));
+    }
+}
