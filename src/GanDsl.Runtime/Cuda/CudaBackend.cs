@@ -565,13 +565,13 @@ public sealed unsafe class CudaBackend : Backend
             return;
         }
 
-        _disposed = true;
         if (disposing)
         {
             MakeCurrent();
             CudaDriver.cuStreamSynchronize(_stream);
         }
 
+        _disposed = true;
         Release();
     }
 
@@ -626,6 +626,8 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     internal nint Stream => _stream;
+
+    internal bool IsDisposed => _disposed;
 
     private ulong CounterAddress(DeviceCounter counter) => _counters + (ulong)counter.Slot * sizeof(ulong);
 
@@ -789,7 +791,8 @@ public sealed class CudaBuffer : DeviceBuffer
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (Pointer != 0)
+        // After the backend is gone, so is its context and this memory with it.
+        if (Pointer != 0 && !_backend.IsDisposed)
         {
             _backend.MakeCurrent();
             CudaDriver.cuMemFree(Pointer);
@@ -845,6 +848,12 @@ internal sealed unsafe class CudaImageSet : ImageSet
 
     protected override void Dispose(bool disposing)
     {
+        if (Backend.IsDisposed || (Pixels | Labels | Order) == 0)
+        {
+            (Pixels, Labels, Order) = (0, 0, 0);
+            return;
+        }
+
         Backend.MakeCurrent();
         foreach (ulong pointer in new[] { Pixels, Labels, Order })
         {

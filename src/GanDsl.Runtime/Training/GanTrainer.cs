@@ -327,11 +327,13 @@ public sealed partial class GanTrainer : IDisposable
 
     // The graph for this kind of step: the first step of a kind runs directly (it loads kernels and lets
     // cuBLAS pick its algorithms), the second is captured, and every later one replays. Anything a graph
-    // baked in (the images, the options, the optimizers' settings, fusion, train mode) changing makes a new one.
+    // baked in (the images, the options, the optimizers' settings, fusion, train mode, the activation
+    // arenas' sizes and so their addresses) changing makes a new one.
     private void ReplayStep(ImageSet images, bool generatorStep)
     {
         var key = new StepKey(images, _options, _generatorOptimizer.SettingsVersion, _discriminatorOptimizer.SettingsVersion,
-            _generator.FuseKernels, _discriminator.FuseKernels, _generator.Training, _discriminator.Training);
+            _generator.FuseKernels, _discriminator.FuseKernels, _generator.Training, _discriminator.Training,
+            _generator.Capacity, _discriminator.Capacity);
         ref var slot = ref _graphs[generatorStep ? 1 : 0];
         if (slot is { } current && current.Key != key)
         {
@@ -371,7 +373,8 @@ public sealed partial class GanTrainer : IDisposable
     private sealed record CapturedStep(StepKey Key, StepGraph? Graph, bool Failed);
 
     private readonly record struct StepKey(ImageSet Images, GanOptions Options, int GeneratorSettings, int DiscriminatorSettings,
-        bool GeneratorFused, bool DiscriminatorFused, bool GeneratorTraining, bool DiscriminatorTraining);
+        bool GeneratorFused, bool DiscriminatorFused, bool GeneratorTraining, bool DiscriminatorTraining,
+        int GeneratorCapacity, int DiscriminatorCapacity);
 
     /// <summary>
     /// The step itself, as backend calls only (so it can be captured): the step counter moves first, every

@@ -1,0 +1,580 @@
+// A CPU stand-in for the parts of libcuda, libnvrtc and libcublas that GanDsl's CUDA backend calls, so its
+// GPU tests can run (slowly) on a machine without a GPU: the bindings, the kernel argument marshalling, the
+// launch shapes, every kernel's arithmetic, graph capture and replay, all exercised for real.
+//
+// How: device memory is host memory; "compiling" with NVRTC returns the CUDA C itself inside an ELF-tagged
+// image, and loading that module compiles it with g++ against a small header that maps the CUDA built-ins
+// onto an emulated thread (threadIdx, blockIdx, __shared__ as block-wide statics, __syncthreads). Blocks run
+// one after another; the threads of a block run one after another too, or, for kernels that synchronise,
+// as cooperative fibers that all reach each barrier before any passes it. Everything runs when called (one
+// stream, in order) except under stream capture, where work is recorded and replayed by cuGraphLaunch.
+// Capture is per stream; calls the real driver refuses during capture (synchronising, allocating, copying to
+// or from the host) fail here too, with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and invalidate the capture.
+//
+// It is a test tool, not a GPU: no concurrency between blocks, no memory model, no timing.
+// Built by build.sh into one shared object, linked as libcuda.so.1, libnvrtc.so.13 and libcublas.so.13.
+
+#include <dlfcn.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int Success = 0, InvalidValue = 1, OutOfMemory = 2, InvalidImage = 200, NotFound = 500, CaptureUnsupported = 900;
+
+struct Dim { unsigned x, y, z; };
+
+// What a kernel module sees of the emulated thread (see Header below).
+struct Context {
+    Dim thread, block, blockDim, gridDim;
+    void (*sync)();
+};
+
+struct Kernel {
+    std::string name;
+    void (*call)(void**);
+    std::vector<int> sizes;
+    bool syncs;
+};
+
+struct Module {
+    void* library;
+    Context** slot;  // the library's gandsl_emu_context (one library serves every module of the same source)
+    Context* context;
+    std::map<std::string, Kernel> kernels;
+};
+
+struct Op {
+    std::function<void()> run;
+};
+
+struct Graph {
+    std::vector<Op> ops;
+};
+
+std::recursive_mutex g_lock;
+
+// Capture is per stream, and (CU_STREAM_CAPTURE_MODE_THREAD_LOCAL) only the capturing thread is refused
+// the calls that would synchronise or allocate; other threads' streams run as usual.
+struct Capture {
+    Graph* graph;
+    std::thread::id thread;
+    bool broken;
+};
+std::map<void*, Capture> g_captures;
+
+Capture* Capturing(void* stream) {
+    auto it = g_captures.find(stream);
+    return it == g_captures.end() ? nullptr : &it->second;
+}
+
+bool ThisThreadCaptures() {
+    for (auto& [stream, capture] : g_captures) {
+        if (capture.thread == std::this_thread::get_id()) {
+            capture.broken = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Runs now, or records for replay while the stream is capturing.
+void Enqueue(void* stream, std::function<void()> work) {
+    if (Capture* capture = Capturing(stream)) {
+        capture->graph->ops.push_back({std::move(work)});
+    } else {
+        work();
+    }
+}
+
+// ---- the emulated threads ---------------------------------------------------------------------------
+
+Context* g_current = nullptr;  // the module whose kernel is running
+ucontext_t g_scheduler;
+std::vector<ucontext_t> g_fibers;
+std::vector<std::unique_ptr<char[]>> g_stacks;
+std::vector<char> g_done;
+std::vector<Dim> g_fiberThread;
+int g_fiber = -1;
+const Kernel* g_kernel = nullptr;
+void** g_params = nullptr;
+constexpr size_t StackBytes = 256 * 1024;
+
+void SyncThreads() {
+    if (g_fiber < 0) {
+        return;  // a kernel run without fibers never synchronises (checked when it was loaded)
+    }
+
+    swapcontext(&g_fibers[g_fiber], &g_scheduler);
+}
+
+void FiberMain() {
+    g_kernel->call(g_params);
+    g_done[g_fiber] = 1;
+    swapcontext(&g_fibers[g_fiber], &g_scheduler);
+}
+
+void RunKernel(Context* context, const Kernel& kernel, Dim grid, Dim block, void** params) {
+    g_current = context;
+    context->gridDim = grid;
+    context->blockDim = block;
+    context->sync = SyncThreads;
+    unsigned threads = block.x * block.y * block.z;
+    for (unsigned bz = 0; bz < grid.z; bz++)
+    for (unsigned by = 0; by < grid.y; by++)
+    for (unsigned bx = 0; bx < grid.x; bx++) {
+        context->block = {bx, by, bz};
+        if (!kernel.syncs) {
+            g_fiber = -1;
+            for (unsigned t = 0; t < threads; t++) {
+                context->thread = {t % block.x, t / block.x % block.y, t / (block.x * block.y)};
+                kernel.call(params);
+            }
+
+            continue;
+        }
+
+        // Cooperative fibers: each pass resumes every live thread until its next barrier or its end, so
+        // no thread passes a barrier before all have reached it.
+        g_fibers.resize(threads);
+        g_done.assign(threads, 0);
+        g_fiberThread.resize(threads);
+        while (g_stacks.size() < threads) {
+            g_stacks.emplace_back(new char[StackBytes]);
+        }
+
+        g_kernel = &kernel;
+        g_params = params;
+        for (unsigned t = 0; t < threads; t++) {
+            g_fiberThread[t] = {t % block.x, t / block.x % block.y, t / (block.x * block.y)};
+            getcontext(&g_fibers[t]);
+            g_fibers[t].uc_stack.ss_sp = g_stacks[t].get();
+            g_fibers[t].uc_stack.ss_size = StackBytes;
+            g_fibers[t].uc_link = nullptr;
+            makecontext(&g_fibers[t], FiberMain, 0);
+        }
+
+        for (bool live = true; live;) {
+            live = false;
+            for (unsigned t = 0; t < threads; t++) {
+                if (g_done[t]) {
+                    continue;
+                }
+
+                g_fiber = static_cast<int>(t);
+                context->thread = g_fiberThread[t];
+                swapcontext(&g_scheduler, &g_fibers[t]);
+                live |= !g_done[t];
+            }
+        }
+
+        g_fiber = -1;
+    }
+}
+
+// ---- modules: CUDA C compiled with g++ ----------------------------------------------------------------
+
+const char* Header = R"(
+#include <math.h>
+#include <stdint.h>
+#include <cmath>
+struct GanDslEmuDim { unsigned x, y, z; };
+struct GanDslEmuContext { GanDslEmuDim thread, block, blockDim, gridDim; void (*sync)(); };
+extern "C" { GanDslEmuContext* gandsl_emu_context = 0; }
+#define threadIdx (gandsl_emu_context->thread)
+#define blockIdx (gandsl_emu_context->block)
+#define blockDim (gandsl_emu_context->blockDim)
+#define gridDim (gandsl_emu_context->gridDim)
+#define __syncthreads() (gandsl_emu_context->sync())
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static
+struct uint4 { unsigned int x, y, z, w; };
+static inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return uint4{x, y, z, w}; }
+static inline unsigned int __umulhi(unsigned int a, unsigned int b) { return (unsigned int)(((unsigned long long)a * b) >> 32); }
+using std::isfinite;
+#line 1 "kernels.cu"
+)";
+
+struct Parameter { std::string type; int size; };
+
+std::string Trim(std::string s) {
+    size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+    return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+// "const float* __restrict__ x" -> type "const float*", size 8; "int rows" -> "int", 4.
+Parameter ParseParameter(std::string text) {
+    text = std::regex_replace(Trim(text), std::regex("__restrict__"), "");
+    size_t cut = text.find_last_of(" *");
+    std::string type = Trim(text.substr(0, cut + 1));
+    bool pointer = type.find('*') != std::string::npos;
+    std::string base = std::regex_replace(type, std::regex("\\bconst\\b|\\bunsigned\\b|\\s"), "");
+    int size = pointer ? 8 : (base == "longlong" || base == "double" ? 8 : 4);
+    return {type, size};
+}
+
+uint64_t Hash(const std::string& text) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : text) {
+        h = (h ^ c) * 1099511628211ull;
+    }
+    return h;
+}
+
+std::string CacheFolder() {
+    const char* tmp = getenv("TMPDIR");
+    std::string folder = std::string(tmp && *tmp ? tmp : "/tmp") + "/gandsl-cuda-emulator";
+    std::string command = "mkdir -p '" + folder + "'";
+    if (system(command.c_str()) != 0) {
+        fprintf(stderr, "cuda-emulator: cannot create %s\n", folder.c_str());
+    }
+    return folder;
+}
+
+int LoadModule(const std::string& source, Module** result) {
+    std::regex declaration(R"(extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\))");
+    std::string trampolines;
+    std::vector<std::pair<std::string, std::vector<Parameter>>> kernels;
+    std::vector<size_t> starts;
+    for (std::sregex_iterator it(source.begin(), source.end(), declaration), end; it != end; ++it) {
+        std::vector<Parameter> parameters;
+        std::stringstream list((*it)[2].str());
+        for (std::string item; std::getline(list, item, ',');) {
+            if (!Trim(item).empty()) {
+                parameters.push_back(ParseParameter(item));
+            }
+        }
+        kernels.push_back({(*it)[1].str(), parameters});
+        starts.push_back(static_cast<size_t>(it->position()));
+    }
+
+    std::ostringstream code;
+    code << Header << source << "\n\n";
+    std::vector<bool> syncs;
+    for (size_t i = 0; i < kernels.size(); i++) {
+        const auto& [name, parameters] = kernels[i];
+        std::string body = source.substr(starts[i], (i + 1 < starts.size() ? starts[i + 1] : source.size()) - starts[i]);
+        syncs.push_back(body.find("__syncthreads") != std::string::npos || body.find("block_sum(") != std::string::npos);
+        code << "extern \"C\" void gandsl_emu_call_" << name << "(void** p) { " << name << "(";
+        for (size_t j = 0; j < parameters.size(); j++) {
+            code << (j ? ", " : "") << "*(" << parameters[j].type << "*)p[" << j << "]";
+        }
+        code << "); }\n";
+    }
+
+    std::string text = code.str();
+    std::string folder = CacheFolder();
+    char stem[64];
+    snprintf(stem, sizeof stem, "/module-%016llx", static_cast<unsigned long long>(Hash(text)));
+    std::string library = folder + stem + ".so";
+    if (access(library.c_str(), R_OK) != 0) {
+        std::string file = folder + stem + ".cpp", log = folder + stem + ".log";
+        std::ofstream(file) << text;
+        std::string partial = library + "." + std::to_string(getpid());
+        std::string command = "g++ -std=c++17 -O1 -fPIC -shared -w -o '" + partial + "' '" + file + "' > '" + log + "' 2>&1 && mv '" + partial + "' '" + library + "'";
+        if (system(command.c_str()) != 0) {
+            std::ifstream in(log);
+            std::stringstream errors;
+            errors << in.rdbuf();
+            fprintf(stderr, "cuda-emulator: g++ could not compile the module (%s):\n%s\n", file.c_str(), errors.str().c_str());
+            return InvalidImage;
+        }
+    }
+
+    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        fprintf(stderr, "cuda-emulator: %s\n", dlerror());
+        return InvalidImage;
+    }
+
+    auto* module = new Module{handle, reinterpret_cast<Context**>(dlsym(handle, "gandsl_emu_context")), new Context{}, {}};
+    for (size_t i = 0; i < kernels.size(); i++) {
+        Kernel kernel;
+        kernel.name = kernels[i].first;
+        kernel.call = reinterpret_cast<void (*)(void**)>(dlsym(handle, ("gandsl_emu_call_" + kernel.name).c_str()));
+        for (const auto& p : kernels[i].second) {
+            kernel.sizes.push_back(p.size);
+        }
+        kernel.syncs = syncs[i];
+        module->kernels[kernel.name] = kernel;
+    }
+
+    *result = module;
+    return Success;
+}
+
+struct Function {
+    Module* module;
+    const Kernel* kernel;
+};
+
+// The "cubin" NVRTC hands out: the ELF magic (KernelCompiler checks it), a tag, then the source.
+const char ImageTag[] = "\x7f" "ELF" "GANDSL-CUDA-EMULATOR\n";
+
+struct Program { std::string source; };
+
+const char* ErrorName(int result) {
+    switch (result) {
+        case Success: return "CUDA_SUCCESS";
+        case InvalidValue: return "CUDA_ERROR_INVALID_VALUE";
+        case OutOfMemory: return "CUDA_ERROR_OUT_OF_MEMORY";
+        case InvalidImage: return "CUDA_ERROR_INVALID_IMAGE";
+        case NotFound: return "CUDA_ERROR_NOT_FOUND";
+        case CaptureUnsupported: return "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED";
+        default: return "CUDA_ERROR_UNKNOWN";
+    }
+}
+
+// A call the capturing thread may not make: it fails and invalidates the capture, as the driver does.
+bool Refused() { return ThisThreadCaptures(); }
+
+// Column-major SGEMM as cuBLAS defines it: op(A) and op(B) copied out contiguous, then C's columns
+// accumulated in float (as cuBLAS does) in an order the compiler vectorises.
+void Sgemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+    std::vector<float> opA(static_cast<size_t>(m) * k), opB(static_cast<size_t>(k) * n), column(static_cast<size_t>(m));
+    for (int p = 0; p < k; p++)
+        for (int i = 0; i < m; i++)
+            opA[static_cast<size_t>(p) * m + i] = ta ? a[p + static_cast<long>(i) * lda] : a[i + static_cast<long>(p) * lda];
+    for (int j = 0; j < n; j++)
+        for (int p = 0; p < k; p++)
+            opB[static_cast<size_t>(j) * k + p] = tb ? b[j + static_cast<long>(p) * ldb] : b[p + static_cast<long>(j) * ldb];
+    for (int j = 0; j < n; j++) {
+        std::fill(column.begin(), column.end(), 0.0f);
+        for (int p = 0; p < k; p++) {
+            float y = opB[static_cast<size_t>(j) * k + p];
+            const float* x = &opA[static_cast<size_t>(p) * m];
+            for (int i = 0; i < m; i++) column[i] += x[i] * y;
+        }
+        float* out = c + static_cast<long>(j) * ldc;
+        for (int i = 0; i < m; i++) out[i] = alpha * column[i] + (beta == 0 ? 0.0f : beta * out[i]);
+    }
+}
+
+}  // namespace
+
+#define LOCK std::lock_guard<std::recursive_mutex> guard(g_lock)
+
+extern "C" {
+
+// ---- driver API -----------------------------------------------------------------------------------------
+
+int cuInit(unsigned) { return Success; }
+int cuDriverGetVersion(int* version) { *version = 13000; return Success; }
+int cuGetErrorName(int result, const char** name) { *name = ErrorName(result); return Success; }
+int cuGetErrorString(int result, const char** text) { *text = result == CaptureUnsupported ? "operation not permitted when stream is capturing (emulated)" : ErrorName(result); return Success; }
+int cuDeviceGetCount(int* count) { *count = 1; return Success; }
+int cuDeviceGet(int* device, int ordinal) { if (ordinal != 0) return InvalidValue; *device = 0; return Success; }
+int cuDeviceGetName(char* name, int length, int) { snprintf(name, static_cast<size_t>(length), "GanDsl CUDA emulator (CPU)"); return Success; }
+
+int cuDeviceGetAttribute(int* value, int attribute, int) {
+    switch (attribute) {
+        case 75: *value = 9; break;   // compute capability major
+        case 76: *value = 0; break;   // minor
+        case 16: *value = 2; break;   // multiprocessors: few, so grid-stride loops loop
+        default: *value = 0; break;
+    }
+    return Success;
+}
+
+int cuDeviceTotalMem_v2(size_t* bytes, int) { *bytes = 8ull << 30; return Success; }
+int cuDevicePrimaryCtxRetain(void** context, int) { static int primary; *context = &primary; return Success; }
+int cuDevicePrimaryCtxRelease_v2(int) { return Success; }
+int cuCtxSetCurrent(void*) { return Success; }
+int cuCtxGetCurrent(void** context) { static int primary; *context = &primary; return Success; }
+int cuCtxSynchronize() { LOCK; return Refused() ? CaptureUnsupported : Success; }
+
+int cuMemAlloc_v2(uint64_t* pointer, size_t bytes) {
+    LOCK;
+    if (Refused()) return CaptureUnsupported;
+    void* memory = aligned_alloc(256, (bytes + 255) / 256 * 256);
+    if (!memory) return OutOfMemory;
+    memset(memory, 0xCD, bytes);  // garbage, as real device memory is, so missing initialisation shows
+    *pointer = reinterpret_cast<uint64_t>(memory);
+    return Success;
+}
+
+int cuMemFree_v2(uint64_t pointer) { LOCK; if (Refused()) return CaptureUnsupported; free(reinterpret_cast<void*>(pointer)); return Success; }
+
+int cuMemcpyHtoDAsync_v2(uint64_t destination, const void* source, size_t bytes, void* stream) {
+    LOCK;
+    if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }  // pageable host memory
+    memcpy(reinterpret_cast<void*>(destination), source, bytes);
+    return Success;
+}
+
+int cuMemcpyDtoHAsync_v2(void* destination, uint64_t source, size_t bytes, void* stream) {
+    LOCK;
+    if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }
+    memcpy(destination, reinterpret_cast<const void*>(source), bytes);
+    return Success;
+}
+
+int cuMemcpyDtoDAsync_v2(uint64_t destination, uint64_t source, size_t bytes, void* stream) {
+    LOCK;
+    Enqueue(stream, [=] { memmove(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes); });
+    return Success;
+}
+
+int cuMemsetD32Async(uint64_t destination, unsigned value, size_t count, void* stream) {
+    LOCK;
+    Enqueue(stream, [=] {
+        auto* words = reinterpret_cast<unsigned*>(destination);
+        for (size_t i = 0; i < count; i++) words[i] = value;
+    });
+    return Success;
+}
+
+int cuStreamCreate(void** stream, unsigned) { *stream = new int(0); return Success; }
+int cuStreamDestroy_v2(void* stream) { delete static_cast<int*>(stream); return Success; }
+int cuStreamSynchronize(void* stream) {
+    LOCK;
+    if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }
+    return Success;
+}
+int cuEventCreate(void** event, unsigned) { *event = new double(0); return Success; }
+int cuEventDestroy_v2(void* event) { delete static_cast<double*>(event); return Success; }
+int cuEventRecord(void*, void*) { return Success; }
+int cuEventSynchronize(void*) { return Success; }
+int cuEventElapsedTime(float* milliseconds, void*, void*) { *milliseconds = 0; return Success; }
+
+int cuModuleLoadData(void** module, const void* image) {
+    LOCK;
+    const char* bytes = static_cast<const char*>(image);
+    if (strncmp(bytes, ImageTag, sizeof ImageTag - 1) != 0) {
+        fprintf(stderr, "cuda-emulator: not an emulator image (a real cubin cannot run here)\n");
+        return InvalidImage;
+    }
+    Module* loaded = nullptr;
+    int result = LoadModule(bytes + sizeof ImageTag - 1, &loaded);
+    *module = loaded;
+    return result;
+}
+
+int cuModuleUnload(void*) { return Success; }  // kept loaded: a later module of the same source reuses the library
+
+int cuModuleGetFunction(void** function, void* module, const char* name) {
+    LOCK;
+    auto* m = static_cast<Module*>(module);
+    auto it = m->kernels.find(name);
+    if (it == m->kernels.end()) return NotFound;
+    *function = new Function{m, &it->second};
+    return Success;
+}
+
+int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                   unsigned shared, void* stream, void** params, void** extra) {
+    LOCK;
+    auto* f = static_cast<Function*>(function);
+    if (extra || shared || gx * gy * gz == 0 || bx * by * bz == 0 || bx * by * bz > 1024) return InvalidValue;
+    // Copy the arguments now, as the driver does, then run (or record).
+    auto storage = std::make_shared<std::vector<uint64_t>>(f->kernel->sizes.size());
+    for (size_t i = 0; i < f->kernel->sizes.size(); i++) {
+        memcpy(&(*storage)[i], params[i], static_cast<size_t>(f->kernel->sizes[i]));
+    }
+    Dim grid{gx, gy, gz}, block{bx, by, bz};
+    Enqueue(stream, [f, storage, grid, block] {
+        std::vector<void*> pointers(storage->size());
+        for (size_t i = 0; i < storage->size(); i++) pointers[i] = &(*storage)[i];
+        *f->module->slot = f->module->context;
+        RunKernel(f->module->context, *f->kernel, grid, block, pointers.data());
+    });
+    return Success;
+}
+
+int cuStreamBeginCapture_v2(void* stream, unsigned) {
+    LOCK;
+    if (Capturing(stream)) return InvalidValue;
+    g_captures[stream] = Capture{new Graph(), std::this_thread::get_id(), false};
+    return Success;
+}
+
+int cuStreamEndCapture(void* stream, void** graph) {
+    LOCK;
+    Capture* capture = Capturing(stream);
+    if (!capture) return InvalidValue;
+    Capture ended = *capture;
+    g_captures.erase(stream);
+    if (ended.broken) {
+        delete ended.graph;
+        *graph = nullptr;
+        return 901;  // CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+    }
+    *graph = ended.graph;
+    return Success;
+}
+
+int cuGraphInstantiateWithFlags(void** executable, void* graph, unsigned long long) {
+    *executable = new Graph(*static_cast<Graph*>(graph));
+    return Success;
+}
+
+int cuGraphLaunch(void* executable, void* stream) {
+    LOCK;
+    if (Capturing(stream)) return CaptureUnsupported;
+    for (auto& op : static_cast<Graph*>(executable)->ops) op.run();
+    return Success;
+}
+
+int cuGraphExecDestroy(void* executable) { delete static_cast<Graph*>(executable); return Success; }
+int cuGraphDestroy(void* graph) { delete static_cast<Graph*>(graph); return Success; }
+
+// ---- NVRTC ----------------------------------------------------------------------------------------------
+
+int nvrtcVersion(int* major, int* minor) { *major = 99; *minor = 0; return 0; }  // never a real NVRTC's cache key
+const char* nvrtcGetErrorString(int result) { return result == 0 ? "NVRTC_SUCCESS" : "NVRTC_ERROR (emulated)"; }
+int nvrtcCreateProgram(void** program, const char* source, const char*, int, const char* const*, const char* const*) {
+    *program = new Program{source};
+    return 0;
+}
+int nvrtcCompileProgram(void*, int, const char* const*) { return 0; }  // g++ compiles it when the module loads
+int nvrtcGetProgramLogSize(void*, size_t* size) { *size = 1; return 0; }
+int nvrtcGetProgramLog(void*, char* log) { *log = 0; return 0; }
+int nvrtcGetCUBINSize(void* program, size_t* size) { *size = sizeof ImageTag - 1 + static_cast<Program*>(program)->source.size() + 1; return 0; }
+int nvrtcGetCUBIN(void* program, char* image) {
+    const std::string& source = static_cast<Program*>(program)->source;
+    memcpy(image, ImageTag, sizeof ImageTag - 1);
+    memcpy(image + sizeof ImageTag - 1, source.c_str(), source.size() + 1);
+    return 0;
+}
+int nvrtcGetPTXSize(void* program, size_t* size) { return nvrtcGetCUBINSize(program, size); }
+int nvrtcGetPTX(void* program, char* image) { return nvrtcGetCUBIN(program, image); }
+int nvrtcDestroyProgram(void** program) { delete static_cast<Program*>(*program); *program = nullptr; return 0; }
+
+// ---- cuBLAS ---------------------------------------------------------------------------------------------
+
+int cublasCreate_v2(void** handle) { *handle = new void*(nullptr); return 0; }  // holds its stream
+int cublasDestroy_v2(void* handle) { delete static_cast<void**>(handle); return 0; }
+int cublasGetVersion_v2(void*, int* version) { *version = 990000; return 0; }
+int cublasSetStream_v2(void* handle, void* stream) { *static_cast<void**>(handle) = stream; return 0; }
+int cublasSetMathMode(void*, int) { return 0; }
+int cublasSetWorkspace_v2(void*, void*, size_t) { return 0; }
+
+int cublasSgemm_v2(void* handle, int ta, int tb, int m, int n, int k, const float* alpha, const float* a, int lda,
+                   const float* b, int ldb, const float* beta, float* c, int ldc) {
+    LOCK;
+    if (m < 0 || n < 0 || k < 0 || lda < (ta ? k : m) || ldb < (tb ? n : k) || ldc < m || lda < 1 || ldb < 1 || ldc < 1) return 7;  // INVALID_VALUE
+    float al = *alpha, be = *beta;
+    Enqueue(*static_cast<void**>(handle), [=] { Sgemm(ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc); });
+    return 0;
+}
+
+}  // extern "C"
