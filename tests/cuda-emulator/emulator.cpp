@@ -557,6 +557,8 @@ int nvrtcGetCUBIN(void* program, char* image) {
 }
 int nvrtcGetPTXSize(void* program, size_t* size) { return nvrtcGetCUBINSize(program, size); }
 int nvrtcGetPTX(void* program, char* image) { return nvrtcGetCUBIN(program, image); }
+int nvrtcGetNumSupportedArchs(int* count) { *count = 1; return 0; }
+int nvrtcGetSupportedArchs(int* architectures) { architectures[0] = 90; return 0; }
 int nvrtcDestroyProgram(void** program) { delete static_cast<Program*>(*program); *program = nullptr; return 0; }
 
 // ---- cuBLAS ---------------------------------------------------------------------------------------------

@@ -19,11 +19,15 @@ public sealed partial class KernelCompiler
     // round each product), so elementwise kernels agree with the CPU to the last bit where the order does.
     private static readonly string[] s_options = ["--std=c++17", "--fmad=false"];
 
-    private KernelCompiler(int major, int minor, string? cacheDirectory)
+    private KernelCompiler(int major, int minor, string? cacheDirectory, IReadOnlyList<int> architectures)
     {
         Version = new Version(major, minor);
         CacheDirectory = cacheDirectory;
+        SupportedArchitectures = architectures;
     }
+
+    /// <summary>The real architectures this NVRTC compiles for, e.g. 80 for sm_80 (empty when it cannot say).</summary>
+    public IReadOnlyList<int> SupportedArchitectures { get; }
 
     /// <summary>NVRTC's version (e.g. 12.4).</summary>
     public Version Version { get; }
@@ -42,13 +46,15 @@ public sealed partial class KernelCompiler
     {
         CudaLibraries.Load(CudaLibraries.Nvrtc);
         Nvrtc.Check(Nvrtc.nvrtcVersion(out int major, out int minor), "nvrtcVersion");
-        return new KernelCompiler(major, minor, cache ? cacheDirectory ?? DefaultCacheDirectory : null);
+        return new KernelCompiler(major, minor, cache ? cacheDirectory ?? DefaultCacheDirectory : null, Architectures());
     }
 
     /// <summary>
     /// The cubin of <paramref name="source"/> for compute capability <paramref name="major"/>.<paramref name="minor"/>
     /// (e.g. 9.0 for sm_90), from the cache when present. A compile error throws
-    /// <see cref="KernelCompileException"/> with the failing kernel's name and NVRTC's log.
+    /// <see cref="KernelCompileException"/> with the failing kernel's name and NVRTC's log. When this NVRTC
+    /// is older than the GPU (it cannot compile for that architecture), the result is instead PTX for the
+    /// newest virtual architecture it knows, null-terminated, which the driver compiles when it loads it.
     /// </summary>
     /// <param name="source">CUDA C with <c>extern "C"</c> kernels.</param>
     /// <param name="programName">Names the program in messages and in NVRTC's log, e.g. the network's name.</param>
@@ -57,14 +63,16 @@ public sealed partial class KernelCompiler
     public byte[] Compile(string source, string programName, int major, int minor)
     {
         ArgumentNullException.ThrowIfNull(source);
-        string architecture = $"sm_{major}{minor}";
-        string? cached = CacheDirectory is null ? null : Path.Combine(CacheDirectory, $"{programName}-{architecture}-{Key(source, architecture)}.cubin");
+        int wanted = 10 * major + minor;
+        bool ptx = SupportedArchitectures.Count > 0 && !SupportedArchitectures.Contains(wanted) && SupportedArchitectures.Max() < wanted;
+        string architecture = ptx ? $"compute_{SupportedArchitectures.Max()}" : $"sm_{major}{minor}";
+        string? cached = CacheDirectory is null ? null : Path.Combine(CacheDirectory, $"{programName}-{architecture}-{Key(source, architecture)}.{(ptx ? "ptx" : "cubin")}");
         if (cached is not null && TryReadCached(cached) is { } hit)
         {
             return hit;
         }
 
-        byte[] cubin = CompileUncached(source, programName, architecture);
+        byte[] cubin = CompileUncached(source, programName, architecture, ptx);
         if (cached is not null)
         {
             try
@@ -101,7 +109,7 @@ public sealed partial class KernelCompiler
             }
 
             byte[] bytes = File.ReadAllBytes(path);
-            return IsElf(bytes) ? bytes : null;
+            return IsElf(bytes) || IsPtx(bytes) ? bytes : null;
         }
         catch (IOException)
         {
@@ -113,7 +121,33 @@ public sealed partial class KernelCompiler
     public static bool IsElf(ReadOnlySpan<byte> image) =>
         image.Length > 4 && image[0] == 0x7F && image[1] == (byte)'E' && image[2] == (byte)'L' && image[3] == (byte)'F';
 
-    private static unsafe byte[] CompileUncached(string source, string programName, string architecture)
+    /// <summary>Whether <paramref name="image"/> is whole PTX text as NVRTC writes it (a <c>.version</c> line, a final NUL).</summary>
+    public static bool IsPtx(ReadOnlySpan<byte> image) =>
+        image.Length > 16 && image[^1] == 0 && image.IndexOf(".version "u8) >= 0 && image.IndexOf(".target "u8) >= 0;
+
+    // The real architectures (sm_XY) this NVRTC can compile for; empty if it cannot say (then none is assumed missing).
+    private static unsafe int[] Architectures()
+    {
+        try
+        {
+            if (Nvrtc.nvrtcGetNumSupportedArchs(out int count) != Nvrtc.Success || count <= 0)
+            {
+                return [];
+            }
+
+            var architectures = new int[count];
+            fixed (int* a = architectures)
+            {
+                return Nvrtc.nvrtcGetSupportedArchs(a) == Nvrtc.Success ? architectures : [];
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    private static unsafe byte[] CompileUncached(string source, string programName, string architecture, bool ptx)
     {
         Nvrtc.Check(Nvrtc.nvrtcCreateProgram(out nint program, source, programName + ".cu", 0, 0, 0), "nvrtcCreateProgram");
         try
@@ -145,6 +179,18 @@ public sealed partial class KernelCompiler
                 {
                     Marshal.FreeCoTaskMem(pointer);
                 }
+            }
+
+            if (ptx)
+            {
+                Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, out nuint ptxSize), "nvrtcGetPTXSize");
+                var text = new byte[(int)ptxSize];
+                fixed (byte* p = text)
+                {
+                    Nvrtc.Check(Nvrtc.nvrtcGetPTX(program, p), "nvrtcGetPTX");
+                }
+
+                return text;
             }
 
             Nvrtc.Check(Nvrtc.nvrtcGetCUBINSize(program, out nuint size), "nvrtcGetCUBINSize");

@@ -126,6 +126,26 @@ public sealed partial class KernelCompileTests
     }
 
     [Fact]
+    public void AGpuNewerThanNvrtcGetsPtxForTheNewestArchitectureItKnows()
+    {
+        using var temp = new TestData.TempDirectory();
+        var compiler = RequireCompiler(cache: true, temp.Path);
+        Assert.NotEmpty(compiler.SupportedArchitectures);
+        Assert.Contains(80, compiler.SupportedArchitectures);
+        int newest = compiler.SupportedArchitectures.Max();
+
+        // A compute capability beyond every architecture this NVRTC knows (99.0): PTX, which the driver JIT-compiles.
+        byte[] image = compiler.Compile(SeedGenerator.Definition.CudaSource!, "SeedGenerator", 99, 0);
+        Assert.False(KernelCompiler.IsElf(image));
+        Assert.True(KernelCompiler.IsPtx(image), "expected NUL-terminated PTX text");
+        string text = Encoding.ASCII.GetString(image, 0, image.Length - 1);
+        Assert.Contains($".target sm_{newest}", text);
+        Assert.Contains(".entry stage0_forward", text);
+        Assert.Single(Directory.GetFiles(temp.Path, $"SeedGenerator-compute_{newest}-*.ptx"));
+        Assert.Equal(image, compiler.Compile(SeedGenerator.Definition.CudaSource!, "SeedGenerator", 99, 0));
+    }
+
+    [Fact]
     public void AMissingLibrarySaysWhatWasTriedAndWhere()
     {
         var (handle, detail) = CudaLibraries.Search(["libgandsl-missing.so.13", "libgandsl-missing.so.12"], ["/nonexistent/cuda/lib64"], "NVRTC, CUDA's runtime compiler,");

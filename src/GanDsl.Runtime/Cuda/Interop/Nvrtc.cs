@@ -40,6 +40,12 @@ internal static unsafe partial class Nvrtc
     [LibraryImport(CudaLibraries.Nvrtc)]
     public static partial int nvrtcDestroyProgram(ref nint program);
 
+    [LibraryImport(CudaLibraries.Nvrtc)]
+    public static partial int nvrtcGetNumSupportedArchs(out int count);
+
+    [LibraryImport(CudaLibraries.Nvrtc)]
+    public static partial int nvrtcGetSupportedArchs(int* architectures);
+
     /// <summary>Throws <see cref="CudaException"/> naming <paramref name="call"/> unless <paramref name="result"/> is NVRTC_SUCCESS.</summary>
     public static void Check(int result, string call)
     {
