@@ -210,6 +210,8 @@ extern "C" { GanDslEmuContext* gandsl_emu_context = 0; }
 struct uint4 { unsigned int x, y, z, w; };
 static inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return uint4{x, y, z, w}; }
 static inline unsigned int __umulhi(unsigned int a, unsigned int b) { return (unsigned int)(((unsigned long long)a * b) >> 32); }
+static inline unsigned int atomicAdd(unsigned int* address, unsigned int value) { unsigned int old = *address; *address = old + value; return old; }
+static inline void __threadfence() {}
 using std::isfinite;
 #line 1 "kernels.cu"
 )";
@@ -267,13 +269,37 @@ int LoadModule(const std::string& source, Module** result) {
         starts.push_back(static_cast<size_t>(it->position()));
     }
 
+    // Which kernels synchronise: those whose body calls __syncthreads, or a device function that does
+    // (transitively). A function's body is the text up to the next function.
+    std::regex function(R"((?:__device__|__global__)[^;{(]*?\b(\w+)\s*\([^)]*\)\s*\{)");
+    std::vector<std::pair<std::string, std::string>> bodies;
+    for (std::sregex_iterator it(source.begin(), source.end(), function), end; it != end; ++it) {
+        bodies.push_back({(*it)[1].str(), source.substr(static_cast<size_t>(it->position()))});
+    }
+    for (size_t i = 0; i + 1 < bodies.size(); i++) {
+        bodies[i].second.resize(bodies[i].second.size() - bodies[i + 1].second.size());
+    }
+    std::vector<std::string> syncing{"__syncthreads"};
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& [name, body] : bodies) {
+            if (std::find(syncing.begin(), syncing.end(), name) != syncing.end()) continue;
+            for (const auto& callee : syncing) {
+                if (std::regex_search(body, std::regex("\\b" + callee + "\\s*\\("))) {
+                    syncing.push_back(name);
+                    grew = true;
+                    break;
+                }
+            }
+        }
+    }
+
     std::ostringstream code;
     code << Header << source << "\n\n";
     std::vector<bool> syncs;
     for (size_t i = 0; i < kernels.size(); i++) {
         const auto& [name, parameters] = kernels[i];
-        std::string body = source.substr(starts[i], (i + 1 < starts.size() ? starts[i + 1] : source.size()) - starts[i]);
-        syncs.push_back(body.find("__syncthreads") != std::string::npos || body.find("block_sum(") != std::string::npos);
+        syncs.push_back(std::find(syncing.begin(), syncing.end(), name) != syncing.end());
         code << "extern \"C\" void gandsl_emu_call_" << name << "(void** p) { " << name << "(";
         for (size_t j = 0; j < parameters.size(); j++) {
             code << (j ? ", " : "") << "*(" << parameters[j].type << "*)p[" << j << "]";

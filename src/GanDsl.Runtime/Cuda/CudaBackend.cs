@@ -16,6 +16,11 @@ public sealed unsafe class CudaBackend : Backend
     private const uint Threads = 256;
     private const int WorkspaceBytes = 32 << 20;
 
+    // Column sums run in row slices (see RuntimeKernels' slice_done): at most this many slices, one ticket per
+    // 32-column tile, each left at 0 by the kernel that used it.
+    private const int MaxSlices = 64;
+    private const int Tickets = 1 << 16;
+
     [ThreadStatic]
     private static nint t_current;
 
@@ -25,6 +30,9 @@ public sealed unsafe class CudaBackend : Backend
     private readonly nint _cublas;
     private readonly ulong _workspace;
     private readonly ulong _counters;
+    private readonly ulong _tickets;
+    private ulong _partials;
+    private long _partialsLength;
     private readonly KernelCompiler _compiler;
     private readonly nint _runtimeModule;
     private readonly Dictionary<string, nint> _runtime = [];
@@ -54,6 +62,8 @@ public sealed unsafe class CudaBackend : Backend
             Cublas.Check(Cublas.cublasSetWorkspace(_cublas, _workspace, WorkspaceBytes), "cublasSetWorkspace");
             CudaDriver.Check(CudaDriver.cuMemAlloc(out _counters, (nuint)(MaxCounters * sizeof(ulong))), "cuMemAlloc");
             CudaDriver.Check(CudaDriver.cuMemsetD32Async(_counters, 0, (nuint)(MaxCounters * 2), _stream), "cuMemsetD32Async");
+            CudaDriver.Check(CudaDriver.cuMemAlloc(out _tickets, Tickets * sizeof(uint)), "cuMemAlloc");
+            CudaDriver.Check(CudaDriver.cuMemsetD32Async(_tickets, 0, Tickets, _stream), "cuMemsetD32Async");
 
             _maxBlocks = (uint)Math.Max(1, probe.Multiprocessors) * 32;
             _compiler = KernelCompiler.Create(kernelCache);
@@ -206,12 +216,17 @@ public sealed unsafe class CudaBackend : Backend
         p.Int(args.Flag);
         if (kernel.Partition == KernelPartition.ColumnBlocks)
         {
-            // The generated column kernels: 32 columns by 8 row groups per block.
-            Launch(function, (uint)((kernel.Columns + 31) / 32), 32, 8, &p, kernel.Name);
+            // The generated column kernels: 32 columns by 8 row groups per block, a slice of the rows per grid row.
+            uint slices = ColumnSlices(args.Rows, kernel.Columns);
+            p.Pointer(_partials);
+            p.Pointer(_tickets);
+            Launch(function, (uint)((kernel.Columns + 31) / 32), slices, 32, 8, &p, kernel.Name);
         }
         else
         {
-            Launch(function, Blocks((long)args.Rows * args.T0.Cols), Threads, 1, &p, kernel.Name);
+            p.Pointer(0);
+            p.Pointer(0);
+            Launch(function, Blocks((long)args.Rows * args.T0.Cols), 1, Threads, 1, &p, kernel.Name);
         }
     }
 
@@ -235,7 +250,10 @@ public sealed unsafe class CudaBackend : Backend
         p.Int(dz.Rows);
         p.Int(dz.Cols);
         p.Int(accumulate ? 1 : 0);
-        Run("gandsl_bias_gradient", (uint)((dz.Cols + 31) / 32), 32, 8, &p);
+        uint slices = ColumnSlices(dz.Rows, dz.Cols);
+        p.Pointer(_partials);
+        p.Pointer(_tickets);
+        Launch(_runtime["gandsl_bias_gradient"], (uint)((dz.Cols + 31) / 32), slices, 32, 8, &p, "gandsl_bias_gradient");
     }
 
     /// <inheritdoc />
@@ -480,16 +498,73 @@ public sealed unsafe class CudaBackend : Backend
     /// <inheritdoc />
     protected override void BatchNormStatisticsCore(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
     {
-        var p = default(KernelParams);
-        p.Pointer(Address(x));
-        p.Pointer(Address(saved));
-        p.Pointer(Address(running));
-        p.Int(x.Rows);
-        p.Int(x.Cols);
-        p.Float(momentum);
-        p.Float(epsilon);
-        p.Int(training ? 1 : 0);
-        Run("gandsl_batchnorm_stats", (uint)((x.Cols + 31) / 32), 32, 8, &p);
+        if (!training)
+        {
+            var e = default(KernelParams);
+            e.Pointer(Address(saved));
+            e.Pointer(Address(running));
+            e.Int(x.Cols);
+            e.Float(epsilon);
+            Run("gandsl_batchnorm_running", (uint)((x.Cols + Threads - 1) / Threads), Threads, 1, &e);
+            return;
+        }
+
+        // The mean, then the squared deviations from it: two passes, as the CPU makes them.
+        uint tiles = (uint)((x.Cols + 31) / 32), slices = ColumnSlices(x.Rows, x.Cols);
+        var m = default(KernelParams);
+        m.Pointer(Address(x));
+        m.Pointer(Address(saved));
+        m.Int(x.Rows);
+        m.Int(x.Cols);
+        m.Pointer(_partials);
+        m.Pointer(_tickets);
+        Launch(_runtime["gandsl_batchnorm_mean"], tiles, slices, 32, 8, &m, "gandsl_batchnorm_mean");
+        var v = default(KernelParams);
+        v.Pointer(Address(x));
+        v.Pointer(Address(saved));
+        v.Pointer(Address(running));
+        v.Int(x.Rows);
+        v.Int(x.Cols);
+        v.Float(momentum);
+        v.Float(epsilon);
+        v.Pointer(_partials);
+        v.Pointer(_tickets);
+        Launch(_runtime["gandsl_batchnorm_variance"], tiles, slices, 32, 8, &v, "gandsl_batchnorm_variance");
+    }
+
+    // How many row slices a column sum over (rows, columns) runs in: enough blocks to fill the GPU when the
+    // columns are few and the rows many (a convolution's channels over batch x pixels), one for a small
+    // batch. Makes sure the partial sums fit (outside a capture: growing allocates).
+    private uint ColumnSlices(int rows, int columns)
+    {
+        int tiles = (columns + 31) / 32;
+        if (tiles > Tickets)
+        {
+            throw new NotSupportedException($"Column sums over {columns} columns: at most {Tickets * 32} are supported.");
+        }
+
+        int slices = Math.Clamp(rows / 256, 1, MaxSlices);
+        long needed = 2L * slices * columns;
+        if (needed > _partialsLength)
+        {
+            if (IsCapturing)
+            {
+                throw new InvalidOperationException($"Column sums over ({rows}, {columns}) need more scratch than any call before the capture; run the step once before capturing it.");
+            }
+
+            long length = Math.Max(needed, 1L << 20);
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+            if (_partials != 0)
+            {
+                CudaDriver.cuMemFree(_partials);
+            }
+
+            CudaDriver.Check(CudaDriver.cuMemAlloc(out _partials, (nuint)(length * sizeof(float))), "cuMemAlloc");
+            _partialsLength = length;
+        }
+
+        return (uint)slices;
     }
 
     /// <inheritdoc />
@@ -598,9 +673,12 @@ public sealed unsafe class CudaBackend : Backend
             CudaDriver.cuMemFree(_workspace);
         }
 
-        if (_counters != 0)
+        foreach (ulong memory in new[] { _counters, _tickets, _partials })
         {
-            CudaDriver.cuMemFree(_counters);
+            if (memory != 0)
+            {
+                CudaDriver.cuMemFree(memory);
+            }
         }
 
         if (_stream != 0)
@@ -656,9 +734,9 @@ public sealed unsafe class CudaBackend : Backend
             ? set
             : throw new ArgumentException("The image set belongs to another backend.", nameof(images));
 
-    private void Run(string name, uint grid, uint blockX, uint blockY, KernelParams* p) => Launch(_runtime[name], grid, blockX, blockY, p, name);
+    private void Run(string name, uint grid, uint blockX, uint blockY, KernelParams* p) => Launch(_runtime[name], grid, 1, blockX, blockY, p, name);
 
-    private void Launch(nint function, uint grid, uint blockX, uint blockY, KernelParams* p, string name)
+    private void Launch(nint function, uint grid, uint gridY, uint blockX, uint blockY, KernelParams* p, string name)
     {
         MakeCurrent();
         void** pointers = stackalloc void*[p->Count];
@@ -668,7 +746,7 @@ public sealed unsafe class CudaBackend : Backend
             pointers[i] = values + i;
         }
 
-        int result = CudaDriver.cuLaunchKernel(function, grid, 1, 1, blockX, blockY, 1, 0, _stream, pointers, null);
+        int result = CudaDriver.cuLaunchKernel(function, grid, gridY, 1, blockX, blockY, 1, 0, _stream, pointers, null);
         if (result != CudaDriver.Success)
         {
             CudaDriver.Check(result, $"cuLaunchKernel({name})");

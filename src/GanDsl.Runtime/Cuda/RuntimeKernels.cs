@@ -23,7 +23,7 @@ public static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_softmax_xent", "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table",
-        "gandsl_batchnorm_stats", "gandsl_batchnorm_dx",
+        "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
 
     /// <summary>The CUDA C source.</summary>
@@ -216,20 +216,60 @@ public static class RuntimeKernels
                 y[i] += bias[i % cols];
         }
 
-        // db (cols) (+)= column sums of dz (rows, cols); block (32, 8), grid ceil(cols / 32), fixed-order sums.
-        extern "C" __global__ void gandsl_bias_gradient(const float* __restrict__ dz, float* __restrict__ db, int rows, int cols, int accumulate)
+        // Column sums in slices: block (32, 8) over a 32-column tile and a slice of the rows (grid (tiles, slices)),
+        // 8 row groups summed in order into partials[slot][slice][column]; the tile's last slice to finish (its
+        // ticket says so, and resets it) returns true and adds the slices in slice order: deterministic.
+        __device__ __forceinline__ void slice_rows(int rows, int* first, int* end)
+        {
+            int per = (rows + gridDim.y - 1) / gridDim.y;
+            *first = blockIdx.y * per;
+            *end = *first + per < rows ? *first + per : rows;
+        }
+
+        __device__ bool slice_done(float sum, float* partials, unsigned int* tickets, int c, int cols)
         {
             __shared__ float s[8][32];
-            int c = blockIdx.x * 32 + threadIdx.x;
-            float sum = 0.0f;
-            if (c < cols)
-                for (int r = threadIdx.y; r < rows; r += 8) sum += dz[(long long)r * cols + c];
+            __shared__ int last;
             s[threadIdx.y][threadIdx.x] = sum;
             __syncthreads();
             if (threadIdx.y == 0 && c < cols)
             {
                 float total = 0.0f;
                 for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
+                partials[(long long)blockIdx.y * cols + c] = total;
+            }
+            __threadfence();
+            __syncthreads();
+            if (threadIdx.x == 0 && threadIdx.y == 0)
+            {
+                last = atomicAdd(&tickets[blockIdx.x], 1u) == gridDim.y - 1;
+                if (last) tickets[blockIdx.x] = 0;
+            }
+            __syncthreads();
+            return last != 0;
+        }
+
+        __device__ __forceinline__ float slice_total(const float* partials, int c, int cols)
+        {
+            const volatile float* slices = partials;
+            float total = 0.0f;
+            for (int k = 0; k < (int)gridDim.y; k++) total += slices[(long long)k * cols + c];
+            return total;
+        }
+
+        // db (cols) (+)= column sums of dz (rows, cols), in slices (above).
+        extern "C" __global__ void gandsl_bias_gradient(const float* __restrict__ dz, float* __restrict__ db, int rows, int cols, int accumulate,
+            float* __restrict__ partials, unsigned int* __restrict__ tickets)
+        {
+            int c = blockIdx.x * 32 + threadIdx.x, first, end;
+            slice_rows(rows, &first, &end);
+            float sum = 0.0f;
+            if (c < cols)
+                for (int r = first + threadIdx.y; r < end; r += 8) sum += dz[(long long)r * cols + c];
+            if (!slice_done(sum, partials, tickets, c, cols)) return;
+            if (threadIdx.y == 0 && c < cols)
+            {
+                float total = slice_total(partials, c, cols);
                 db[c] = accumulate ? db[c] + total : total;
             }
         }
@@ -437,54 +477,56 @@ public static class RuntimeKernels
             tg[entry] = sum;
         }
 
-        // BatchNorm statistics per column of x (rows, cols): training, the batch mean and 1 / sqrt(biased variance + eps) into saved
-        // and PyTorch's running update (unbiased variance) into running (means, then variances); evaluation, the running ones into
-        // saved. Block (32, 8), grid ceil(cols / 32): 8 row groups per column, summed in a fixed order.
-        extern "C" __global__ void gandsl_batchnorm_stats(const float* __restrict__ x, float* __restrict__ saved, float* __restrict__ running,
-            int rows, int cols, float momentum, float eps, int training)
+        // BatchNorm statistics per column of x (rows, cols), in slices (above), two passes as CpuBackend makes them:
+        // the batch mean into saved[0..cols), then the squared deviations from it give 1 / sqrt(biased variance + eps)
+        // in saved[cols..2 cols) and PyTorch's running update (unbiased variance) of running (means, then variances).
+        extern "C" __global__ void gandsl_batchnorm_mean(const float* __restrict__ x, float* __restrict__ saved, int rows, int cols,
+            float* __restrict__ partials, unsigned int* __restrict__ tickets)
         {
-            __shared__ float s[8][32];
-            __shared__ float means[32];
-            int c = blockIdx.x * 32 + threadIdx.x;
-            if (!training)
-            {
-                if (threadIdx.y == 0 && c < cols)
-                {
-                    saved[c] = running[c];
-                    saved[cols + c] = 1.0f / sqrtf(running[cols + c] + eps);
-                }
-                return;
-            }
+            int c = blockIdx.x * 32 + threadIdx.x, first, end;
+            slice_rows(rows, &first, &end);
             float sum = 0.0f;
-            if (c < cols) for (int r = threadIdx.y; r < rows; r += 8) sum += x[(long long)r * cols + c];
-            s[threadIdx.y][threadIdx.x] = sum;
-            __syncthreads();
-            if (threadIdx.y == 0)
-            {
-                float total = 0.0f;
-                for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
-                means[threadIdx.x] = total / (float)rows;
-            }
-            __syncthreads();
-            float mean = means[threadIdx.x];
+            if (c < cols)
+                for (int r = first + threadIdx.y; r < end; r += 8) sum += x[(long long)r * cols + c];
+            if (!slice_done(sum, partials, tickets, c, cols)) return;
+            if (threadIdx.y == 0 && c < cols) saved[c] = slice_total(partials, c, cols) / (float)rows;
+        }
+
+        extern "C" __global__ void gandsl_batchnorm_variance(const float* __restrict__ x, float* __restrict__ saved, float* __restrict__ running,
+            int rows, int cols, float momentum, float eps, float* __restrict__ partials, unsigned int* __restrict__ tickets)
+        {
+            int c = blockIdx.x * 32 + threadIdx.x, first, end;
+            slice_rows(rows, &first, &end);
             float squares = 0.0f;
             if (c < cols)
-                for (int r = threadIdx.y; r < rows; r += 8)
+            {
+                float mean = saved[c];
+                for (int r = first + threadIdx.y; r < end; r += 8)
                 {
                     float d = x[(long long)r * cols + c] - mean;
                     squares += d * d;
                 }
-            s[threadIdx.y][threadIdx.x] = squares;
-            __syncthreads();
+            }
+            if (!slice_done(squares, partials, tickets, c, cols)) return;
             if (threadIdx.y == 0 && c < cols)
             {
-                float total = 0.0f;
-                for (int k = 0; k < 8; k++) total += s[k][threadIdx.x];
+                float total = slice_total(partials, c, cols);
+                float mean = saved[c];
                 float variance = total / (float)rows;
-                saved[c] = mean;
                 saved[cols + c] = 1.0f / sqrtf(variance + eps);
                 running[c] = (1.0f - momentum) * running[c] + momentum * mean;
                 running[cols + c] = (1.0f - momentum) * running[cols + c] + momentum * (rows > 1 ? total / (float)(rows - 1) : variance);
+            }
+        }
+
+        // BatchNorm in evaluation: the running statistics as mean and 1 / std.
+        extern "C" __global__ void gandsl_batchnorm_running(float* __restrict__ saved, const float* __restrict__ running, int cols, float eps)
+        {
+            int c = blockIdx.x * blockDim.x + threadIdx.x;
+            if (c < cols)
+            {
+                saved[c] = running[c];
+                saved[cols + c] = 1.0f / sqrtf(running[cols + c] + eps);
             }
         }
 
