@@ -105,6 +105,54 @@ public sealed class CudaTrainingTests : IDisposable
         Assert.Equal(20, resumed.GeneratorOptimizer.StepCount);
     }
 
+    [Fact]
+    public void AResumedRunContinuesTheReplayedStepsExactly()
+    {
+        // Stopped in the middle of epoch 2 and resumed in a fresh trainer: the counters the graphs read
+        // (step, position, each optimizer's step) are set from the checkpoint, so the replays go on as if
+        // nothing had stopped. WGAN with 3 critic steps, so the D-only and D+G graphs both matter.
+        using var gpu = Gpu.Require();
+        var data = Synthetic(6 * Batch + 3);
+        var options = Options(GanLoss.Wasserstein, 3) with { CheckpointDirectory = _dir.File("resumed") };
+        float[][] straight;
+        using (var g = new SeedGenerator(gpu, 1))
+        using (var d = new SeedDiscriminator(gpu, 2))
+        using (var trainer = new GanTrainer(g, d, Options(GanLoss.Wasserstein, 3)))
+        {
+            trainer.Fit(data, 3);
+            Assert.True(trainer.ReplayingGraphs);
+            straight = [g.GetParameters(), d.GetParameters()];
+        }
+
+        using (var g = new SeedGenerator(gpu, 1))
+        using (var d = new SeedDiscriminator(gpu, 2))
+        using (var trainer = new GanTrainer(g, d, options))
+        {
+            using var stop = new CancellationTokenSource();
+            trainer.StepCompleted += step =>
+            {
+                if (step == 8)
+                {
+                    stop.Cancel();
+                }
+            };
+            trainer.Fit(data, 3, stop.Token);
+            Assert.Equal((1, 2), (trainer.EpochCount, trainer.EpochPosition));
+        }
+
+        using (var g = new SeedGenerator(gpu, 11))
+        using (var d = new SeedDiscriminator(gpu, 12))
+        using (var trainer = new GanTrainer(g, d, options))
+        {
+            trainer.LoadCheckpoint(Directory.GetFiles(_dir.File("resumed"), "*.safetensors").Max()!);
+            trainer.Fit(data, 3);
+            Assert.Equal(18, trainer.StepCount);
+            Assert.Equal(6, trainer.GeneratorOptimizer.StepCount);
+            Gpu.Close(straight[0], g.GetParameters(), 1e-6, "generator, resumed against straight");
+            Gpu.Close(straight[1], d.GetParameters(), 1e-6, "critic, resumed against straight");
+        }
+    }
+
     private static List<TrainingStats> Losses(Backend backend, MnistDataset data)
     {
         using var g = new SeedGenerator(backend, 1);
