@@ -11,8 +11,11 @@
 #   gandsl.csv, gandsl.log GanDsl's step and epoch timings (bench --csv --epoch) and their details
 #   pytorch.csv, pytorch.log  bench/pytorch/gan_step.py, eager and torch.compile, the same columns
 #   table.md               bench/pytorch/compare.py's table of both, for BENCHMARKS.md
-# Each phase has its own time limit (GANDSL_TESTS_S, GANDSL_BENCH_S, GANDSL_PYTORCH_S seconds), so one that
-# hangs cannot take the others' time.
+# Each phase has its own time limit (GANDSL_TESTS_S, GANDSL_BENCH_S, GANDSL_PYTORCH_S seconds: 240, 180, 420),
+# so one that hangs cannot take the others' time. On the device machine (10 minutes a command) run it as two
+# commands on the same warm machine, `scripts/gpu-check.sh tests bench` then `scripts/gpu-check.sh pytorch`;
+# $OUT starts empty for each, so make the table where both calls' files land:
+#   python3 bench/pytorch/compare.py gandsl.csv pytorch.csv
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$repo/gpu-results}"
@@ -48,7 +51,7 @@ for phase in "${phases[@]}"; do
     case "$phase" in
         tests)
             # The test runner's own output goes to tests/; the .trx copy is dropped (the 8-file limit).
-            OUT="$out/tests" run_phase tests "${GANDSL_TESTS_S:-300}" bash "$pack/gpu-pack/run-tests.sh" >"$out/tests.raw" 2>&1
+            OUT="$out/tests" run_phase tests "${GANDSL_TESTS_S:-240}" bash "$pack/gpu-pack/run-tests.sh" >"$out/tests.raw" 2>&1
             rm -f "$out/tests/gpu-tests.trx"
             # Where the CUDA libraries were found (env.sh prints it before the tests start), then the totals.
             sed '/^== CUDA libraries/,/^results in/!d' "$out/tests.raw" | head -30 >>"$summary"
@@ -58,16 +61,24 @@ for phase in "${phases[@]}"; do
             grep -E '\[FAIL\]' "$out/tests/gpu-tests.log" 2>/dev/null | head -60 >>"$summary"
             ;;
         bench)
-            OUT="$out/bench-tmp" run_phase bench "${GANDSL_BENCH_S:-240}" bash "$pack/gpu-pack/run-bench.sh" --csv --epoch >"$out/gandsl.raw" 2>&1
+            OUT="$out/bench-tmp" run_phase bench "${GANDSL_BENCH_S:-180}" bash "$pack/gpu-pack/run-bench.sh" --csv --epoch >"$out/gandsl.raw" 2>&1
             grep -E '^(framework,|gandsl,)' "$out/gandsl.raw" | awk '!(/^framework,/ && seen++)' >"$out/gandsl.csv"
             grep -vE '^gandsl,' "$out/gandsl.raw" >"$out/gandsl.log"
             rm -rf "$out/gandsl.raw" "$out/bench-tmp"
             cat "$out/gandsl.csv" >>"$summary"
             ;;
         pytorch)
-            run_phase pytorch "${GANDSL_PYTORCH_S:-300}" env PYTHONUNBUFFERED=1 \
-                python3 "$repo/bench/pytorch/gan_step.py" --model mlp dcgan --mode eager compile cudagraph --epoch --csv \
-                >"$out/pytorch.csv" 2>"$out/pytorch.log"
+            # The rows GanDsl's --csv --epoch prints: the seed GAN's step at 64, 256, 1024; the DCGAN's at 256;
+            # the seed GAN's epoch at 64. torch.compile compiles each (model, batch) anew: tens of seconds each.
+            : >"$out/pytorch.csv"
+            : >"$out/pytorch.log"
+            limit="${GANDSL_PYTORCH_S:-420}"
+            for run in "--model mlp" "--model dcgan --batch 256" "--model mlp --epoch"; do
+                # shellcheck disable=SC2086
+                run_phase "pytorch $run" $((limit / 3)) env PYTHONUNBUFFERED=1 \
+                    python3 "$repo/bench/pytorch/gan_step.py" $run --mode eager compile cudagraph --csv \
+                    >>"$out/pytorch.csv" 2>>"$out/pytorch.log"
+            done
             cat "$out/pytorch.csv" >>"$summary"
             ;;
         *) note "unknown phase $phase (tests, bench or pytorch)" ;;
