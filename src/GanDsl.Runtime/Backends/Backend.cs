@@ -103,7 +103,7 @@ public abstract class Backend : IDisposable
         AddBiasCore(y, bias);
     }
 
-    /// <summary>Bias gradient: <c>db[c] (+)= sum over rows of dz[r, c]</c>, summed in row order.</summary>
+    /// <summary>Bias gradient: <c>db[c] (+)= sum over rows of dz[r, c]</c>, in a fixed order (rows in order on the CPU; on a GPU, row groups and slices added in order), so it is deterministic.</summary>
     public void BiasGradient(Tensor dz, Tensor db, bool accumulate)
     {
         RequireOwned(dz, nameof(dz));
@@ -449,7 +449,7 @@ public abstract class Backend : IDisposable
     /// mean and 1 / sqrt(biased variance + epsilon) go to <paramref name="saved"/>, and the running
     /// statistics (mean, then variance, in <paramref name="running"/>) move towards the batch's by
     /// <paramref name="momentum"/>, with the unbiased variance, as PyTorch does. Evaluation: the running
-    /// statistics go to <paramref name="saved"/> instead. Columns are summed in row order (deterministic).
+    /// statistics go to <paramref name="saved"/> instead. Columns are summed in a fixed order (deterministic).
     /// </summary>
     public void BatchNormStatistics(Tensor x, Tensor saved, Tensor running, float momentum, float epsilon, bool training)
     {
