@@ -5,6 +5,8 @@
 #     --filter "FullyQualifiedName~GanDsl.Tests.Cuda.Cuda&FullyQualifiedName!~CudaProbe"
 #
 #   tests/cuda-emulator/build.sh [output-dir]        (default: artifacts/cuda-emulator)
+#
+# GANDSL_EMULATOR_VERBOSE=1 makes it say how many nodes each captured graph has.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/../../artifacts/cuda-emulator}"

@@ -549,6 +549,7 @@ int cuStreamEndCapture(void* stream, void** graph) {
 }
 
 int cuGraphInstantiateWithFlags(void** executable, void* graph, unsigned long long) {
+    if (getenv("GANDSL_EMULATOR_VERBOSE")) fprintf(stderr, "cuda-emulator: graph of %zu nodes\n", static_cast<Graph*>(graph)->ops.size());
     *executable = new Graph(*static_cast<Graph*>(graph));
     return Success;
 }
