@@ -8,7 +8,7 @@
 #   summary.txt            the GPU, where libcuda/libnvrtc/libcublas were found, each phase's exit code and time
 #   tests/gpu-tests.log    the GanDsl.Tests.Cuda tests (parity, graph replay, training on the GPU)
 #   tests/gpu-tests.xml    the same as xUnit XML
-#   gandsl.csv, gandsl.log GanDsl's step and epoch timings (bench --csv --epoch) and their details
+#   gandsl.csv, gandsl.log GanDsl's step and epoch timings (bench --csv --epoch), their details, and --profile
 #   pytorch.csv, pytorch.log  bench/pytorch/gan_step.py, eager and torch.compile, the same columns
 #   table.md               bench/pytorch/compare.py's table of both, for BENCHMARKS.md
 # Each phase has its own time limit (GANDSL_TESTS_S, GANDSL_BENCH_S, GANDSL_PYTORCH_S seconds: 240, 180, 420),
@@ -64,6 +64,8 @@ for phase in "${phases[@]}"; do
             OUT="$out/bench-tmp" run_phase bench "${GANDSL_BENCH_S:-180}" bash "$pack/gpu-pack/run-bench.sh" --csv --epoch >"$out/gandsl.raw" 2>&1
             grep -E '^(framework,|gandsl,)' "$out/gandsl.raw" | awk '!(/^framework,/ && seen++)' >"$out/gandsl.csv"
             grep -vE '^gandsl,' "$out/gandsl.raw" >"$out/gandsl.log"
+            # Where a step's time goes on the GPU: each part eager and as a graph, with its node count.
+            OUT="$out/bench-tmp" run_phase profile "${GANDSL_PROFILE_S:-90}" bash "$pack/gpu-pack/run-bench.sh" --profile >>"$out/gandsl.log" 2>&1
             rm -rf "$out/gandsl.raw" "$out/bench-tmp"
             cat "$out/gandsl.csv" >>"$summary"
             ;;

@@ -7,6 +7,14 @@ if (args.Contains("--profile"))
 {
     GanDsl.Bench.StepProfile.Run(64);
     GanDsl.Bench.StepProfile.Run(256);
+    if (GanDsl.Cuda.CudaProbe.Run().Usable)
+    {
+        foreach (int batch in new[] { 64, 256, 1024 })
+        {
+            GanDsl.Bench.StepProfile.Run(batch, GanDsl.Cuda.CudaBackend.Create());
+        }
+    }
+
     return;
 }
 

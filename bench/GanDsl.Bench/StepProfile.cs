@@ -8,13 +8,17 @@ namespace GanDsl.Bench;
 
 /// <summary>
 /// <c>--profile</c>: where a training step's time goes, by timing each of its parts on its own in
-/// a loop (the parts of one step, in the order the trainer runs them).
+/// a loop (the parts of one step, in the order the trainer runs them). On a GPU each part is timed
+/// launched call by call and replayed as a captured graph (with its node count), waiting for the
+/// device at the end of each timed loop, so the figures are device time in a steady stream.
 /// </summary>
 internal static class StepProfile
 {
-    public static void Run(int batch)
+    public static void Run(int batch) => Run(batch, new CpuBackend());
+
+    public static void Run(int batch, Backend backend)
     {
-        using var backend = new CpuBackend();
+        using var owned = backend;
         using var g = new BenchGenerator(backend, 1);
         using var d = new BenchDiscriminator(backend, 2);
         g.EnsureCapacity(batch);
@@ -54,33 +58,57 @@ internal static class StepProfile
             }
         }
 
+        backend.Synchronize();
         Console.WriteLine($"batch {batch}, {backend.Description}");
-        double total = 0;
+        bool graphs = backend.SupportsCapture;
+        Console.WriteLine(graphs ? $"  {"part",-28} {"eager",8}    {"graph",8}  nodes" : $"  {"part",-28} {"time",8}");
+        double total = 0, totalGraph = 0;
+        int totalNodes = 0;
         foreach (var (name, body) in parts)
         {
-            for (int i = 0; i < 50; i++)
+            double eager = Median(body, backend);
+            total += eager;
+            if (!graphs)
+            {
+                Console.WriteLine($"  {name,-28} {eager,8:F1} us");
+                continue;
+            }
+
+            using var graph = backend.Capture(body);
+            double replayed = Median(graph.Launch, backend);
+            totalGraph += replayed;
+            totalNodes += graph.NodeCount;
+            Console.WriteLine($"  {name,-28} {eager,8:F1} us {replayed,8:F1} us  {graph.NodeCount,5}");
+        }
+
+        Console.WriteLine(graphs
+            ? $"  {"sum of parts",-28} {total,8:F1} us {totalGraph,8:F1} us  {totalNodes,5}"
+            : $"  {"sum of parts",-28} {total,8:F1} us");
+    }
+
+    // Median over 9 runs of 100 calls, waiting for the device after each run.
+    private static double Median(Action body, Backend backend)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            body();
+        }
+
+        backend.Synchronize();
+        var samples = new double[9];
+        for (int r = 0; r < samples.Length; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < 100; i++)
             {
                 body();
             }
 
-            var samples = new double[9];
-            for (int r = 0; r < samples.Length; r++)
-            {
-                var clock = Stopwatch.StartNew();
-                for (int i = 0; i < 100; i++)
-                {
-                    body();
-                }
-
-                samples[r] = clock.Elapsed.TotalMicroseconds / 100;
-            }
-
-            Array.Sort(samples);
-            double median = samples[samples.Length / 2];
-            total += median;
-            Console.WriteLine($"  {name,-28} {median,8:F1} us");
+            backend.Synchronize();
+            samples[r] = clock.Elapsed.TotalMicroseconds / 100;
         }
 
-        Console.WriteLine($"  {"sum of parts",-28} {total,8:F1} us");
+        Array.Sort(samples);
+        return samples[samples.Length / 2];
     }
 }

@@ -554,6 +554,15 @@ int cuGraphInstantiateWithFlags(void** executable, void* graph, unsigned long lo
     return Success;
 }
 
+int cuGraphGetNodes(void* graph, void** nodes, size_t* count) {
+    size_t size = static_cast<Graph*>(graph)->ops.size();
+    if (nodes) {
+        for (size_t i = 0; i < *count && i < size; i++) nodes[i] = &static_cast<Graph*>(graph)->ops[i];
+    }
+    *count = size;
+    return Success;
+}
+
 int cuGraphLaunch(void* executable, void* stream) {
     LOCK;
     if (Capturing(stream)) return CaptureUnsupported;

@@ -113,6 +113,9 @@ public abstract class StepGraph : IDisposable
     /// <summary>A graph whose replay adds <paramref name="increments"/> to those counters.</summary>
     protected StepGraph(IEnumerable<(DeviceCounter Counter, ulong Delta)> increments) => _increments = increments.ToArray();
 
+    /// <summary>The operations (kernels, copies, fills) one replay runs, when the backend can say; else 0.</summary>
+    public int NodeCount { get; init; }
+
     /// <summary>Queues one replay.</summary>
     public void Launch()
     {

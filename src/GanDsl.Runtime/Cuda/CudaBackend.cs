@@ -614,7 +614,9 @@ public sealed unsafe class CudaBackend : Backend
         try
         {
             CudaDriver.Check(CudaDriver.cuGraphInstantiateWithFlags(out nint executable, graph, 0), "cuGraphInstantiateWithFlags");
-            return new CudaStepGraph(this, executable, increments);
+            nuint nodes = 0;
+            CudaDriver.Check(CudaDriver.cuGraphGetNodes(graph, null, ref nodes), "cuGraphGetNodes");
+            return new CudaStepGraph(this, executable, increments) { NodeCount = (int)nodes };
         }
         finally
         {

@@ -124,6 +124,9 @@ internal static unsafe partial class CudaDriver
     public static partial int cuCtxGetCurrent(out nint context);
 
     [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphGetNodes(nint graph, nint* nodes, ref nuint count);
+
+    [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuGraphLaunch(nint executable, nint stream);
 
     [LibraryImport(CudaLibraries.Driver)]
