@@ -79,7 +79,8 @@ internal sealed record GanSample(
             return options.Command == SampleCommand.Eval ? Evaluate(options) : Train(options);
         }
         catch (Exception e) when (e is MnistNotFoundException or MnistFormatException or CheckpointFormatException or CheckpointMismatchException
-                                   or NotSupportedException or TrainingDivergedException or IOException or UnauthorizedAccessException)
+                                   or NotSupportedException or TrainingDivergedException or IOException or UnauthorizedAccessException
+                                   or GanDsl.Cuda.CudaException or GanDsl.Cuda.KernelCompileException or GanDsl.Cuda.Interop.CudaUnavailableException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
