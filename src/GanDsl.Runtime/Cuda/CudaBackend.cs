@@ -711,7 +711,11 @@ public sealed unsafe class CudaBackend : Backend
 
     private ulong CounterAddress(DeviceCounter counter) => _counters + (ulong)counter.Slot * sizeof(ulong);
 
-    private uint Blocks(long count) => (uint)Math.Clamp((count + Threads - 1) / Threads, 1, _maxBlocks);
+    // Enough blocks of Threads for a grid-stride loop over count elements; the kernels index them in 32 bits.
+    private uint Blocks(long count) =>
+        count <= uint.MaxValue
+            ? (uint)Math.Clamp((count + Threads - 1) / Threads, 1, _maxBlocks)
+            : throw new NotSupportedException($"A launch over {count:N0} elements: the CUDA backend's kernels index at most {uint.MaxValue:N0}.");
 
     private void Convolution(string kernel, Tensor source, Tensor destination, ConvGeometry g, int rows, long count)
     {

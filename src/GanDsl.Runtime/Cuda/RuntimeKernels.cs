@@ -29,6 +29,8 @@ public static class RuntimeKernels
     /// <summary>The CUDA C source.</summary>
     public const string Source = """
         // GanDsl runtime kernels (CUDA C for NVRTC). Shapes in the comments; all tensors row-major fp32.
+        // Element indices are split with 32-bit unsigned division (the backend refuses launches past 2^32
+        // elements): a 64-bit division by a run-time value costs several times more.
 
         // Philox4x32-10, as GanDsl.Randomness.Philox.Block: counter (c0, c1) low/high, stream (c2, c3), key = seed.
         __device__ __forceinline__ uint4 philox_block(unsigned long long seed, unsigned long long stream, unsigned long long counter)
@@ -194,7 +196,8 @@ public static class RuntimeKernels
             long long count = (long long)rows * width;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int r = (int)(i / width), k = (int)(i % width);
+                unsigned int u = (unsigned int)i, wide = (unsigned int)width;
+                int r = (int)(u / wide), k = (int)(u % wide);
                 out[i] = (float)pixels[(long long)order[position + r] * width + k] / 127.5f - 1.0f;
             }
         }
@@ -213,7 +216,7 @@ public static class RuntimeKernels
         {
             long long count = (long long)rows * cols;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
-                y[i] += bias[i % cols];
+                y[i] += bias[(unsigned int)i % (unsigned int)cols];
         }
 
         // Column sums in slices: block (32, 8) over a 32-column tile and a slice of the rows (grid (tiles, slices)),
@@ -282,7 +285,7 @@ public static class RuntimeKernels
             long long count = (long long)rows * width;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int r = (int)(i / width);
+                int r = (int)((unsigned int)i / (unsigned int)width);
                 uint4 x = philox_block(seed, stream, counter + (unsigned long long)(r / 4));
                 unsigned int w[4] = { x.x, x.y, x.z, x.w };
                 float e = 0.0f + 1.0f * unit(w[r % 4]);
@@ -367,10 +370,11 @@ public static class RuntimeKernels
             long long count = (long long)rows * oh * ow * cols;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int col = (int)(i % cols);
-                long long pixel = i / cols;
-                int image = (int)(pixel / (oh * ow));
-                int at = (int)(pixel % (oh * ow));
+                unsigned int u = (unsigned int)i, plane = (unsigned int)(oh * ow);
+                int col = (int)(u % (unsigned int)cols);
+                unsigned int pixel = u / (unsigned int)cols;
+                int image = (int)(pixel / plane);
+                int at = (int)(pixel % plane);
                 int y = at / ow, x = at % ow;
                 int ch = col / (k * k), kh = col % (k * k) / k, kw = col % k;
                 int ih = y * stride - padTop + kh, iw = x * stride - padLeft + kw;
@@ -389,10 +393,11 @@ public static class RuntimeKernels
             long long count = (long long)rows * h * w * c;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int ch = (int)(i % c);
-                long long pixel = i / c;
-                int image = (int)(pixel / (h * w));
-                int at = (int)(pixel % (h * w));
+                unsigned int u = (unsigned int)i, plane = (unsigned int)(h * w);
+                int ch = (int)(u % (unsigned int)c);
+                unsigned int pixel = u / (unsigned int)c;
+                int image = (int)(pixel / plane);
+                int at = (int)(pixel % plane);
                 int ih = at / w, iw = at % w;
                 const float* source = columns + (long long)image * oh * ow * cols;
                 float sum = 0.0f;
@@ -436,9 +441,10 @@ public static class RuntimeKernels
             long long count = (long long)rows * pixels * width;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int j = (int)(i % width);
-                long long pixel = i / width;
-                int r = (int)(pixel / pixels), p = (int)(pixel % pixels);
+                unsigned int u = (unsigned int)i;
+                int j = (int)(u % (unsigned int)width);
+                unsigned int pixel = u / (unsigned int)width;
+                int r = (int)(pixel / (unsigned int)pixels), p = (int)(pixel % (unsigned int)pixels);
                 int label = (int)labels[r];
                 bool valid = label >= 0 && label < classes;
                 y[i] = j < channels
@@ -453,8 +459,8 @@ public static class RuntimeKernels
             long long count = (long long)rows * pixels * channels;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                long long pixel = i / channels;
-                int j = (int)(i % channels);
+                unsigned int pixel = (unsigned int)i / (unsigned int)channels;
+                int j = (int)((unsigned int)i % (unsigned int)channels);
                 dx[i] = dy[pixel * (channels + e) + j];
             }
         }
@@ -539,7 +545,7 @@ public static class RuntimeKernels
             long long count = (long long)rows * cols;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
             {
-                int j = (int)(i % cols);
+                int j = (int)((unsigned int)i % (unsigned int)cols);
                 float inv = saved[cols + j];
                 float xhat = (x[i] - saved[j]) * inv;
                 dx[i] = gamma[j] * inv * (dy[i] - saved[2 * cols + j] * invN - xhat * saved[3 * cols + j] * invN);
