@@ -543,6 +543,49 @@ public abstract class Backend : IDisposable
         AddToCounterCore(counter, delta);
     }
 
+    /// <summary>
+    /// Adds to up to <see cref="MaxCountersPerAdd"/> counters at once (one launch on a GPU), in order with the
+    /// queued work; a counter may not appear twice.
+    /// </summary>
+    public void AddToCounters(ReadOnlySpan<(DeviceCounter Counter, ulong Delta)> increments)
+    {
+        if (increments.Length > MaxCountersPerAdd)
+        {
+            throw new ArgumentException($"At most {MaxCountersPerAdd} counters at once, not {increments.Length}.", nameof(increments));
+        }
+
+        for (int i = 0; i < increments.Length; i++)
+        {
+            RequireCounter(increments[i].Counter);
+            for (int j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(increments[j].Counter, increments[i].Counter))
+                {
+                    throw new ArgumentException("A counter appears twice.", nameof(increments));
+                }
+            }
+        }
+
+        foreach (var (counter, delta) in increments)
+        {
+            counter.Value += delta;
+        }
+
+        AddToCountersCore(increments);
+    }
+
+    /// <summary>Most counters <see cref="AddToCounters"/> takes at once.</summary>
+    public const int MaxCountersPerAdd = 4;
+
+    /// <summary>See <see cref="AddToCounters"/>; the host copies are already moved. By default one <see cref="AddToCounterCore"/> each.</summary>
+    protected virtual void AddToCountersCore(ReadOnlySpan<(DeviceCounter Counter, ulong Delta)> increments)
+    {
+        foreach (var (counter, delta) in increments)
+        {
+            AddToCounterCore(counter, delta);
+        }
+    }
+
     /// <summary>Whether <see cref="Capture"/> works on this backend (CUDA graphs).</summary>
     public virtual bool SupportsCapture => false;
 

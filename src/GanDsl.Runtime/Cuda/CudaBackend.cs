@@ -600,6 +600,20 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void AddToCountersCore(ReadOnlySpan<(DeviceCounter Counter, ulong Delta)> increments)
+    {
+        // One launch for all: four (address, delta) pairs, unused ones with a null address.
+        var p = default(KernelParams);
+        for (int i = 0; i < MaxCountersPerAdd; i++)
+        {
+            p.Pointer(i < increments.Length ? CounterAddress(increments[i].Counter) : 0);
+            p.Long(i < increments.Length ? (long)increments[i].Delta : 0);
+        }
+
+        Run("gandsl_counters_add", 1, 1, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void BeginCaptureCore()
     {
         MakeCurrent();

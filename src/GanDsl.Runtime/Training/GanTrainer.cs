@@ -377,8 +377,9 @@ public sealed partial class GanTrainer : IDisposable
         int GeneratorCapacity, int DiscriminatorCapacity);
 
     /// <summary>
-    /// The step itself, as backend calls only (so it can be captured): the step counter moves first, every
-    /// per-step number is read from the counters, and the position moves to the next batch at the end.
+    /// The step itself, as backend calls only (so it can be captured). One launch first moves every counter the
+    /// step reads: the step, the batch position (to the next batch: this one's is read back b before it), and the
+    /// optimizers' steps; every per-step number is then read from them.
     /// </summary>
     private void StepBody(ImageSet images, bool generatorStep)
     {
@@ -386,13 +387,18 @@ public sealed partial class GanTrainer : IDisposable
         var g = _generator;
         var d = _discriminator;
         var backend = _backend;
-        backend.AddToCounter(_steps, 1);
+        var optimizerD = _discriminatorOptimizer.StepCounter;
+        var optimizerG = _generatorOptimizer.StepCounter;
+        backend.AddToCounters(generatorStep
+            ? [(_steps, 1), (_position, (ulong)b), (optimizerD, 1), (optimizerG, 1)]
+            : [(_steps, 1), (_position, (ulong)b), (optimizerD, 1)]);
+        var position = _position.Times(1, unchecked((ulong)-b)); // this batch's: the counter already points at the next
 
         // Noise (and, conditioned, the real batch's labels) -> generator: (B, z) -> (B, features).
         backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, _steps.Times(_noiseBlocksPerStep));
         if (_conditional)
         {
-            backend.GatherLabels(images, _position, g.Labels(b));
+            backend.GatherLabels(images, position, g.Labels(b));
             backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(0, b));
             backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(b, b));
         }
@@ -406,7 +412,7 @@ public sealed partial class GanTrainer : IDisposable
         if (_separateBatches)
         {
             // Real, then fake, each a batch of its own for BatchNorm; the gradients add up.
-            backend.GatherImages(images, _position, dInput.Slice(0, b));
+            backend.GatherImages(images, position, dInput.Slice(0, b));
             d.Forward(b);
             backend.LogitLoss(d.Output(b), _terms.Real, _terms.RealTarget, scale, d.OutputGradient(b), _stats.View(2, 1, 2));
             d.Backward(b);
@@ -420,7 +426,7 @@ public sealed partial class GanTrainer : IDisposable
         {
             // [fake; real] as one batch of 2B rows: larger GEMMs, one pass.
             backend.Copy(g.Output(b), dInput.Slice(0, b));
-            backend.GatherImages(images, _position, dInput.Slice(b, b));
+            backend.GatherImages(images, position, dInput.Slice(b, b));
             d.Forward(2 * b);
             var outputs = d.Output(2 * b);
             var gradients = d.OutputGradient(2 * b);
@@ -434,7 +440,7 @@ public sealed partial class GanTrainer : IDisposable
             AddGradientPenalty(dInput, b);
         }
 
-        _discriminatorOptimizer.Step();
+        _discriminatorOptimizer.StepCounted();
         if (_options.Loss == GanLoss.Wasserstein)
         {
             backend.Clamp(d.Parameters, _options.WeightClip);
@@ -453,10 +459,8 @@ public sealed partial class GanTrainer : IDisposable
             backend.LogitLoss(d.Output(b), _terms.Generator, _terms.GeneratorTarget, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
             d.Backward(b, weightGradients: false, inputGradient: true);
             g.Backward(b, outputGradient: d.InputGradient(b));
-            _generatorOptimizer.Step();
+            _generatorOptimizer.StepCounted();
         }
-
-        backend.AddToCounter(_position, (ulong)b);
     }
 
     /// <summary>WGAN-GP: the penalty at interpolates of the real and fake rows, its gradient added to the critic's.</summary>

@@ -76,6 +76,15 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>
+    /// The counter holding <see cref="StepCount"/>, for a caller that advances it together with others in
+    /// one launch (<see cref="Backend.AddToCounters"/>) and then calls <see cref="StepCounted"/>.
+    /// </summary>
+    public DeviceCounter StepCounter => _steps;
+
+    /// <summary>Applies the network's current gradients, <see cref="StepCounter"/> having been advanced already.</summary>
+    public void StepCounted() => StepCore(_nonFinite.All);
+
+    /// <summary>
     /// Whether any gradient applied since the last call was NaN or infinite; reading it waits for the
     /// device, so call it as often as you can afford.
     /// </summary>

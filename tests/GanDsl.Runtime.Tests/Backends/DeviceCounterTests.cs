@@ -29,6 +29,25 @@ public sealed class DeviceCounterTests
     }
 
     [Fact]
+    public void SeveralCountersMoveInOneCallAndAWrappedOffsetReadsBehindACounter()
+    {
+        using var a = _backend.CreateCounter(1);
+        using var b = _backend.CreateCounter(10);
+        _backend.AddToCounters([(a, 2), (b, 64)]);
+        Assert.Equal((3UL, 74UL), (a.Value, b.Value));
+
+        // b - 64, as the trainer reads the batch position after moving it to the next batch.
+        Assert.Equal(10UL, b.Times(1, unchecked((ulong)-64)).Resolve());
+
+        Assert.Throws<ArgumentException>(() => _backend.AddToCounters([(a, 1), (a, 1)]));
+        using var c = _backend.CreateCounter();
+        using var d = _backend.CreateCounter();
+        using var e = _backend.CreateCounter();
+        Assert.Throws<ArgumentException>(() => _backend.AddToCounters([(a, 1), (b, 1), (c, 1), (d, 1), (e, 1)]));
+        Assert.Equal((3UL, 74UL), (a.Value, b.Value));
+    }
+
+    [Fact]
     public void KernelsReadTheCounterAsTheConstantItStandsFor()
     {
         using var counter = _backend.CreateCounter(4);
