@@ -13,7 +13,9 @@ namespace GanDsl.Bench;
 /// timed on the GPU, eager and graph-replayed, and the seed GAN on the CPU, printed as
 /// <c>framework,model,mode,batch,us_per_step,images_per_s,device</c>: the columns bench/pytorch/gan_step.py
 /// prints, so bench/pytorch/compare.py tabulates both. <c>--epoch</c> adds a full MNIST epoch (60,000
-/// images, batch 64) through <see cref="GanTrainer.Fit"/>. Each figure is the median of repeated runs of
+/// images, batch 64) through <see cref="GanTrainer.Fit"/>. <c>--steps N</c>, <c>--repeats R</c> and
+/// <c>--epochs E</c> shorten a run (a smoke test: N steps per timing, N batches per epoch); <c>--no-cpu</c>
+/// leaves out the CPU rows. Each figure is the median of repeated runs of
 /// many steps, timed from the host around a final synchronisation (METHOD.md's protocol).
 /// </summary>
 internal static class GpuTiming
@@ -22,6 +24,7 @@ internal static class GpuTiming
     {
         bool epoch = args.Contains("--epoch");
         bool cpuRows = !args.Contains("--no-cpu");
+        int? steps = Option(args, "--steps"), repeats = Option(args, "--repeats"), epochs = Option(args, "--epochs");
         Console.WriteLine("framework,model,mode,batch,us_per_step,images_per_s,device");
         var probe = CudaProbe.Run();
         if (!probe.Usable)
@@ -37,7 +40,7 @@ internal static class GpuTiming
                 {
                     using var backend = CudaBackend.Create();
                     using var runner = Mlp(backend, batch, graph, images: 60_000);
-                    Report("mlp", graph ? "graph" : "eager", batch, backend, runner, steps: 500, repeats: 7, probe.DeviceName!);
+                    Report("mlp", graph ? "graph" : "eager", batch, backend, runner, steps ?? 500, repeats ?? 7, probe.DeviceName!);
                 }
             }
 
@@ -45,14 +48,14 @@ internal static class GpuTiming
             {
                 using var backend = CudaBackend.Create();
                 using var runner = Dcgan(backend, 256, graph, images: 4096);
-                Report("dcgan", graph ? "graph" : "eager", 256, backend, runner, steps: 20, repeats: 5, probe.DeviceName!);
+                Report("dcgan", graph ? "graph" : "eager", 256, backend, runner, steps ?? 20, repeats ?? 5, probe.DeviceName!);
             }
 
             if (epoch)
             {
                 foreach (bool graph in new[] { false, true })
                 {
-                    Epoch(graph, probe.DeviceName!);
+                    Epoch(graph, probe.DeviceName!, epochs ?? 3, Math.Min(60_000, 64 * (steps ?? 937)));
                 }
             }
         }
@@ -63,9 +66,18 @@ internal static class GpuTiming
             {
                 var backend = new CpuBackend();
                 using var runner = Mlp(backend, batch, graph: false, images: 10_000);
-                Report("mlp", "cpu", batch, backend, runner, steps: 100, repeats: 7, $"CPU {backend.Threads} threads");
+                Report("mlp", "cpu", batch, backend, runner, steps ?? 100, repeats ?? 7, $"CPU {backend.Threads} threads");
             }
         }
+    }
+
+    // --name N, a positive whole number, or null when absent.
+    private static int? Option(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at < 0 ? null
+            : at + 1 < args.Length && int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0 ? value
+            : throw new ArgumentException($"{name} takes a positive whole number.");
     }
 
     public static StepRunner Mlp(Backend backend, int batch, bool graph, int images) =>
@@ -89,7 +101,7 @@ internal static class GpuTiming
     private static void Report(string model, string mode, int batch, Backend backend, StepRunner runner, int steps, int repeats, string device)
     {
         var setup = Stopwatch.StartNew();
-        for (int i = 0; i < Math.Max(10, steps / 10); i++)
+        for (int i = 0; i < Math.Clamp(steps / 10, 2, 10); i++)
         {
             runner.Step();
         }
@@ -124,19 +136,19 @@ internal static class GpuTiming
 
     // A full epoch as the sample trains it: Fit over 60,000 images (random bytes: the cost does not
     // depend on them), batch 64, the shuffle, logging windows and the end-of-epoch read-back included.
-    private static void Epoch(bool graph, string device)
+    private static void Epoch(bool graph, string device, int timed, int images)
     {
         const int batch = 64;
-        var pixels = new byte[60_000 * 784];
+        var pixels = new byte[images * 784];
         new Random(5).NextBytes(pixels);
-        var data = MnistDataset.Create(pixels, new byte[60_000]);
+        var data = MnistDataset.Create(pixels, new byte[images]);
         using var backend = CudaBackend.Create();
         using var g = new BenchGenerator(backend, 1);
         using var d = new BenchDiscriminator(backend, 2);
         using var trainer = new GanTrainer(g, d, new GanOptions { BatchSize = batch, Seed = 3, CaptureSteps = graph, ProgressBar = false });
         trainer.Fit(data, 1);
         var times = new List<double>();
-        for (int e = 2; e <= 4; e++)
+        for (int e = 2; e <= timed + 1; e++)
         {
             var clock = Stopwatch.StartNew();
             trainer.Fit(data, e);
