@@ -35,6 +35,18 @@ internal static class TestData
             "Set GANDSL_DATA to the directory with the four MNIST .gz files.");
     }
 
+    /// <summary>
+    /// <paramref name="count"/> MNIST-shaped images of seeded random bytes, labelled 0..9 in turn: a training
+    /// step's arithmetic does not care what the pixels are.
+    /// </summary>
+    public static global::GanDsl.Data.MnistDataset RandomImages(int count, int seed)
+    {
+        var pixels = new byte[count * 784];
+        new Random(seed).NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
+        return global::GanDsl.Data.MnistDataset.Create(pixels, labels);
+    }
+
     /// <summary>A fresh empty directory under the system temp folder, deleted (recursively) on dispose.</summary>
     public sealed class TempDirectory : IDisposable
     {

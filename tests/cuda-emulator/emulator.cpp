@@ -256,7 +256,6 @@ int LoadModule(const std::string& source, Module** result) {
     std::regex declaration(R"(extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\))");
     std::string trampolines;
     std::vector<std::pair<std::string, std::vector<Parameter>>> kernels;
-    std::vector<size_t> starts;
     for (std::sregex_iterator it(source.begin(), source.end(), declaration), end; it != end; ++it) {
         std::vector<Parameter> parameters;
         std::stringstream list((*it)[2].str());
@@ -266,7 +265,6 @@ int LoadModule(const std::string& source, Module** result) {
             }
         }
         kernels.push_back({(*it)[1].str(), parameters});
-        starts.push_back(static_cast<size_t>(it->position()));
     }
 
     // Which kernels synchronise: those whose body calls __syncthreads, or a device function that does

@@ -59,7 +59,7 @@ public static class BackendFactory
 
                 try
                 {
-                    return Cuda.CudaBackend.Create(tf32);
+                    return Cuda.CudaBackend.Create(probe, tf32);
                 }
                 catch (Exception e) when (e is Cuda.CudaException or Cuda.KernelCompileException or Cuda.Interop.CudaUnavailableException)
                 {

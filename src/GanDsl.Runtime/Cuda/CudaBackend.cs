@@ -88,11 +88,11 @@ public sealed unsafe class CudaBackend : Backend
     /// </summary>
     /// <param name="tf32">Let cuBLAS use TF32 tensor cores (faster, about 3 decimal digits): off by default, for exact fp32.</param>
     /// <param name="kernelCache">Where compiled kernels are cached (default <see cref="KernelCompiler.DefaultCacheDirectory"/>).</param>
-    public static CudaBackend Create(bool tf32 = false, string? kernelCache = null)
-    {
-        var probe = CudaProbe.Run();
-        return probe.Usable ? new CudaBackend(probe, tf32, kernelCache) : throw new CudaUnavailableException(probe.Reason.TrimEnd('.') + ".");
-    }
+    public static CudaBackend Create(bool tf32 = false, string? kernelCache = null) => Create(CudaProbe.Run(), tf32, kernelCache);
+
+    /// <summary><see cref="Create(bool, string?)"/> on a machine already probed.</summary>
+    internal static CudaBackend Create(CudaProbeResult probe, bool tf32 = false, string? kernelCache = null) =>
+        probe.Usable ? new CudaBackend(probe, tf32, kernelCache) : throw new CudaUnavailableException(probe.Reason.TrimEnd('.') + ".");
 
     /// <summary>What the probe found: the GPU, its capability and memory, the driver.</summary>
     public CudaProbeResult Probe { get; }
@@ -591,13 +591,7 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void AddToCounterCore(DeviceCounter counter, ulong delta)
-    {
-        var p = default(KernelParams);
-        p.Pointer(CounterAddress(counter));
-        p.Long((long)delta);
-        Run("gandsl_counter_add", 1, 1, 1, &p);
-    }
+    protected override void AddToCounterCore(DeviceCounter counter, ulong delta) => AddToCountersCore([(counter, delta)]);
 
     /// <inheritdoc />
     protected override void AddToCountersCore(ReadOnlySpan<(DeviceCounter Counter, ulong Delta)> increments)
@@ -684,12 +678,7 @@ public sealed unsafe class CudaBackend : Backend
             Cublas.cublasDestroy(_cublas);
         }
 
-        if (_workspace != 0)
-        {
-            CudaDriver.cuMemFree(_workspace);
-        }
-
-        foreach (ulong memory in new[] { _counters, _tickets, _partials })
+        foreach (ulong memory in new[] { _workspace, _counters, _tickets, _partials })
         {
             if (memory != 0)
             {
@@ -863,13 +852,10 @@ public sealed unsafe class CudaBackend : Backend
 /// <summary>Device memory for the CUDA backend.</summary>
 public sealed class CudaBuffer : DeviceBuffer
 {
-    private readonly CudaBackend _backend;
-
     internal CudaBuffer(CudaBackend backend, long length)
         : base(backend, length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        _backend = backend;
         int result = CudaDriver.cuMemAlloc(out ulong pointer, (nuint)Math.Max(1, length) * sizeof(float));
         if (result != CudaDriver.Success)
         {
@@ -890,9 +876,10 @@ public sealed class CudaBuffer : DeviceBuffer
     protected override void Dispose(bool disposing)
     {
         // After the backend is gone, so is its context and this memory with it.
-        if (Pointer != 0 && !_backend.IsDisposed)
+        var backend = (CudaBackend)Backend;
+        if (Pointer != 0 && !backend.IsDisposed)
         {
-            _backend.MakeCurrent();
+            backend.MakeCurrent();
             CudaDriver.cuMemFree(Pointer);
             Pointer = 0;
         }

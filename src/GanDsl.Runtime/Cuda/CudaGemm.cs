@@ -17,28 +17,4 @@ internal static class CudaGemm
     public static CublasGemm Map(int aCols, bool transposeA, int bCols, bool transposeB, int m, int n, int k) =>
         new(TransposeFirst: transposeB, TransposeSecond: transposeA, M: n, N: m, K: k, FirstIsB: true,
             LdFirst: Math.Max(1, bCols), LdSecond: Math.Max(1, aCols), LdC: Math.Max(1, n));
-
-    /// <summary>
-    /// What cuBLAS computes for <paramref name="call"/> on column-major arrays, in plain loops: the
-    /// reference the tests check <see cref="Map"/> against (no GPU needed).
-    /// </summary>
-    public static void Reference(CublasGemm call, ReadOnlySpan<float> first, ReadOnlySpan<float> second, Span<float> c, float beta)
-    {
-        for (int j = 0; j < call.N; j++)
-        {
-            for (int i = 0; i < call.M; i++)
-            {
-                double sum = 0;
-                for (int p = 0; p < call.K; p++)
-                {
-                    float x = call.TransposeFirst ? first[p + i * call.LdFirst] : first[i + p * call.LdFirst];
-                    float y = call.TransposeSecond ? second[j + p * call.LdSecond] : second[p + j * call.LdSecond];
-                    sum += (double)x * y;
-                }
-
-                int at = i + j * call.LdC;
-                c[at] = (float)(sum + (beta == 0 ? 0 : beta * (double)c[at]));
-            }
-        }
-    }
 }

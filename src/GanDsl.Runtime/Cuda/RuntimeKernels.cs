@@ -17,7 +17,7 @@ public static class RuntimeKernels
     /// <summary>Kernel names, as <see cref="Source"/> declares them.</summary>
     public static readonly IReadOnlyList<string> Names =
     [
-        "gandsl_counter_set", "gandsl_counter_add", "gandsl_counters_add",
+        "gandsl_counter_set", "gandsl_counters_add",
         "gandsl_logit_loss", "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
@@ -59,8 +59,6 @@ public static class RuntimeKernels
         }
 
         extern "C" __global__ void gandsl_counter_set(unsigned long long* counter, unsigned long long value) { *counter = value; }
-
-        extern "C" __global__ void gandsl_counter_add(unsigned long long* counter, unsigned long long delta) { *counter += delta; }
 
         // Up to four counters moved in one launch (Backend.AddToCounters); a null address is an unused pair.
         extern "C" __global__ void gandsl_counters_add(unsigned long long* c0, unsigned long long d0, unsigned long long* c1, unsigned long long d1,

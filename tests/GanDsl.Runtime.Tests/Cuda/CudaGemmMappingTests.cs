@@ -47,7 +47,30 @@ public sealed class CudaGemmMappingTests
         var call = CudaGemm.Map(aCols, transposeA, bCols, transposeB, m, n, k);
         Assert.True(call.FirstIsB);
         Assert.Equal((n, m, k), (call.M, call.N, call.K));
-        CudaGemm.Reference(call, b, a, c, beta: 2);
+        CublasSemantics(call, b, a, c, beta: 2);
         Assert.Equal(expected, c);
+    }
+
+    /// <summary>
+    /// What cuBLAS computes for <paramref name="call"/> on column-major arrays, in plain loops.
+    /// </summary>
+    private static void CublasSemantics(CublasGemm call, ReadOnlySpan<float> first, ReadOnlySpan<float> second, Span<float> c, float beta)
+    {
+        for (int j = 0; j < call.N; j++)
+        {
+            for (int i = 0; i < call.M; i++)
+            {
+                double sum = 0;
+                for (int p = 0; p < call.K; p++)
+                {
+                    float x = call.TransposeFirst ? first[p + i * call.LdFirst] : first[i + p * call.LdFirst];
+                    float y = call.TransposeSecond ? second[j + p * call.LdSecond] : second[p + j * call.LdSecond];
+                    sum += (double)x * y;
+                }
+
+                int at = i + j * call.LdC;
+                c[at] = (float)(sum + (beta == 0 ? 0 : beta * (double)c[at]));
+            }
+        }
     }
 }

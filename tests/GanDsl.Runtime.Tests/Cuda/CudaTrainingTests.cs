@@ -23,7 +23,7 @@ public sealed class CudaTrainingTests : IDisposable
     public void GraphReplayEqualsStepsRunDirectly(GanLoss loss, int criticSteps)
     {
         using var gpu = Gpu.Require();
-        var data = Synthetic(16 * Batch);
+        var data = TestData.RandomImages(16 * Batch, seed: 1);
         float[][] Train(bool capture)
         {
             var options = Options(loss, criticSteps) with { CaptureSteps = capture };
@@ -54,7 +54,7 @@ public sealed class CudaTrainingTests : IDisposable
     {
         using var gpu = Gpu.Require();
         using var cpu = Gpu.Cpu();
-        var data = Synthetic(50 * Batch);
+        var data = TestData.RandomImages(50 * Batch, seed: 1);
         var onCpu = Losses(cpu, data);
         var onGpu = Losses(gpu, data);
         for (int i = 0; i < onCpu.Count; i++)
@@ -74,7 +74,7 @@ public sealed class CudaTrainingTests : IDisposable
     public void FitTrainsSamplesAndCheckpointsOnTheGpu()
     {
         using var gpu = Gpu.Require();
-        var data = Synthetic(10 * Batch + 5);
+        var data = TestData.RandomImages(10 * Batch + 5, seed: 1);
         var log = new StringWriter();
         var options = Options(GanLoss.NonSaturating, 1) with
         {
@@ -112,7 +112,7 @@ public sealed class CudaTrainingTests : IDisposable
         // (step, position, each optimizer's step) are set from the checkpoint, so the replays go on as if
         // nothing had stopped. WGAN with 3 critic steps, so the D-only and D+G graphs both matter.
         using var gpu = Gpu.Require();
-        var data = Synthetic(6 * Batch + 3);
+        var data = TestData.RandomImages(6 * Batch + 3, seed: 1);
         var options = Options(GanLoss.Wasserstein, 3) with { CheckpointDirectory = _dir.File("resumed") };
         float[][] straight;
         using (var g = new SeedGenerator(gpu, 1))
@@ -182,13 +182,4 @@ public sealed class CudaTrainingTests : IDisposable
         Seed = 5,
         ProgressBar = false,
     };
-
-    // Blurred random strokes would do as well: the step's arithmetic does not care what the pixels are.
-    private static MnistDataset Synthetic(int count)
-    {
-        var pixels = new byte[count * 784];
-        new Random(1).NextBytes(pixels);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        return MnistDataset.Create(pixels, labels);
-    }
 }

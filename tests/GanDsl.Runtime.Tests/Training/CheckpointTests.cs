@@ -12,7 +12,7 @@ public sealed class CheckpointTests : IDisposable
     private const int Batch = 32;
     private readonly CpuBackend _backend = new(2);
     private readonly TestData.TempDirectory _dir = new();
-    private readonly MnistDataset _data = SmallDataset(10 * Batch + 7);
+    private readonly MnistDataset _data = TestData.RandomImages(10 * Batch + 7, seed: 7);
 
     [Fact]
     public void RoundTripRestoresEverything()
@@ -187,13 +187,5 @@ public sealed class CheckpointTests : IDisposable
         var values = new float[t.Length];
         _backend.Download(t, values);
         return values;
-    }
-
-    private static MnistDataset SmallDataset(int count)
-    {
-        var pixels = new byte[count * 784];
-        new System.Random(7).NextBytes(pixels);
-        var labels = new byte[count];
-        return MnistDataset.Create(pixels, labels);
     }
 }
