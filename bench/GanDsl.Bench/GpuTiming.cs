@@ -100,36 +100,16 @@ internal static class GpuTiming
 
     private static void Report(string model, string mode, int batch, Backend backend, StepRunner runner, int steps, int repeats, string device)
     {
-        var setup = Stopwatch.StartNew();
-        for (int i = 0; i < Math.Clamp(steps / 10, 2, 10); i++)
-        {
-            runner.Step();
-        }
-
-        backend.Synchronize();
-        Console.Error.WriteLine($"# {model} {mode} batch {batch}: warm-up {setup.Elapsed.TotalSeconds:F2} s");
-        var samples = new List<double>();
-        for (int r = 0; r < repeats; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < steps; i++)
-            {
-                runner.Step();
-            }
-
-            backend.Synchronize();
-            samples.Add(clock.Elapsed.TotalMicroseconds / steps);
-            Console.Error.WriteLine($"#   repeat {r + 1}: {samples[^1]:F1} us/step");
-        }
-
+        var (samples, warmup) = Timing.Runs(runner.Step, backend, warmup: Math.Clamp(steps / 10, 2, 10), runs: repeats, calls: steps,
+            onRun: (r, us) => Console.Error.WriteLine($"#   repeat {r + 1}: {us:F1} us/step"));
+        Console.Error.WriteLine($"# {model} {mode} batch {batch}: warm-up {warmup.TotalSeconds:F2} s");
         var stats = runner.Trainer.ReadStats();
         if (!stats.IsFinite)
         {
             Console.Error.WriteLine($"# warning: {model} {mode} batch {batch} losses are not finite: {stats}");
         }
 
-        samples.Sort();
-        double median = samples[samples.Count / 2];
+        double median = Timing.Median(samples);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"gandsl,{model},{mode},{batch},{median:F1},{batch / (median * 1e-6):F0},{device}"));
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace GanDsl.Bench;
 
 /// <summary>
@@ -16,26 +14,8 @@ internal static class QuickTiming
             {
                 var bench = new TrainingStepBenchmarks { BatchSize = batch, Fused = fused };
                 bench.Setup();
-                for (int i = 0; i < 200; i++)
-                {
-                    bench.Step();
-                }
-
-                var samples = new List<double>();
-                for (int r = 0; r < 15; r++)
-                {
-                    var clock = Stopwatch.StartNew();
-                    const int steps = 100;
-                    for (int i = 0; i < steps; i++)
-                    {
-                        bench.Step();
-                    }
-
-                    samples.Add(clock.Elapsed.TotalMilliseconds / steps);
-                }
-
-                samples.Sort();
-                Console.WriteLine($"batch {batch,4}  fused {fused,-5}  median {samples[samples.Count / 2]:F3} ms/step  (min {samples[0]:F3}, max {samples[^1]:F3})");
+                var (samples, _) = Timing.Runs(bench.Step, null, warmup: 200, runs: 15, calls: 100);
+                Console.WriteLine($"batch {batch,4}  fused {fused,-5}  median {Timing.Median(samples) / 1000:F3} ms/step  (min {samples[0] / 1000:F3}, max {samples[^1] / 1000:F3})");
                 bench.Cleanup();
             }
         }

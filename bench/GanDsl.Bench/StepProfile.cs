@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Randomness;
@@ -87,28 +86,6 @@ internal static class StepProfile
     }
 
     // Median over 9 runs of 100 calls, waiting for the device after each run.
-    private static double Median(Action body, Backend backend)
-    {
-        for (int i = 0; i < 50; i++)
-        {
-            body();
-        }
-
-        backend.Synchronize();
-        var samples = new double[9];
-        for (int r = 0; r < samples.Length; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < 100; i++)
-            {
-                body();
-            }
-
-            backend.Synchronize();
-            samples[r] = clock.Elapsed.TotalMicroseconds / 100;
-        }
-
-        Array.Sort(samples);
-        return samples[samples.Length / 2];
-    }
+    private static double Median(Action body, Backend backend) =>
+        Timing.Median(Timing.Runs(body, backend, warmup: 50, runs: 9, calls: 100).Sorted);
 }
