@@ -63,6 +63,7 @@ struct Module {
 
 struct Op {
     std::function<void()> run;
+    std::string name;  // what GANDSL_EMULATOR_VERBOSE lists for a graph's nodes
 };
 
 struct Graph {
@@ -96,9 +97,9 @@ bool ThisThreadCaptures() {
 }
 
 // Runs now, or records for replay while the stream is capturing.
-void Enqueue(void* stream, std::function<void()> work) {
+void Enqueue(void* stream, std::function<void()> work, std::string name) {
     if (Capture* capture = Capturing(stream)) {
-        capture->graph->ops.push_back({std::move(work)});
+        capture->graph->ops.push_back({std::move(work), std::move(name)});
     } else {
         work();
     }
@@ -454,7 +455,8 @@ int cuMemcpyDtoHAsync_v2(void* destination, uint64_t source, size_t bytes, void*
 
 int cuMemcpyDtoDAsync_v2(uint64_t destination, uint64_t source, size_t bytes, void* stream) {
     LOCK;
-    Enqueue(stream, [=] { memmove(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes); });
+    Enqueue(stream, [=] { memmove(reinterpret_cast<void*>(destination), reinterpret_cast<const void*>(source), bytes); },
+            "memcpy " + std::to_string(bytes) + " bytes");
     return Success;
 }
 
@@ -463,7 +465,7 @@ int cuMemsetD32Async(uint64_t destination, unsigned value, size_t count, void* s
     Enqueue(stream, [=] {
         auto* words = reinterpret_cast<unsigned*>(destination);
         for (size_t i = 0; i < count; i++) words[i] = value;
-    });
+    }, "memset " + std::to_string(count) + " words");
     return Success;
 }
 
@@ -520,7 +522,7 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
         for (size_t i = 0; i < storage->size(); i++) pointers[i] = &(*storage)[i];
         *f->module->slot = f->module->context;
         RunKernel(f->module->context, *f->kernel, grid, block, pointers.data());
-    });
+    }, f->kernel->name + " <<<" + std::to_string(gx * gy * gz) + ", " + std::to_string(bx * by * bz) + ">>>");
     return Success;
 }
 
@@ -547,7 +549,13 @@ int cuStreamEndCapture(void* stream, void** graph) {
 }
 
 int cuGraphInstantiateWithFlags(void** executable, void* graph, unsigned long long) {
-    if (getenv("GANDSL_EMULATOR_VERBOSE")) fprintf(stderr, "cuda-emulator: graph of %zu nodes\n", static_cast<Graph*>(graph)->ops.size());
+    if (getenv("GANDSL_EMULATOR_VERBOSE")) {
+        auto& ops = static_cast<Graph*>(graph)->ops;
+        fprintf(stderr, "cuda-emulator: graph of %zu nodes\n", ops.size());
+        if (strcmp(getenv("GANDSL_EMULATOR_VERBOSE"), "nodes") == 0) {
+            for (size_t i = 0; i < ops.size(); i++) fprintf(stderr, "  %2zu %s\n", i + 1, ops[i].name.c_str());
+        }
+    }
     *executable = new Graph(*static_cast<Graph*>(graph));
     return Success;
 }
@@ -609,7 +617,8 @@ int cublasSgemm_v2(void* handle, int ta, int tb, int m, int n, int k, const floa
     LOCK;
     if (m < 0 || n < 0 || k < 0 || lda < (ta ? k : m) || ldb < (tb ? n : k) || ldc < m || lda < 1 || ldb < 1 || ldc < 1) return 7;  // INVALID_VALUE
     float al = *alpha, be = *beta;
-    Enqueue(*static_cast<void**>(handle), [=] { Sgemm(ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc); });
+    Enqueue(*static_cast<void**>(handle), [=] { Sgemm(ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc); },
+            "sgemm " + std::string(ta ? "T" : "N") + (tb ? "T" : "N") + " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) + " beta=" + std::to_string(be));
     return 0;
 }
 

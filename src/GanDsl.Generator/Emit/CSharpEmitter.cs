@@ -247,7 +247,8 @@ namespace GanDsl.Generator
 
                 foreach (var kernel in KernelEmitter.Kernels(stage))
                 {
-                    w.Line($"private static readonly {Backends}.FusedKernel {kernel.Field} = new(\"{kernel.Name}\", {kernel.Columns}, {Backends}.KernelPartition.{kernel.Partition}, {kernel.Method}, s_kernelProgram);");
+                    string sums = kernel.ColumnSums > 0 ? $", columnSums: {kernel.ColumnSums}" : "";
+                    w.Line($"private static readonly {Backends}.FusedKernel {kernel.Field} = new(\"{kernel.Name}\", {kernel.Columns}, {Backends}.KernelPartition.{kernel.Partition}, {kernel.Method}, s_kernelProgram{sums});");
                 }
             }
         }
@@ -268,8 +269,22 @@ namespace GanDsl.Generator
                 switch (stage)
                 {
                     case DenseStage dense:
+                        if (KernelEmitter.IsNarrow(dense))
+                        {
+                            string b = dense.Bias >= 0 ? plan.Parameters[dense.Bias].Name : "default";
+                            w.Open("if (FuseKernels)");
+                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowForward")}, new {KernelArgs}(rows, a{i}, {plan.Parameters[dense.Weight].Name}, {b}, a{o}));");
+                            w.Close();
+                            w.Open("else");
+                        }
+
                         w.Line($"backend.Gemm(a{i}, false, {plan.Parameters[dense.Weight].Name}, true, a{o}); // (rows, {dense.InShape.Features}) x ({dense.InShape.Features}, {dense.OutShape.Features})");
                         Epilogue(w, plan, stage, $"a{o}", "rows", dense.Bias);
+                        if (KernelEmitter.IsNarrow(dense))
+                        {
+                            w.Close();
+                        }
+
                         break;
 
                     case ConvStage conv:
@@ -381,11 +396,35 @@ namespace GanDsl.Generator
                     case DenseStage dense:
                     {
                         var weight = plan.Parameters[dense.Weight];
+                        bool narrow = KernelEmitter.IsNarrow(dense);
+                        if (narrow)
+                        {
+                            // Weights and bias sit next to each other, so one gradient view holds dW then db.
+                            int gradientLength = dense.OutShape.Features * dense.InShape.Features + (dense.Bias >= 0 ? dense.OutShape.Features : 0);
+                            string dIn = first ? "ActivationGradient(0, rows)" : $"d{i}";
+                            string dx = first ? $"inputGradient ? {dIn} : default" : dIn;
+                            string flag = first ? "accumulateFlag | (inputGradient ? 2 : 0)" : "accumulateFlag | 2";
+                            w.Open("if (FuseKernels)");
+                            w.Open("if (weightGradients)");
+                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowBackward")}, new {KernelArgs}(rows, Activation({i}, rows), {dOut}, {weight.Name}, GradientView({dense.Weight}, 1, {gradientLength}), {dx}, flag: {flag}));");
+                            w.Close();
+                            w.Open("else");
+                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowInputGradient")}, new {KernelArgs}(rows, {dIn}, {dOut}, {weight.Name}));");
+                            w.Close();
+                            w.Close();
+                            w.Open("else");
+                        }
+
                         Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias);
                         w.Open("if (weightGradients)");
                         w.Line($"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})");
                         w.Close();
                         If(w, needIn, $"backend.Gemm({dOut}, false, {weight.Name}, false, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}); // (rows, {dense.OutShape.Features}) x ({dense.OutShape.Features}, {dense.InShape.Features})");
+                        if (narrow)
+                        {
+                            w.Close();
+                        }
+
                         break;
                     }
 

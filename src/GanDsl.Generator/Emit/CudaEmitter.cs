@@ -73,6 +73,15 @@ namespace GanDsl.Generator
                     case "BackwardReduce":
                         ColumnKernel(w, stage, batchNorm: true);
                         break;
+                    case "NarrowForward":
+                        NarrowForward(w, (DenseStage)stage);
+                        break;
+                    case "NarrowBackward":
+                        NarrowBackward(w, (DenseStage)stage);
+                        break;
+                    case "NarrowInputGradient":
+                        NarrowInputGradient(w, (DenseStage)stage);
+                        break;
                     default:
                         throw new InvalidOperationException("no CUDA kernel for " + kernel.Method);
                 }
@@ -132,11 +141,7 @@ namespace GanDsl.Generator
                 w.Line($"__shared__ float q[{RowGroups}][{ColumnTile}];");
             }
 
-            w.Line("__shared__ int last;");
-            w.Line($"int c = blockIdx.x * {ColumnTile} + threadIdx.x;");
-            w.Line("int per = (rows + gridDim.y - 1) / gridDim.y;");
-            w.Line("int first = blockIdx.y * per;");
-            w.Line("int end = first + per < rows ? first + per : rows;");
+            TileAndSlice(w);
             w.Line("float sum = 0.0f;");
             if (batchNorm)
             {
@@ -192,11 +197,7 @@ namespace GanDsl.Generator
             }
 
             w.Close();
-            w.Line("__threadfence();");
-            w.Line("__syncthreads();");
-            w.Line("if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(&tickets[blockIdx.x], 1u) == gridDim.y - 1;");
-            w.Line("__syncthreads();");
-            w.Line("if (!last) return;");
+            LastSliceOnly(w);
             w.Open($"if (threadIdx.y == 0 && c < {n})");
             w.Line("const volatile float* slices = partials;");
             w.Line("float total = 0.0f;");
@@ -229,6 +230,195 @@ namespace GanDsl.Generator
 
             w.Close();
             w.Line("if (threadIdx.x == 0 && threadIdx.y == 0) tickets[blockIdx.x] = 0;");
+        }
+
+        // A column kernel's place: column c of its 32-column tile, and rows [first, end) of its slice.
+        private static void TileAndSlice(IndentedWriter w)
+        {
+            w.Line("__shared__ int last;");
+            w.Line($"int c = blockIdx.x * {ColumnTile} + threadIdx.x;");
+            w.Line("int per = (rows + gridDim.y - 1) / gridDim.y;");
+            w.Line("int first = blockIdx.y * per;");
+            w.Line("int end = first + per < rows ? first + per : rows;");
+        }
+
+        // After a slice's partial sums are written: only the tile's last slice to take a ticket goes on, to add them.
+        private static void LastSliceOnly(IndentedWriter w)
+        {
+            w.Line("__threadfence();");
+            w.Line("__syncthreads();");
+            w.Line("if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(&tickets[blockIdx.x], 1u) == gridDim.y - 1;");
+            w.Line("__syncthreads();");
+            w.Line("if (!last) return;");
+        }
+
+        // y[r, j] = x[r, :] . W[j, :] (+ b[j]): 32 threads per output stride over the row, then a fixed tree in
+        // shared memory. The loop over rounds of 8 outputs per block is uniform across the block, as
+        // __syncthreads needs.
+        private static void NarrowForward(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            bool bias = dense.Bias >= 0;
+            w.Line($"// t0: (rows, {k}) x; t1: ({n}, {k}) W; {(bias ? $"t2: ({n}) bias; " : "")}t3: (rows, {n}) y");
+            w.Line($"__shared__ float s[{RowThreads}];");
+            w.Line("int lane = threadIdx.x & 31;");
+            w.Line($"long long total = (long long)rows * {n};");
+            w.Open($"for (long long base = (long long)blockIdx.x * {RowThreads / 32}; base < total; base += (long long)gridDim.x * {RowThreads / 32})");
+            w.Line("long long task = base + (threadIdx.x >> 5);");
+            w.Line("float sum = 0.0f;");
+            w.Open("if (task < total)");
+            w.Line($"const float* x = t0 + (task / {n}) * {k};");
+            w.Line($"const float* weights = t1 + (int)(task % {n}) * {k};");
+            w.Open($"for (int c = lane; c < {k}; c += 32)");
+            w.Line("sum += x[c] * weights[c];");
+            w.Close();
+            w.Close();
+            w.Line("s[threadIdx.x] = sum;");
+            w.Line("__syncthreads();");
+            w.Open("for (int half = 16; half > 0; half >>= 1)");
+            w.Open("if (lane < half)");
+            w.Line("s[threadIdx.x] += s[threadIdx.x + half];");
+            w.Close();
+            w.Line("__syncthreads();");
+            w.Close();
+            w.Open("if (lane == 0 && task < total)");
+            w.Line(bias ? $"t3[task] = s[threadIdx.x] + t2[task % {n}];" : "t3[task] = s[threadIdx.x];");
+            w.Close();
+            w.Line("__syncthreads();");
+            w.Close();
+        }
+
+        // dW[j, c] (+)= sum_r dy[r, j] x[r, c] (flag bit 0 adds), dx[r, c] = sum_j dy[r, j] W[j, c] when flag bit 1 is
+        // set, and db[j] (+)= sum_r dy[r, j] from the first tile; the column sums as in the bias-gradient kernels:
+        // block (32, 8) over a 32-column tile of x, grid (tiles, slices), slices added in order by the last to finish.
+        private static void NarrowBackward(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            bool bias = dense.Bias >= 0;
+            w.Line($"// t0: (rows, {k}) x; t1: (rows, {n}) dy; t2: ({n}, {k}) W; t3: dW ({n}, {k}){(bias ? $" then db ({n})" : "")}; t4: (rows, {k}) dx when flag & 2");
+            w.Line($"// partials: {n} x slices x {k}{(bias ? $", then slices x {n}" : "")}; tickets: one per tile, left at 0");
+            w.Line($"__shared__ float s[{n}][{RowGroups}][{ColumnTile}];");
+            if (bias)
+            {
+                w.Line($"__shared__ float sb[{n}][{RowGroups}];");
+            }
+
+            TileAndSlice(w);
+            w.Line("bool dx = (flag & 2) != 0;");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"float a{j} = 0.0f, w{j} = c < {k} ? t2[{KernelEmitter.Offset(j * k, "c")}] : 0.0f;");
+            }
+
+            w.Open($"if (c < {k})");
+            w.Open($"for (int r = first + threadIdx.y; r < end; r += {RowGroups})");
+            w.Line($"long long o = (long long)r * {k} + c;");
+            w.Line("float xv = t0[o];");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"float g{j} = t1[{KernelEmitter.Offset(j, $"r * {n}")}];");
+                w.Line($"a{j} += g{j} * xv;");
+            }
+
+            w.Open("if (dx)");
+            w.Line($"t4[o] = {KernelEmitter.Sum(n, j => $"g{j} * w{j}")};");
+            w.Close();
+            w.Close();
+            w.Close();
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"s[{j}][threadIdx.y][threadIdx.x] = a{j};");
+            }
+
+            if (bias)
+            {
+                w.Open($"if (blockIdx.x == 0 && threadIdx.x < {n})");
+                w.Line("float b = 0.0f;");
+                w.Open($"for (int r = first + threadIdx.y; r < end; r += {RowGroups})");
+                w.Line($"b += t1[r * {n} + threadIdx.x];");
+                w.Close();
+                w.Line("sb[threadIdx.x][threadIdx.y] = b;");
+                w.Close();
+            }
+
+            w.Line("__syncthreads();");
+            w.Open($"if (threadIdx.y == 0 && c < {k})");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"float sum{j} = 0.0f;");
+            }
+
+            w.Open($"for (int g = 0; g < {RowGroups}; g++)");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"sum{j} += s[{j}][g][threadIdx.x];");
+            }
+
+            w.Close();
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"partials[({j} * gridDim.y + blockIdx.y) * {k} + c] = sum{j};");
+            }
+
+            w.Close();
+            if (bias)
+            {
+                w.Open($"if (blockIdx.x == 0 && threadIdx.y == 0 && threadIdx.x < {n})");
+                w.Line("float b = 0.0f;");
+                w.Open($"for (int g = 0; g < {RowGroups}; g++)");
+                w.Line("b += sb[threadIdx.x][g];");
+                w.Close();
+                w.Line($"partials[{n} * gridDim.y * {k} + blockIdx.y * {n} + threadIdx.x] = b;");
+                w.Close();
+            }
+
+            LastSliceOnly(w);
+            w.Line("const volatile float* slices = partials;");
+            w.Open($"if (threadIdx.y == 0 && c < {k})");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"float sum{j} = 0.0f;");
+            }
+
+            w.Open("for (int z = 0; z < gridDim.y; z++)");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"sum{j} += slices[({j} * gridDim.y + z) * {k} + c];");
+            }
+
+            w.Close();
+            for (int j = 0; j < n; j++)
+            {
+                string at = KernelEmitter.Offset(j * k, "c");
+                w.Line($"t3[{at}] = (flag & 1) != 0 ? t3[{at}] + sum{j} : sum{j};");
+            }
+
+            w.Close();
+            if (bias)
+            {
+                w.Open($"if (blockIdx.x == 0 && threadIdx.y == 0 && threadIdx.x < {n})");
+                w.Line("float b = 0.0f;");
+                w.Open("for (int z = 0; z < gridDim.y; z++)");
+                w.Line($"b += slices[{n} * gridDim.y * {k} + z * {n} + threadIdx.x];");
+                w.Close();
+                w.Line($"t3[{n * k} + threadIdx.x] = (flag & 1) != 0 ? t3[{n * k} + threadIdx.x] + b : b;");
+                w.Close();
+            }
+
+            w.Line("if (threadIdx.x == 0 && threadIdx.y == 0) tickets[blockIdx.x] = 0;");
+        }
+
+        // dx[r, c] = sum_j dy[r, j] W[j, c], one thread per element.
+        private static void NarrowInputGradient(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            w.Line($"// t0: (rows, {k}) dx; t1: (rows, {n}) dy; t2: ({n}, {k}) W");
+            w.Line($"long long count = (long long)rows * {k};");
+            w.Open("for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)");
+            w.Line($"long long r = i / {k};");
+            w.Line($"int c = (int)(i - r * {k});");
+            w.Line($"t0[i] = {KernelEmitter.Sum(n, j => $"t1[{KernelEmitter.Offset(j, $"r * {n}")}] * t2[{KernelEmitter.Offset(j * k, "c")}]")};");
+            w.Close();
         }
     }
 

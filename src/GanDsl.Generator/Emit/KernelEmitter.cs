@@ -3,8 +3,11 @@ using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
 {
-    /// <summary>A generated kernel's descriptor: its role in the stage (Forward, Backward, ...), field, entry-point name, width and work split.</summary>
-    internal sealed record KernelInfo(string Role, string Field, string Name, int Columns, string Partition, string Method);
+    /// <summary>
+    /// A generated kernel's descriptor: its role in the stage (Forward, Backward, ...), field, entry-point name, width
+    /// and work split, and for column kernels how many sums per column they keep (0: the backend's default).
+    /// </summary>
+    internal sealed record KernelInfo(string Role, string Field, string Name, int Columns, string Partition, string Method, int ColumnSums = 0);
 
     /// <summary>
     /// The fused CPU kernels of each stage, as C# over <c>Vector256&lt;float&gt;</c> with every width and
@@ -26,6 +29,18 @@ namespace GanDsl.Generator
 
         private static string Name(Stage stage, string role) => $"stage{stage.Index}_{role.ToLowerInvariant()}";
 
+        /// <summary>Most units a Dense layer without an activation may have to run as narrow kernels (see <see cref="IsNarrow"/>).</summary>
+        public const int NarrowMax = 4;
+
+        /// <summary>
+        /// A Dense layer with at most <see cref="NarrowMax"/> units and no activation, such as a discriminator's logit.
+        /// With fusion on, its forward (dot products plus bias) and its backward (weight, bias and input
+        /// gradients in one column pass) are generated kernels rather than GEMMs over a matrix a few columns wide
+        /// plus bias passes: one launch each instead of two or three.
+        /// </summary>
+        public static bool IsNarrow(Stage stage) =>
+            stage is DenseStage { HasActivation: false } dense && dense.OutShape.Features <= NarrowMax;
+
         /// <summary>The kernels a stage launches.</summary>
         public static IEnumerable<KernelInfo> Kernels(Stage stage)
         {
@@ -34,6 +49,15 @@ namespace GanDsl.Generator
 
             switch (stage)
             {
+                case DenseStage when IsNarrow(stage):
+                {
+                    int k = stage.InShape.Features;
+                    yield return new KernelInfo("NarrowForward", Field(stage, "NarrowForward"), Name(stage, "NarrowForward"), k, "Rows", Method(stage, "NarrowForward"));
+                    yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, "ColumnBlocks", Method(stage, "NarrowBackward"), 2 * stage.OutShape.Features);
+                    yield return new KernelInfo("NarrowInputGradient", Field(stage, "NarrowInputGradient"), Name(stage, "NarrowInputGradient"), k, "Rows", Method(stage, "NarrowInputGradient"));
+                    break;
+                }
+
                 case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
                     if (Bias(stage) >= 0)
                     {
@@ -56,6 +80,12 @@ namespace GanDsl.Generator
         {
             switch (stage)
             {
+                case DenseStage dense when IsNarrow(stage):
+                    NarrowForward(w, dense);
+                    NarrowBackward(w, dense);
+                    NarrowInputGradient(w, dense);
+                    break;
+
                 case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
                     if (Bias(stage) >= 0)
                     {
@@ -333,6 +363,209 @@ namespace GanDsl.Generator
             w.Close();
             w.Close();
         }
+
+        /// <summary>Narrow Dense forward: y[r, j] = x[r, :] . W[j, :] + b[j], all units from one sweep of the row.</summary>
+        private static void NarrowForward(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            int vectorEnd = k - k % Lanes;
+            bool bias = dense.Bias >= 0;
+            w.Line();
+            w.Line($"/// <summary>{Escape(dense.Description)}: y = x W^T{(bias ? " + b" : "")}, {n} dot products per row in one pass, over rows [start, end).</summary>");
+            w.Open($"private static void {Method(dense, "NarrowForward")}(in {KernelArgs} args, int start, int end)");
+            w.Line($"ref float x = ref args.T0.Ref; // (rows, {k})");
+            w.Line($"ref float w = ref args.T1.Ref; // ({n}, {k})");
+            if (bias)
+            {
+                w.Line($"ref float bias = ref args.T2.Ref; // ({n})");
+            }
+
+            w.Line($"ref float y = ref args.T3.Ref; // (rows, {n})");
+            w.Open("for (int r = start; r < end; r++)");
+            w.Line($"nuint row = (nuint)r * {k};");
+            if (vectorEnd > 0)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"var v{j} = {Vec}<float>.Zero;");
+                }
+
+                w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
+                w.Line($"var xv = {Vec}.LoadUnsafe(ref x, row + c);");
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"v{j} += xv * {Vec}.LoadUnsafe(ref w, {Offset(j * k, "c")});");
+                }
+
+                w.Close();
+            }
+
+            for (int j = 0; j < n; j++)
+            {
+                w.Line(vectorEnd > 0 ? $"float s{j} = {Vec}.Sum(v{j});" : $"float s{j} = 0f;");
+            }
+
+            if (vectorEnd < k)
+            {
+                w.Open($"for (nuint c = {vectorEnd}; c < {k}; c++)");
+                w.Line($"float xs = {Unsafe}.Add(ref x, row + c);");
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"s{j} += xs * {Unsafe}.Add(ref w, {Offset(j * k, "c")});");
+                }
+
+                w.Close();
+            }
+
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"{Unsafe}.Add(ref y, {Offset(j, $"(nuint)r * {n}")}) = {(bias ? $"s{j} + {Unsafe}.Add(ref bias, {j})" : $"s{j}")};");
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>
+        /// Narrow Dense backward over column blocks of the input: dW[j, c] (+)= sum_r dy[r, j] x[r, c] and, when flag
+        /// bit 1 is set, dx[r, c] = sum_j dy[r, j] W[j, c]; the first block also sums db[j] (+)= sum_r dy[r, j].
+        /// Rows are summed in order, so the result does not depend on the thread count.
+        /// </summary>
+        private static void NarrowBackward(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            bool bias = dense.Bias >= 0;
+            w.Line();
+            w.Line($"/// <summary>{Escape(dense.Description)}: dW (+)= dy^T x{(bias ? ", db (+)= column sums of dy" : "")} and, when asked, dx = dy W, over column blocks of x [start, end) (flag: 1 accumulates, 2 writes dx).</summary>");
+            w.Open($"private static void {Method(dense, "NarrowBackward")}(in {KernelArgs} args, int start, int end)");
+            w.Line($"ref float x = ref args.T0.Ref; // (rows, {k}) the layer's input");
+            w.Line($"ref float dy = ref args.T1.Ref; // (rows, {n})");
+            w.Line($"ref float w = ref args.T2.Ref; // ({n}, {k})");
+            w.Line($"ref float dw = ref args.T3.Ref; // ({n}, {k}){(bias ? $", then db ({n})" : "")}");
+            w.Line("bool accumulate = (args.Flag & 1) != 0;");
+            w.Line("bool inputGradient = (args.Flag & 2) != 0;");
+            w.Line($"ref float dx = ref inputGradient ? ref args.T4.Ref : ref x; // (rows, {k}) when asked");
+            w.Line("int rows = args.Rows;");
+            w.Open("for (int block = start; block < end; block++)");
+            w.Line($"nuint c = (nuint)block * {ColumnBlock};");
+            w.Line($"nuint stop = c + {ColumnBlock} < {k} ? c + {ColumnBlock} : {k};");
+            for (int pass = 0; pass < 2; pass++)
+            {
+                bool vector = pass == 0;
+                w.Open(vector ? $"for (; c + {Lanes} <= stop; c += {Lanes})" : "for (; c < stop; c++)");
+                string zero = vector ? $"{Vec}<float>.Zero" : "0f";
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"var w{j} = {Load(vector, "w", Offset(j * k, "c"))};");
+                    w.Line($"var a{j} = {zero};");
+                }
+
+                w.Open("for (int r = 0; r < rows; r++)");
+                w.Line($"nuint o = (nuint)r * {k} + c;");
+                w.Line($"var xv = {Load(vector, "x", "o")};");
+                for (int j = 0; j < n; j++)
+                {
+                    string g = $"{Unsafe}.Add(ref dy, {Offset(j, $"(nuint)r * {n}")})";
+                    w.Line($"var g{j} = {(vector ? $"{Vec}.Create({g})" : g)};");
+                    w.Line($"a{j} += g{j} * xv;");
+                }
+
+                w.Open("if (inputGradient)");
+                w.Line(Store(vector, Sum(n, j => $"g{j} * w{j}"), "dx", "o"));
+                w.Close();
+                w.Close();
+                for (int j = 0; j < n; j++)
+                {
+                    string at = Offset(j * k, "c");
+                    w.Line(Store(vector, $"accumulate ? {Load(vector, "dw", at)} + a{j} : a{j}", "dw", at));
+                }
+
+                w.Close();
+            }
+
+            if (bias)
+            {
+                w.Open("if (block == 0)");
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"float b{j} = 0f;");
+                }
+
+                w.Open("for (int r = 0; r < rows; r++)");
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"b{j} += {Unsafe}.Add(ref dy, {Offset(j, $"(nuint)r * {n}")});");
+                }
+
+                w.Close();
+                for (int j = 0; j < n; j++)
+                {
+                    string at = Format.Int(n * k + j);
+                    w.Line($"{Unsafe}.Add(ref dw, {at}) = accumulate ? {Unsafe}.Add(ref dw, {at}) + b{j} : b{j};");
+                }
+
+                w.Close();
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>Narrow Dense input gradient alone (no weight gradients): dx[r, c] = sum_j dy[r, j] W[j, c].</summary>
+        private static void NarrowInputGradient(IndentedWriter w, DenseStage dense)
+        {
+            int k = dense.InShape.Features, n = dense.OutShape.Features;
+            int vectorEnd = k - k % Lanes;
+            w.Line();
+            w.Line($"/// <summary>{Escape(dense.Description)}: dx = dy W, over rows [start, end).</summary>");
+            w.Open($"private static void {Method(dense, "NarrowInputGradient")}(in {KernelArgs} args, int start, int end)");
+            w.Line($"ref float dx = ref args.T0.Ref; // (rows, {k})");
+            w.Line($"ref float dy = ref args.T1.Ref; // (rows, {n})");
+            w.Line($"ref float w = ref args.T2.Ref; // ({n}, {k})");
+            w.Open("for (int r = start; r < end; r++)");
+            w.Line($"nuint row = (nuint)r * {k};");
+            for (int j = 0; j < n; j++)
+            {
+                w.Line($"float g{j} = {Unsafe}.Add(ref dy, {Offset(j, $"(nuint)r * {n}")});");
+            }
+
+            if (vectorEnd > 0)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    w.Line($"var h{j} = {Vec}.Create(g{j});");
+                }
+
+                w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
+                w.Line(Store(true, Sum(n, j => $"h{j} * {Vec}.LoadUnsafe(ref w, {Offset(j * k, "c")})"), "dx", "row + c"));
+                w.Close();
+            }
+
+            if (vectorEnd < k)
+            {
+                w.Open($"for (nuint c = {vectorEnd}; c < {k}; c++)");
+                w.Line(Store(false, Sum(n, j => $"g{j} * {Unsafe}.Add(ref w, {Offset(j * k, "c")})"), "dx", "row + c"));
+                w.Close();
+            }
+
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary><c>term(0) + term(1) + ...</c>, added left to right (the CUDA kernels add in the same order).</summary>
+        internal static string Sum(int count, System.Func<int, string> term)
+        {
+            var terms = new string[count];
+            for (int j = 0; j < count; j++)
+            {
+                terms[j] = term(j);
+            }
+
+            return string.Join(" + ", terms);
+        }
+
+        /// <summary><c>index</c> plus a constant, without a <c>0 +</c>.</summary>
+        internal static string Offset(int constant, string index) => constant == 0 ? index : $"{index} + {Format.Int(constant)}";
 
         private static string Load(bool vector, string reference, string index) =>
             vector ? $"{Vec}.LoadUnsafe(ref {reference}, {index})" : $"{Unsafe}.Add(ref {reference}, {index})";

@@ -34,17 +34,27 @@ public sealed class FusedKernel
     /// <param name="partition">How its work splits.</param>
     /// <param name="cpu">The generated CPU body.</param>
     /// <param name="program">The device source holding the kernel's GPU twin, when there is one.</param>
-    public FusedKernel(string name, int columns, KernelPartition partition, CpuKernelBody cpu, KernelProgram? program = null)
+    /// <param name="columnSums">For <see cref="KernelPartition.ColumnBlocks"/> kernels, how many sums per column the kernel keeps.</param>
+    public FusedKernel(string name, int columns, KernelPartition partition, CpuKernelBody cpu, KernelProgram? program = null, int columnSums = 2)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         ArgumentNullException.ThrowIfNull(cpu);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columnSums);
         Name = name;
         Columns = columns;
         Partition = partition;
         Cpu = cpu;
         Program = program;
+        ColumnSums = columnSums;
     }
+
+    /// <summary>
+    /// Sums per column a <see cref="KernelPartition.ColumnBlocks"/> kernel keeps (a bias gradient 1, BatchNorm 2, a
+    /// narrow Dense layer's weight and bias gradients twice its units): a GPU splitting the rows into slices needs
+    /// this many floats of partial sums per slice and column.
+    /// </summary>
+    public int ColumnSums { get; }
 
     /// <summary>The device source holding this kernel's GPU twin (entry point <see cref="Name"/>), or null for CPU-only kernels.</summary>
     public KernelProgram? Program { get; }

@@ -217,7 +217,7 @@ public sealed unsafe class CudaBackend : Backend
         if (kernel.Partition == KernelPartition.ColumnBlocks)
         {
             // The generated column kernels: 32 columns by 8 row groups per block, a slice of the rows per grid row.
-            uint slices = ColumnSlices(args.Rows, kernel.Columns);
+            uint slices = ColumnSlices(args.Rows, kernel.Columns, kernel.ColumnSums);
             p.Pointer(_partials);
             p.Pointer(_tickets);
             Launch(function, (uint)((kernel.Columns + 31) / 32), slices, 32, 8, &p, kernel.Name);
@@ -535,7 +535,7 @@ public sealed unsafe class CudaBackend : Backend
     // How many row slices a column sum over (rows, columns) runs in: enough blocks to fill the GPU when the
     // columns are few and the rows many (a convolution's channels over batch x pixels), one for a small
     // batch. Makes sure the partial sums fit (outside a capture: growing allocates).
-    private uint ColumnSlices(int rows, int columns)
+    private uint ColumnSlices(int rows, int columns, int sums = 2)
     {
         int tiles = (columns + 31) / 32;
         if (tiles > Tickets)
@@ -544,7 +544,7 @@ public sealed unsafe class CudaBackend : Backend
         }
 
         int slices = Math.Clamp(rows / 256, 1, MaxSlices);
-        long needed = 2L * slices * columns;
+        long needed = (long)sums * slices * columns;
         if (needed > _partialsLength)
         {
             if (IsCapturing)

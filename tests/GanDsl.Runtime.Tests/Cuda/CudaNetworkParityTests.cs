@@ -102,6 +102,43 @@ public sealed class CudaNetworkParityTests
     }
 
     [Theory]
+    [InlineData("SeedDiscriminator")]
+    [InlineData("ConditionalDiscriminator")]
+    public void ColumnSumsOverSeveralRowSlicesMatchTheCpu(string name)
+    {
+        // 1000 rows: the GPU's column kernels (bias gradients, the narrow Dense(1)'s weight and bias gradients)
+        // split them into slices, the last one partial, and the last slice to finish adds them in order. The
+        // second backward accumulates onto the first.
+        const int rows = 1000;
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        using var a = s_networks[name](cpu);
+        using var b = s_networks[name](gpu);
+        var input = Gpu.Random(rows * a.InputFeatures, 6);
+        var upstream = Gpu.Random(rows * a.OutputFeatures, 7);
+        foreach (var net in new[] { a, b })
+        {
+            net.EnsureCapacity(rows);
+            net.Backend.Upload(input, net.Input(rows));
+            if (net.Layout.ConditionClasses > 0)
+            {
+                net.Backend.Upload(Enumerable.Range(0, rows).Select(i => (float)(i % net.Layout.ConditionClasses)).ToArray(), net.Labels(rows));
+            }
+
+            net.Forward(rows);
+            for (int pass = 0; pass < 2; pass++)
+            {
+                net.Backend.Upload(upstream, net.OutputGradient(rows));
+                net.Backward(rows, inputGradient: true, accumulate: pass == 1);
+            }
+        }
+
+        Gpu.Close(a.Output(rows), b.Output(rows), 1e-5, $"{name} forward output over {rows} rows");
+        Gpu.Close(a.Gradients, b.Gradients, 1e-4, $"{name} accumulated parameter gradients over {rows} rows");
+        Gpu.Close(a.InputGradient(rows), b.InputGradient(rows), 1e-4, $"{name} input gradient over {rows} rows");
+    }
+
+    [Theory]
     [InlineData("WganGpCritic")]
     [InlineData("PenaltyConv")]
     [InlineData("PenaltyConditional")]

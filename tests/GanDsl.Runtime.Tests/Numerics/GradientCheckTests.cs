@@ -117,13 +117,41 @@ public sealed class GradientCheckTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Networks))]
-    public void FusedAndUnfusedKernelsAgreeBitwise(string name)
+    public void FusedAndUnfusedKernelsAgree(string name)
     {
         var (fusedOut, fusedGrads, fusedInput) = RunStep(name, fuse: true, _backend);
         var (plainOut, plainGrads, plainInput) = RunStep(name, fuse: false, _backend);
-        Assert.Equal(fusedOut, plainOut);
-        Assert.Equal(fusedGrads, plainGrads);
-        Assert.Equal(fusedInput, plainInput);
+        using var net = Create(name, seed: 8);
+        if (!HasNarrowDense(net.Layout))
+        {
+            // Fusing bias and activation into one pass does the same float operations in the same order.
+            Assert.Equal(fusedOut, plainOut);
+            Assert.Equal(fusedGrads, plainGrads);
+            Assert.Equal(fusedInput, plainInput);
+            return;
+        }
+
+        // A narrow Dense layer (a few units, no activation) runs as its own dot-product kernels when fused and
+        // as GEMMs when not: the same sums in another order, so equal to float rounding.
+        AssertAllClose(plainOut, fusedOut, $"{name} output");
+        AssertAllClose(plainGrads, fusedGrads, $"{name} parameter gradients");
+        AssertAllClose(plainInput, fusedInput, $"{name} input gradient");
+    }
+
+    // A Dense layer of at most 4 units without an activation after it: the generator's narrow kernels.
+    private static bool HasNarrowDense(NetworkLayout layout) =>
+        layout.Layers.Select((layer, i) => (layer, i)).Any(l =>
+            l.layer.Kind == LayerKind.Dense && l.layer.OutputFeatures <= 4
+            && (l.i + 1 == layout.Layers.Count || layout.Layers[l.i + 1].Kind != LayerKind.Activation));
+
+    private static void AssertAllClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = MeanAbs(expected);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (Math.Abs(expected[i]) + scale), $"{what} [{i}]: fused {actual[i]}, unfused {expected[i]}");
+        }
     }
 
     [Theory]
