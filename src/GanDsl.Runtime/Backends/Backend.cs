@@ -152,6 +152,36 @@ public abstract class Backend : IDisposable
     }
 
     /// <summary>
+    /// Two loss terms over consecutive rows of one (rows, 1) output, as two <see cref="LogitLoss(Tensor, LossTerm, float, float, Tensor, Tensor)"/>
+    /// calls on its first <c>first.Rows</c> rows and on the <c>second.Rows</c> after them would compute (each term adds to its
+    /// own stats), in one launch on a GPU: the discriminator's step on one batch of <c>[fake; real]</c>.
+    /// </summary>
+    public void LogitLoss(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
+    {
+        RequireOwned(logits, nameof(logits));
+        RequireOwned(gradient, nameof(gradient));
+        RequireOwned(first.Stats, "first.Stats");
+        RequireOwned(second.Stats, "second.Stats");
+        if (logits.Cols != 1)
+        {
+            throw new ArgumentException($"Discriminator outputs must be (rows, 1), not {logits}.", nameof(logits));
+        }
+
+        if (first.Rows < 0 || second.Rows < 0 || first.Rows + second.Rows != logits.Rows)
+        {
+            throw new ArgumentException($"The segments' rows ({first.Rows} and {second.Rows}) must add up to the {logits.Rows} outputs.", nameof(first));
+        }
+
+        RequireLength(logits.Length, gradient, nameof(gradient));
+        if (first.Stats.Length < 2 || second.Stats.Length < 2)
+        {
+            throw new ArgumentException("Each segment's stats tensor needs two floats.", nameof(first));
+        }
+
+        LogitLossCore(logits, first, second, gradientScale, gradient);
+    }
+
+    /// <summary>
     /// WGAN-GP's interpolation: row r of <paramref name="output"/> is <c>e_r real_r + (1 - e_r) fake_r</c>,
     /// with <c>e_r</c> uniform in [0, 1) from Philox at (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>) as <see cref="RandomUniform"/> draws it.
     /// </summary>
@@ -754,8 +784,23 @@ public abstract class Backend : IDisposable
     /// <summary>See <see cref="BiasGradient"/>.</summary>
     protected abstract void BiasGradientCore(Tensor dz, Tensor db, bool accumulate);
 
-    /// <summary>See <see cref="LogitLoss"/>.</summary>
+    /// <summary>See <see cref="LogitLoss(Tensor, LossTerm, float, float, Tensor, Tensor)"/>.</summary>
     protected abstract void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats);
+
+    /// <summary>See <see cref="LogitLoss(Tensor, LossSegment, LossSegment, float, Tensor)"/>; by default one single-term call per segment.</summary>
+    protected virtual void LogitLossCore(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
+    {
+        Segment(first, 0);
+        Segment(second, first.Rows);
+
+        void Segment(in LossSegment segment, int start)
+        {
+            if (segment.Rows > 0)
+            {
+                LogitLossCore(logits.Slice(start, segment.Rows), segment.Term, segment.Target, gradientScale, gradient.Slice(start, segment.Rows), segment.Stats);
+            }
+        }
+    }
 
     /// <summary>See <see cref="Interpolate"/>.</summary>
     protected abstract void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter);

@@ -2,7 +2,7 @@ namespace GanDsl.Backends;
 
 /// <summary>
 /// The loss terms GAN objectives are built from, each on a discriminator output <c>l</c> and a
-/// constant target <c>t</c> (see <see cref="Backend.LogitLoss"/>).
+/// constant target <c>t</c> (see <see cref="Backend.LogitLoss(Tensor, LossTerm, float, float, Tensor, Tensor)"/>).
 /// </summary>
 public enum LossTerm
 {
@@ -21,3 +21,13 @@ public enum LossTerm
     /// <summary>Hinge: <c>max(0, 1 + t l)</c> with t = +1 (fake) or -1 (real), gradient <c>t</c> where positive.</summary>
     Hinge,
 }
+
+/// <summary>
+/// One loss term over a run of consecutive rows of a discriminator's outputs, for the two-term
+/// <see cref="Backend.LogitLoss(Tensor, LossSegment, LossSegment, float, Tensor)"/>.
+/// </summary>
+/// <param name="Rows">How many rows the term covers.</param>
+/// <param name="Term">The loss term.</param>
+/// <param name="Target">Its constant target.</param>
+/// <param name="Stats">Two or more floats: the sum of its losses is added to the first, the sum of its scores to the second.</param>
+public readonly record struct LossSegment(int Rows, LossTerm Term, float Target, Tensor Stats);

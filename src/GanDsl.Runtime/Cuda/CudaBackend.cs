@@ -257,17 +257,26 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
+    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats) =>
+        LogitLossCore(logits, new LossSegment(logits.Rows, term, target, stats), new LossSegment(0, term, target, stats), gradientScale, gradient);
+
+    /// <inheritdoc />
+    protected override void LogitLossCore(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
     {
+        // One block per segment; a single term is a launch of one.
         var p = default(KernelParams);
         p.Pointer(Address(logits));
         p.Pointer(Address(gradient));
-        p.Pointer(Address(stats));
-        p.Int(logits.Rows);
-        p.Int((int)term);
-        p.Float(target);
         p.Float(gradientScale);
-        Run("gandsl_logit_loss", 1, RuntimeKernels.ReductionThreads, 1, &p);
+        foreach (var segment in (ReadOnlySpan<LossSegment>)[first, second])
+        {
+            p.Pointer(Address(segment.Stats));
+            p.Int(segment.Rows);
+            p.Int((int)segment.Term);
+            p.Float(segment.Target);
+        }
+
+        Run("gandsl_logit_loss", second.Rows > 0 ? 2u : 1u, RuntimeKernels.ReductionThreads, 1, &p);
     }
 
     /// <inheritdoc />

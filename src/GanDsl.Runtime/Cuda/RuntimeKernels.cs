@@ -120,11 +120,18 @@ public static class RuntimeKernels
             return total;
         }
 
-        // logits, gradient (rows); stats[0] += sum of losses, stats[1] += sum of scores. term: 0 BCE, 1 log(1 - sigmoid),
-        // 2 squared, 3 linear, 4 hinge (GanDsl.Backends.LossTerm). One block.
-        extern "C" __global__ void gandsl_logit_loss(const float* __restrict__ logits, float* __restrict__ gradient, float* __restrict__ stats, int rows, int term, float target, float scale)
+        // logits, gradient (rows0 + rows1); one block per segment: block 0 the first rows0 rows with (term0, target0, stats0),
+        // block 1 the next rows1 with (term1, target1, stats1); stats[0] += sum of losses, stats[1] += sum of scores.
+        // term: 0 BCE, 1 log(1 - sigmoid), 2 squared, 3 linear, 4 hinge (GanDsl.Backends.LossTerm).
+        extern "C" __global__ void gandsl_logit_loss(const float* __restrict__ logits, float* __restrict__ gradient, float scale,
+            float* __restrict__ stats0, int rows0, int term0, float target0, float* __restrict__ stats1, int rows1, int term1, float target1)
         {
             __shared__ float shared[256];
+            bool second = blockIdx.x == 1;
+            if (second) { logits += rows0; gradient += rows0; }
+            float* stats = second ? stats1 : stats0;
+            int rows = second ? rows1 : rows0, term = second ? term1 : term0;
+            float target = second ? target1 : target0;
             float lossSum = 0.0f, scoreSum = 0.0f;
             for (int i = threadIdx.x; i < rows; i += blockDim.x)
             {

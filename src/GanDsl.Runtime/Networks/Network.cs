@@ -98,6 +98,8 @@ public abstract class Network : IDisposable
     /// </summary>
     public CounterValue DropoutCounter { get; set; }
 
+    private Tensor _redirectedOutput; // where Forward writes the output instead of the arena (RedirectOutput), or empty
+
     /// <summary>Makes the activation arena hold at least <paramref name="rows"/> rows (allocates only when it grows).</summary>
     public void EnsureCapacity(int rows)
     {
@@ -387,7 +389,39 @@ public abstract class Network : IDisposable
     /// After <see cref="Forward"/> these are the network's hidden features, e.g. for metrics.
     /// </summary>
     public Tensor Activation(int slot, int rows) =>
-        Arena(_activations).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+        slot == _slotOffsets.Length - 2 && !_redirectedOutput.IsEmpty
+            ? RedirectedOutput(rows)
+            : Arena(_activations).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+
+    /// <summary>
+    /// Makes <see cref="Forward"/> write its output into <paramref name="output"/>, a (rows, <see cref="OutputFeatures"/>)
+    /// tensor on the same backend, instead of the network's own memory, until called again with <c>default</c>:
+    /// <see cref="Output"/>, and the backward pass's reading of it, then see that tensor. The trainer points the
+    /// generator's output at the discriminator's input this way, so no copy joins the two. Forward and backward
+    /// passes must then cover at most <c>output.Rows</c> rows.
+    /// </summary>
+    public void RedirectOutput(Tensor output)
+    {
+        if (!output.IsEmpty)
+        {
+            if (!ReferenceEquals(output.Buffer!.Backend, Backend))
+            {
+                throw new ArgumentException($"{Layout.Name}: the output must live on the network's backend ({Backend.Name}).", nameof(output));
+            }
+
+            if (output.Cols != OutputFeatures)
+            {
+                throw new ArgumentException($"{Layout.Name}: the output must be (rows, {OutputFeatures}), not {output}.", nameof(output));
+            }
+        }
+
+        _redirectedOutput = output;
+    }
+
+    private Tensor RedirectedOutput(int rows) =>
+        rows <= _redirectedOutput.Rows
+            ? _redirectedOutput.Slice(0, rows)
+            : throw new InvalidOperationException($"{Layout.Name}: its output is redirected to a tensor of {_redirectedOutput.Rows} rows, so it cannot hold {rows}; call RedirectOutput(default) first.");
 
     /// <summary>The gradient twin of <see cref="Activation"/>.</summary>
     public Tensor ActivationGradient(int slot, int rows) =>

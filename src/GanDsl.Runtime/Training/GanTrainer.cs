@@ -403,11 +403,43 @@ public sealed partial class GanTrainer : IDisposable
             backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(b, b));
         }
 
+        // On one batch of [fake; real] (and no penalty, whose interpolates overwrite the fake rows), the generator
+        // writes its output straight into the discriminator's input rows: no copy between them.
+        float scale = 1f / b;
+        var dInput = d.Input(2 * b);
+        bool joined = !_separateBatches && _penaltyGradient is null;
+        if (joined)
+        {
+            g.RedirectOutput(dInput.Slice(0, b));
+        }
+
+        try
+        {
+            GeneratorAndDiscriminatorSteps(images, generatorStep, position, dInput, joined, scale);
+        }
+        finally
+        {
+            if (joined)
+            {
+                g.RedirectOutput(default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The step after the noise: the generator's forward, the discriminator's update on fakes and real images and, for
+    /// a generator step, the generator's update. <paramref name="joined"/>: the fakes are already in the
+    /// discriminator's input rows (see <see cref="Network.RedirectOutput"/>).
+    /// </summary>
+    private void GeneratorAndDiscriminatorSteps(ImageSet images, bool generatorStep, CounterValue position, Tensor dInput, bool joined, float scale)
+    {
+        int b = _options.BatchSize;
+        var g = _generator;
+        var d = _discriminator;
+        var backend = _backend;
         g.DropoutCounter = _steps;
         g.Forward(b);
 
-        float scale = 1f / b;
-        var dInput = d.Input(2 * b);
         d.DropoutCounter = _steps.Times(4);
         if (_separateBatches)
         {
@@ -425,13 +457,17 @@ public sealed partial class GanTrainer : IDisposable
         else
         {
             // [fake; real] as one batch of 2B rows: larger GEMMs, one pass.
-            backend.Copy(g.Output(b), dInput.Slice(0, b));
+            if (!joined)
+            {
+                backend.Copy(g.Output(b), dInput.Slice(0, b));
+            }
+
             backend.GatherImages(images, position, dInput.Slice(b, b));
             d.Forward(2 * b);
             var outputs = d.Output(2 * b);
             var gradients = d.OutputGradient(2 * b);
-            backend.LogitLoss(outputs.Slice(0, b), _terms.Fake, _terms.FakeTarget, scale, gradients.Slice(0, b), _stats.View(0, 1, 2));
-            backend.LogitLoss(outputs.Slice(b, b), _terms.Real, _terms.RealTarget, scale, gradients.Slice(b, b), _stats.View(2, 1, 2));
+            backend.LogitLoss(outputs, new LossSegment(b, _terms.Fake, _terms.FakeTarget, _stats.View(0, 1, 2)),
+                new LossSegment(b, _terms.Real, _terms.RealTarget, _stats.View(2, 1, 2)), scale, gradients);
             d.Backward(2 * b);
         }
 

@@ -100,6 +100,35 @@ public sealed class CudaOperationParityTests
             }
         }
 
+        // Two terms over [fake; real] in one launch (the discriminator's step): each segment's rows, gradient and
+        // stats as the single-term calls on the CPU give them.
+        foreach (var (fake, real) in new[] { ((LossTerm.BinaryCrossEntropy, 0f), (LossTerm.BinaryCrossEntropy, 0.9f)), ((LossTerm.Hinge, 1f), (LossTerm.Hinge, -1f)) })
+        {
+            var expected = Separate(cpu);
+            Gpu.Close(expected, Paired(gpu), 1e-5, $"LogitLoss over two segments, {fake.Item1} and {real.Item1}");
+            Gpu.Close(expected, Paired(cpu), 0, $"LogitLoss over two segments on the CPU, {fake.Item1} and {real.Item1}");
+
+            Tensor Paired(Backend backend)
+            {
+                var l = Gpu.Tensor(backend, logits, 300, 1);
+                var all = backend.Allocate(304);
+                backend.Fill(all.View(300, 1, 4), 0.5f);
+                backend.LogitLoss(l, new LossSegment(110, fake.Item1, fake.Item2, all.View(300, 1, 2)),
+                    new LossSegment(190, real.Item1, real.Item2, all.View(302, 1, 2)), 1f / 150, all.View(0, 300, 1));
+                return all.All;
+            }
+
+            Tensor Separate(Backend backend)
+            {
+                var l = Gpu.Tensor(backend, logits, 300, 1);
+                var all = backend.Allocate(304);
+                backend.Fill(all.View(300, 1, 4), 0.5f);
+                backend.LogitLoss(l.Slice(0, 110), fake.Item1, fake.Item2, 1f / 150, all.View(0, 110, 1), all.View(300, 1, 2));
+                backend.LogitLoss(l.Slice(110, 190), real.Item1, real.Item2, 1f / 150, all.View(110, 190, 1), all.View(302, 1, 2));
+                return all.All;
+            }
+        }
+
         var classes = Gpu.Random(70 * 10, 6, 4f);
         var labels = Enumerable.Range(0, 70).Select(i => (float)(i * 3 % 10)).ToArray();
         Gpu.Close(Softmax(cpu), Softmax(gpu), 1e-5, "SoftmaxCrossEntropy");
