@@ -39,7 +39,17 @@ namespace GanDsl.Generator
 
     /// <summary>Dense: one GEMM, then bias + activation in one pass.</summary>
     internal sealed record DenseStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Weight, int Bias)
-        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description)
+    {
+        /// <summary>
+        /// For a narrow Dense layer (see <c>KernelEmitter.IsNarrow</c>) right after a Dense layer with an activation: that
+        /// layer, whose activation derivative and bias gradient the narrow backward kernels compute too, with fusion on.
+        /// </summary>
+        public DenseStage? Predecessor { get; init; }
+
+        /// <summary>The predecessor of a narrow Dense layer: with fusion on, that layer's kernels do this one's backward prologue.</summary>
+        public bool PrologueInNext { get; init; }
+    }
 
     /// <summary>Conv2D: im2col then one GEMM over (batch x pixels) rows, then bias + activation.</summary>
     internal sealed record ConvStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Weight, int Bias, ConvGeometry Geometry)
@@ -218,6 +228,17 @@ namespace GanDsl.Generator
 
             // Reshape or Flatten at the end: the last slot takes the final shape.
             plan.Slots[plan.Slots.Count - 1] = shape;
+
+            // A narrow Dense layer takes over the backward prologue of a Dense + activation right before it.
+            for (int k = 1; k < plan.Stages.Count; k++)
+            {
+                if (KernelEmitter.IsNarrow(plan.Stages[k]) && plan.Stages[k - 1] is DenseStage { HasActivation: true } before)
+                {
+                    plan.Stages[k - 1] = before = before with { PrologueInNext = true };
+                    plan.Stages[k] = (DenseStage)plan.Stages[k] with { Predecessor = before };
+                }
+            }
+
             return plan;
         }
 

@@ -289,15 +289,26 @@ namespace GanDsl.Generator
         }
 
         // dW[j, c] (+)= sum_r dy[r, j] x[r, c] (flag bit 0 adds), dx[r, c] = sum_j dy[r, j] W[j, c] when flag bit 1 is
-        // set, and db[j] (+)= sum_r dy[r, j] from the first tile; the column sums as in the bias-gradient kernels:
-        // block (32, 8) over a 32-column tile of x, grid (tiles, slices), slices added in order by the last to finish.
+        // set, and db[j] (+)= sum_r dy[r, j] from the first tile; with a predecessor, dx times its activation's
+        // derivative and, when it has a bias, that bias's gradient (just before dW) from dx's column sums. The column
+        // sums as in the bias-gradient kernels: block (32, 8) over a 32-column tile of x, grid (tiles, slices), the
+        // slices added in order by the last to finish.
         private static void NarrowBackward(IndentedWriter w, DenseStage dense)
         {
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             bool bias = dense.Bias >= 0;
-            w.Line($"// t0: (rows, {k}) x; t1: (rows, {n}) dy; t2: ({n}, {k}) W; t3: dW ({n}, {k}){(bias ? $" then db ({n})" : "")}; t4: (rows, {k}) dx when flag & 2");
-            w.Line($"// partials: {n} x slices x {k}{(bias ? $", then slices x {n}" : "")}; tickets: one per tile, left at 0");
-            w.Line($"__shared__ float s[{n}][{RowGroups}][{ColumnTile}];");
+            var before = dense.Predecessor;
+            bool beforeBias = before is { Bias: >= 0 };
+            int dwAt = beforeBias ? k : 0;
+            int sets = n + (beforeBias ? 1 : 0); // column sums per column: dW's rows, then the previous layer's db
+            w.Line($"// t0: (rows, {k}) x; t1: (rows, {n}) dy; t2: ({n}, {k}) W; t3: {(beforeBias ? $"the previous layer's db ({k}), " : "")}dW ({n}, {k}){(bias ? $" then db ({n})" : "")}; t4: (rows, {k}) dx when flag & 2");
+            if (before is not null)
+            {
+                w.Line($"// dx gets the derivative of {before.Description}, from its output x");
+            }
+
+            w.Line($"// partials: {sets} x slices x {k}{(bias ? $", then slices x {n}" : "")}; tickets: one per tile, left at 0");
+            w.Line($"__shared__ float s[{sets}][{RowGroups}][{ColumnTile}];");
             if (bias)
             {
                 w.Line($"__shared__ float sb[{n}][{RowGroups}];");
@@ -310,6 +321,11 @@ namespace GanDsl.Generator
                 w.Line($"float a{j} = 0.0f, w{j} = c < {k} ? t2[{KernelEmitter.Offset(j * k, "c")}] : 0.0f;");
             }
 
+            if (beforeBias)
+            {
+                w.Line($"float a{n} = 0.0f;");
+            }
+
             w.Open($"if (c < {k})");
             w.Open($"for (int r = first + threadIdx.y; r < end; r += {RowGroups})");
             w.Line($"long long o = (long long)r * {k} + c;");
@@ -320,12 +336,26 @@ namespace GanDsl.Generator
                 w.Line($"a{j} += g{j} * xv;");
             }
 
-            w.Open("if (dx)");
-            w.Line($"t4[o] = {KernelEmitter.Sum(n, j => $"g{j} * w{j}")};");
+            if (before is null)
+            {
+                w.Open("if (dx)");
+                w.Line($"t4[o] = {KernelEmitter.Sum(n, j => $"g{j} * w{j}")};");
+                w.Close();
+            }
+            else
+            {
+                w.Line($"float gx = {KernelEmitter.Sum(n, j => $"g{j} * w{j}")};");
+                w.Line($"float d = {ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(CudaPrinter.Instance)};");
+                w.Line("t4[o] = d;");
+                if (beforeBias)
+                {
+                    w.Line($"a{n} += d;");
+                }
+            }
+
             w.Close();
             w.Close();
-            w.Close();
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"s[{j}][threadIdx.y][threadIdx.x] = a{j};");
             }
@@ -343,19 +373,19 @@ namespace GanDsl.Generator
 
             w.Line("__syncthreads();");
             w.Open($"if (threadIdx.y == 0 && c < {k})");
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"float sum{j} = 0.0f;");
             }
 
             w.Open($"for (int g = 0; g < {RowGroups}; g++)");
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"sum{j} += s[{j}][g][threadIdx.x];");
             }
 
             w.Close();
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"partials[({j} * gridDim.y + blockIdx.y) * {k} + c] = sum{j};");
             }
@@ -368,28 +398,28 @@ namespace GanDsl.Generator
                 w.Open($"for (int g = 0; g < {RowGroups}; g++)");
                 w.Line("b += sb[threadIdx.x][g];");
                 w.Close();
-                w.Line($"partials[{n} * gridDim.y * {k} + blockIdx.y * {n} + threadIdx.x] = b;");
+                w.Line($"partials[{sets} * gridDim.y * {k} + blockIdx.y * {n} + threadIdx.x] = b;");
                 w.Close();
             }
 
             LastSliceOnly(w);
             w.Line("const volatile float* slices = partials;");
             w.Open($"if (threadIdx.y == 0 && c < {k})");
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"float sum{j} = 0.0f;");
             }
 
             w.Open("for (int z = 0; z < gridDim.y; z++)");
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
                 w.Line($"sum{j} += slices[({j} * gridDim.y + z) * {k} + c];");
             }
 
             w.Close();
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < sets; j++)
             {
-                string at = KernelEmitter.Offset(j * k, "c");
+                string at = j < n ? KernelEmitter.Offset(dwAt + j * k, "c") : "c";
                 w.Line($"t3[{at}] = (flag & 1) != 0 ? t3[{at}] + sum{j} : sum{j};");
             }
 
@@ -399,25 +429,38 @@ namespace GanDsl.Generator
                 w.Open($"if (blockIdx.x == 0 && threadIdx.y == 0 && threadIdx.x < {n})");
                 w.Line("float b = 0.0f;");
                 w.Open("for (int z = 0; z < gridDim.y; z++)");
-                w.Line($"b += slices[{n} * gridDim.y * {k} + z * {n} + threadIdx.x];");
+                w.Line($"b += slices[{sets} * gridDim.y * {k} + z * {n} + threadIdx.x];");
                 w.Close();
-                w.Line($"t3[{n * k} + threadIdx.x] = (flag & 1) != 0 ? t3[{n * k} + threadIdx.x] + b : b;");
+                int dbAt = dwAt + n * k;
+                w.Line($"t3[{dbAt} + threadIdx.x] = (flag & 1) != 0 ? t3[{dbAt} + threadIdx.x] + b : b;");
                 w.Close();
             }
 
             w.Line("if (threadIdx.x == 0 && threadIdx.y == 0) tickets[blockIdx.x] = 0;");
         }
 
-        // dx[r, c] = sum_j dy[r, j] W[j, c], one thread per element.
+        // dx[r, c] = sum_j dy[r, j] W[j, c], one thread per element; with a predecessor, times its activation's derivative.
         private static void NarrowInputGradient(IndentedWriter w, DenseStage dense)
         {
             int k = dense.InShape.Features, n = dense.OutShape.Features;
-            w.Line($"// t0: (rows, {k}) dx; t1: (rows, {n}) dy; t2: ({n}, {k}) W");
+            var before = dense.Predecessor;
+            w.Line($"// t0: (rows, {k}) dx; t1: (rows, {n}) dy; t2: ({n}, {k}) W{(before is null ? "" : $"; t3: (rows, {k}) x, the output of {before.Description}")}");
             w.Line($"long long count = (long long)rows * {k};");
             w.Open("for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)");
             w.Line($"long long r = i / {k};");
             w.Line($"int c = (int)(i - r * {k});");
-            w.Line($"t0[i] = {KernelEmitter.Sum(n, j => $"t1[{KernelEmitter.Offset(j, $"r * {n}")}] * t2[{KernelEmitter.Offset(j * k, "c")}]")};");
+            string sum = KernelEmitter.Sum(n, j => $"t1[{KernelEmitter.Offset(j, $"r * {n}")}] * t2[{KernelEmitter.Offset(j * k, "c")}]");
+            if (before is null)
+            {
+                w.Line($"t0[i] = {sum};");
+            }
+            else
+            {
+                w.Line($"float gx = {sum};");
+                w.Line("float xv = t3[i];");
+                w.Line($"t0[i] = {ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(CudaPrinter.Instance)};");
+            }
+
             w.Close();
         }
     }

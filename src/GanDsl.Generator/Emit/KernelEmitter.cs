@@ -53,7 +53,8 @@ namespace GanDsl.Generator
                 {
                     int k = stage.InShape.Features;
                     yield return new KernelInfo("NarrowForward", Field(stage, "NarrowForward"), Name(stage, "NarrowForward"), k, "Rows", Method(stage, "NarrowForward"));
-                    yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, "ColumnBlocks", Method(stage, "NarrowBackward"), 2 * stage.OutShape.Features);
+                    int sums = 2 * stage.OutShape.Features + (((DenseStage)stage).Predecessor is { Bias: >= 0 } ? 1 : 0);
+                    yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, "ColumnBlocks", Method(stage, "NarrowBackward"), sums);
                     yield return new KernelInfo("NarrowInputGradient", Field(stage, "NarrowInputGradient"), Name(stage, "NarrowInputGradient"), k, "Rows", Method(stage, "NarrowInputGradient"));
                     break;
                 }
@@ -62,7 +63,10 @@ namespace GanDsl.Generator
                     if (Bias(stage) >= 0)
                     {
                         yield return Info("Forward", "Rows");
-                        yield return Info("Backward", "ColumnBlocks");
+                        if (!PrologueInNext(stage))
+                        {
+                            yield return Info("Backward", "ColumnBlocks");
+                        }
                     }
 
                     yield return Info("Activation", "Rows");
@@ -93,7 +97,7 @@ namespace GanDsl.Generator
                     }
 
                     RowKernel(w, stage, "Activation", withBias: false, gradient: false);
-                    if (Bias(stage) >= 0)
+                    if (Bias(stage) >= 0 && !PrologueInNext(stage))
                     {
                         ColumnKernel(w, stage, "Backward", batchNorm: false);
                     }
@@ -107,6 +111,9 @@ namespace GanDsl.Generator
                     break;
             }
         }
+
+        /// <summary>Whether the narrow Dense layer after this one does its backward prologue (see <see cref="DenseStage.Predecessor"/>).</summary>
+        public static bool PrologueInNext(Stage stage) => stage is DenseStage { PrologueInNext: true };
 
         private static int Bias(Stage stage) => stage switch
         {
@@ -428,20 +435,27 @@ namespace GanDsl.Generator
 
         /// <summary>
         /// Narrow Dense backward over column blocks of the input: dW[j, c] (+)= sum_r dy[r, j] x[r, c] and, when flag
-        /// bit 1 is set, dx[r, c] = sum_j dy[r, j] W[j, c]; the first block also sums db[j] (+)= sum_r dy[r, j].
+        /// bit 1 is set, dx[r, c] = sum_j dy[r, j] W[j, c]; the first block also sums db[j] (+)= sum_r dy[r, j]. With a
+        /// predecessor (a Dense + activation whose output x is), dx also gets its activation's derivative and, when it
+        /// has a bias, its column sums go to that bias's gradient, which sits just before dW.
         /// Rows are summed in order, so the result does not depend on the thread count.
         /// </summary>
         private static void NarrowBackward(IndentedWriter w, DenseStage dense)
         {
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             bool bias = dense.Bias >= 0;
+            var before = dense.Predecessor;
+            bool beforeBias = before is { Bias: >= 0 };
+            int dwAt = beforeBias ? k : 0;
             w.Line();
-            w.Line($"/// <summary>{Escape(dense.Description)}: dW (+)= dy^T x{(bias ? ", db (+)= column sums of dy" : "")} and, when asked, dx = dy W, over column blocks of x [start, end) (flag: 1 accumulates, 2 writes dx).</summary>");
+            w.Line(before is null
+                ? $"/// <summary>{Escape(dense.Description)}: dW (+)= dy^T x{(bias ? ", db (+)= column sums of dy" : "")} and, when asked, dx = dy W, over column blocks of x [start, end) (flag: 1 accumulates, 2 writes dx).</summary>"
+                : $"/// <summary>{Escape(dense.Description)}: dW (+)= dy^T x{(bias ? ", db (+)= column sums of dy" : "")} and dx = (dy W) * f'(x) for {Escape(before.Description)}{(beforeBias ? ", its db (+)= column sums of dx" : "")}, over column blocks of x [start, end) (flag: 1 accumulates, 2 writes dx).</summary>");
             w.Open($"private static void {Method(dense, "NarrowBackward")}(in {KernelArgs} args, int start, int end)");
             w.Line($"ref float x = ref args.T0.Ref; // (rows, {k}) the layer's input");
             w.Line($"ref float dy = ref args.T1.Ref; // (rows, {n})");
             w.Line($"ref float w = ref args.T2.Ref; // ({n}, {k})");
-            w.Line($"ref float dw = ref args.T3.Ref; // ({n}, {k}){(bias ? $", then db ({n})" : "")}");
+            w.Line($"ref float dw = ref args.T3.Ref; // {(beforeBias ? $"the previous layer's db ({k}), then " : "")}dW ({n}, {k}){(bias ? $", then db ({n})" : "")}");
             w.Line("bool accumulate = (args.Flag & 1) != 0;");
             w.Line("bool inputGradient = (args.Flag & 2) != 0;");
             w.Line($"ref float dx = ref inputGradient ? ref args.T4.Ref : ref x; // (rows, {k}) when asked");
@@ -452,12 +466,18 @@ namespace GanDsl.Generator
             for (int pass = 0; pass < 2; pass++)
             {
                 bool vector = pass == 0;
+                var printer = vector ? (ExprPrinter)CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
                 w.Open(vector ? $"for (; c + {Lanes} <= stop; c += {Lanes})" : "for (; c < stop; c++)");
                 string zero = vector ? $"{Vec}<float>.Zero" : "0f";
                 for (int j = 0; j < n; j++)
                 {
                     w.Line($"var w{j} = {Load(vector, "w", Offset(j * k, "c"))};");
                     w.Line($"var a{j} = {zero};");
+                }
+
+                if (beforeBias)
+                {
+                    w.Line($"var p = {zero};");
                 }
 
                 w.Open("for (int r = 0; r < rows; r++)");
@@ -470,14 +490,33 @@ namespace GanDsl.Generator
                     w.Line($"a{j} += g{j} * xv;");
                 }
 
-                w.Open("if (inputGradient)");
-                w.Line(Store(vector, Sum(n, j => $"g{j} * w{j}"), "dx", "o"));
-                w.Close();
+                if (before is null)
+                {
+                    w.Open("if (inputGradient)");
+                    w.Line(Store(vector, Sum(n, j => $"g{j} * w{j}"), "dx", "o"));
+                    w.Close();
+                }
+                else
+                {
+                    w.Line($"var gx = {Sum(n, j => $"g{j} * w{j}")};");
+                    w.Line($"var d = {ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(printer)};");
+                    w.Line(Store(vector, "d", "dx", "o"));
+                    if (beforeBias)
+                    {
+                        w.Line("p += d;");
+                    }
+                }
+
                 w.Close();
                 for (int j = 0; j < n; j++)
                 {
-                    string at = Offset(j * k, "c");
+                    string at = Offset(dwAt + j * k, "c");
                     w.Line(Store(vector, $"accumulate ? {Load(vector, "dw", at)} + a{j} : a{j}", "dw", at));
+                }
+
+                if (beforeBias)
+                {
+                    w.Line(Store(vector, $"accumulate ? {Load(vector, "dw", "c")} + p : p", "dw", "c"));
                 }
 
                 w.Close();
@@ -500,7 +539,7 @@ namespace GanDsl.Generator
                 w.Close();
                 for (int j = 0; j < n; j++)
                 {
-                    string at = Format.Int(n * k + j);
+                    string at = Format.Int(dwAt + n * k + j);
                     w.Line($"{Unsafe}.Add(ref dw, {at}) = accumulate ? {Unsafe}.Add(ref dw, {at}) + b{j} : b{j};");
                 }
 
@@ -511,17 +550,28 @@ namespace GanDsl.Generator
             w.Close();
         }
 
-        /// <summary>Narrow Dense input gradient alone (no weight gradients): dx[r, c] = sum_j dy[r, j] W[j, c].</summary>
+        /// <summary>
+        /// Narrow Dense input gradient alone (no weight gradients): dx[r, c] = sum_j dy[r, j] W[j, c], times the
+        /// predecessor's activation derivative (from its output, the layer's input) when there is one.
+        /// </summary>
         private static void NarrowInputGradient(IndentedWriter w, DenseStage dense)
         {
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             int vectorEnd = k - k % Lanes;
+            var before = dense.Predecessor;
             w.Line();
-            w.Line($"/// <summary>{Escape(dense.Description)}: dx = dy W, over rows [start, end).</summary>");
+            w.Line(before is null
+                ? $"/// <summary>{Escape(dense.Description)}: dx = dy W, over rows [start, end).</summary>"
+                : $"/// <summary>{Escape(dense.Description)}: dx = (dy W) * f'(x) for {Escape(before.Description)}, over rows [start, end).</summary>");
             w.Open($"private static void {Method(dense, "NarrowInputGradient")}(in {KernelArgs} args, int start, int end)");
             w.Line($"ref float dx = ref args.T0.Ref; // (rows, {k})");
             w.Line($"ref float dy = ref args.T1.Ref; // (rows, {n})");
             w.Line($"ref float w = ref args.T2.Ref; // ({n}, {k})");
+            if (before is not null)
+            {
+                w.Line($"ref float x = ref args.T3.Ref; // (rows, {k}) the layer's input, the previous layer's output");
+            }
+
             w.Open("for (int r = start; r < end; r++)");
             w.Line($"nuint row = (nuint)r * {k};");
             for (int j = 0; j < n; j++)
@@ -537,19 +587,33 @@ namespace GanDsl.Generator
                 }
 
                 w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
-                w.Line(Store(true, Sum(n, j => $"h{j} * {Vec}.LoadUnsafe(ref w, {Offset(j * k, "c")})"), "dx", "row + c"));
+                InputGradientElement(w, before, true, Sum(n, j => $"h{j} * {Vec}.LoadUnsafe(ref w, {Offset(j * k, "c")})"));
                 w.Close();
             }
 
             if (vectorEnd < k)
             {
                 w.Open($"for (nuint c = {vectorEnd}; c < {k}; c++)");
-                w.Line(Store(false, Sum(n, j => $"g{j} * {Unsafe}.Add(ref w, {Offset(j * k, "c")})"), "dx", "row + c"));
+                InputGradientElement(w, before, false, Sum(n, j => $"g{j} * {Unsafe}.Add(ref w, {Offset(j * k, "c")})"));
                 w.Close();
             }
 
             w.Close();
             w.Close();
+        }
+
+        private static void InputGradientElement(IndentedWriter w, DenseStage? before, bool vector, string sum)
+        {
+            if (before is null)
+            {
+                w.Line(Store(vector, sum, "dx", "row + c"));
+                return;
+            }
+
+            var printer = vector ? (ExprPrinter)CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
+            w.Line($"var gx = {sum};");
+            w.Line($"var xv = {Load(vector, "x", "row + c")};");
+            w.Line(Store(vector, ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(printer), "dx", "row + c"));
         }
 
         /// <summary><c>term(0) + term(1) + ...</c>, added left to right (the CUDA kernels add in the same order).</summary>
