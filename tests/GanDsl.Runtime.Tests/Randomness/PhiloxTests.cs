@@ -78,4 +78,17 @@ public sealed class PhiloxTests
         Assert.All(u, v => Assert.InRange(v, -0.5f, 0.25f));
         Assert.InRange(u.Average(), -0.13, -0.12);
     }
+
+    [Theory]
+    [InlineData(25_600)] // the seed GAN's noise at batch 256
+    [InlineData(10_001)] // a partial last chunk and a partial last block
+    public void TheCpuBackendsNoiseOverSeveralThreadsIsTheSerialStream(int length)
+    {
+        var expected = new float[length];
+        Philox.FillNormal(expected, 42, 3, 1_000);
+        using var backend = new GanDsl.Backends.Cpu.CpuBackend(2);
+        using var buffer = backend.Allocate(length + 5);
+        backend.RandomNormal(buffer.View(5, 1, length), 42, 3, 1_000);
+        Assert.Equal(expected, buffer.All.Span[5..].ToArray());
+    }
 }
