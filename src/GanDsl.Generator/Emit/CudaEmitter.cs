@@ -14,9 +14,6 @@ namespace GanDsl.Generator
     /// </summary>
     internal static class CudaEmitter
     {
-        /// <summary>Threads per block of the elementwise kernels.</summary>
-        public const int RowThreads = 256;
-
         /// <summary>Columns per block of the column reductions (one warp wide) and the row groups summed per column.</summary>
         public const int ColumnTile = 32;
 
@@ -253,17 +250,17 @@ namespace GanDsl.Generator
         }
 
         // y[r, j] = x[r, :] . W[j, :] (+ b[j]): 32 threads per output stride over the row, then a fixed tree in
-        // shared memory. The loop over rounds of 8 outputs per block is uniform across the block, as
-        // __syncthreads needs.
+        // shared memory. The loop over rounds of one output per warp is uniform across the block, as __syncthreads
+        // needs; any block of whole warps, up to 1024 threads, works.
         private static void NarrowForward(IndentedWriter w, DenseStage dense)
         {
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             bool bias = dense.Bias >= 0;
             w.Line($"// t0: (rows, {k}) x; t1: ({n}, {k}) W; {(bias ? $"t2: ({n}) bias; " : "")}t3: (rows, {n}) y");
-            w.Line($"__shared__ float s[{RowThreads}];");
-            w.Line("int lane = threadIdx.x & 31;");
+            w.Line("__shared__ float s[1024];");
+            w.Line("int lane = threadIdx.x & 31, warps = blockDim.x >> 5;");
             w.Line($"long long total = (long long)rows * {n};");
-            w.Open($"for (long long base = (long long)blockIdx.x * {RowThreads / 32}; base < total; base += (long long)gridDim.x * {RowThreads / 32})");
+            w.Open("for (long long base = (long long)blockIdx.x * warps; base < total; base += (long long)gridDim.x * warps)");
             w.Line("long long task = base + (threadIdx.x >> 5);");
             w.Line("float sum = 0.0f;");
             w.Open("if (task < total)");
