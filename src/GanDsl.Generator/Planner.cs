@@ -49,6 +49,24 @@ namespace GanDsl.Generator
 
         /// <summary>The predecessor of a narrow Dense layer: with fusion on, that layer's kernels do this one's backward prologue.</summary>
         public bool PrologueInNext { get; init; }
+
+        // The narrow backward's one gradient view (parameters sit in layer order): the predecessor's db when its
+        // kernels take that over, then dW, then db.
+
+        /// <summary>Whether the narrow backward also sums the predecessor's bias gradient (at the start of its gradient view).</summary>
+        public bool PredecessorBias => Predecessor is { Bias: >= 0 };
+
+        /// <summary>The parameter the narrow backward's gradient view starts at.</summary>
+        public int GradientFirst => PredecessorBias ? Predecessor!.Bias : Weight;
+
+        /// <summary>Where dW starts in the narrow backward's gradient view.</summary>
+        public int GradientWeightsAt => PredecessorBias ? InShape.Features : 0;
+
+        /// <summary>Where db starts in the narrow backward's gradient view.</summary>
+        public int GradientBiasAt => GradientWeightsAt + OutShape.Features * InShape.Features;
+
+        /// <summary>Floats in the narrow backward's gradient view.</summary>
+        public int GradientLength => GradientBiasAt + (Bias >= 0 ? OutShape.Features : 0);
     }
 
     /// <summary>Conv2D: im2col then one GEMM over (batch x pixels) rows, then bias + activation.</summary>

@@ -399,19 +399,13 @@ namespace GanDsl.Generator
                         bool narrow = KernelEmitter.IsNarrow(dense);
                         if (narrow)
                         {
-                            // Parameters sit in layer order, so one gradient view holds dW then db, after the previous
-                            // layer's db when these kernels take over that layer's bias gradient.
-                            int inputs = dense.InShape.Features, units = dense.OutShape.Features;
-                            bool beforeBias = dense.Predecessor is { Bias: >= 0 };
-                            int gradientLength = (beforeBias ? inputs : 0) + units * inputs + (dense.Bias >= 0 ? units : 0);
-                            int gradientFrom = beforeBias ? dense.Predecessor!.Bias : dense.Weight;
                             string dIn = first ? "ActivationGradient(0, rows)" : $"d{i}";
                             string dx = first ? $"inputGradient ? {dIn} : default" : dIn;
                             string flag = first ? "accumulateFlag | (inputGradient ? 2 : 0)" : "accumulateFlag | 2";
                             string x = dense.Predecessor is null ? "" : $", Activation({i}, rows)";
                             w.Open("if (FuseKernels)");
                             w.Open("if (weightGradients)");
-                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowBackward")}, new {KernelArgs}(rows, Activation({i}, rows), {dOut}, {weight.Name}, GradientView({gradientFrom}, 1, {gradientLength}), {dx}, flag: {flag}));");
+                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowBackward")}, new {KernelArgs}(rows, Activation({i}, rows), {dOut}, {weight.Name}, GradientView({dense.GradientFirst}, 1, {dense.GradientLength}), {dx}, flag: {flag}));");
                             w.Close();
                             w.Open("else");
                             w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowInputGradient")}, new {KernelArgs}(rows, {dIn}, {dOut}, {weight.Name}{x}));");
@@ -616,38 +610,33 @@ namespace GanDsl.Generator
             }
         }
 
-        /// <summary>The activation's derivative and the bias gradient before the GEMMs: one fused pass, or separate ones.</summary>
+        /// <summary>The activation's derivative and the bias gradient before the GEMMs: one fused pass, or separate ones (always, with <paramref name="fused"/> false).</summary>
         private static void Prologue(IndentedWriter w, NetworkPlan plan, Stage stage, string dz, string y, string rows, int bias, bool fused = true)
         {
             string db = bias >= 0 ? "d" + plan.Parameters[bias].Name : "";
-            string gradArgs = $"new {KernelArgs}({rows}, {dz}, {y})";
-            if (bias >= 0 && stage.HasActivation && !fused)
-            {
-                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, {gradArgs});");
-                w.Open("if (weightGradients)");
-                w.Line($"backend.BiasGradient({dz}, {db}, accumulate);");
-                w.Close();
-            }
-            else if (bias >= 0 && stage.HasActivation)
+            bool oneKernel = fused && bias >= 0 && stage.HasActivation;
+            if (oneKernel)
             {
                 w.Open("if (weightGradients && FuseKernels)");
                 w.Line($"backend.Launch({KernelEmitter.Field(stage, "Backward")}, new {KernelArgs}({rows}, {dz}, {y}, {db}, flag: accumulateFlag));");
                 w.Close();
                 w.Open("else");
-                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, {gradArgs});");
-                w.Open("if (weightGradients)");
-                w.Line($"backend.BiasGradient({dz}, {db}, accumulate);");
-                w.Close();
-                w.Close();
             }
-            else if (stage.HasActivation)
+
+            if (stage.HasActivation)
             {
-                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, {gradArgs});");
+                w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, new {KernelArgs}({rows}, {dz}, {y}));");
             }
-            else if (bias >= 0)
+
+            if (bias >= 0)
             {
                 w.Open("if (weightGradients)");
                 w.Line($"backend.BiasGradient({dz}, {db}, accumulate);");
+                w.Close();
+            }
+
+            if (oneKernel)
+            {
                 w.Close();
             }
         }

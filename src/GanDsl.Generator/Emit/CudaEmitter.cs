@@ -295,8 +295,8 @@ namespace GanDsl.Generator
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             bool bias = dense.Bias >= 0;
             var before = dense.Predecessor;
-            bool beforeBias = before is { Bias: >= 0 };
-            int dwAt = beforeBias ? k : 0;
+            bool beforeBias = dense.PredecessorBias;
+            int dwAt = dense.GradientWeightsAt;
             int sets = n + (beforeBias ? 1 : 0); // column sums per column: dW's rows, then the previous layer's db
             w.Line($"// t0: (rows, {k}) x; t1: (rows, {n}) dy; t2: ({n}, {k}) W; t3: {(beforeBias ? $"the previous layer's db ({k}), " : "")}dW ({n}, {k}){(bias ? $" then db ({n})" : "")}; t4: (rows, {k}) dx when flag & 2");
             if (before is not null)
@@ -428,7 +428,7 @@ namespace GanDsl.Generator
                 w.Open("for (int z = 0; z < gridDim.y; z++)");
                 w.Line($"b += slices[{sets} * gridDim.y * {k} + z * {n} + threadIdx.x];");
                 w.Close();
-                int dbAt = dwAt + n * k;
+                int dbAt = dense.GradientBiasAt;
                 w.Line($"t3[{dbAt} + threadIdx.x] = (flag & 1) != 0 ? t3[{dbAt} + threadIdx.x] + b : b;");
                 w.Close();
             }

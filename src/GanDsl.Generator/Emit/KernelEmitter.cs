@@ -53,7 +53,7 @@ namespace GanDsl.Generator
                 {
                     int k = stage.InShape.Features;
                     yield return new KernelInfo("NarrowForward", Field(stage, "NarrowForward"), Name(stage, "NarrowForward"), k, "Rows", Method(stage, "NarrowForward"));
-                    int sums = 2 * stage.OutShape.Features + (((DenseStage)stage).Predecessor is { Bias: >= 0 } ? 1 : 0);
+                    int sums = 2 * stage.OutShape.Features + (((DenseStage)stage).PredecessorBias ? 1 : 0);
                     yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, "ColumnBlocks", Method(stage, "NarrowBackward"), sums);
                     yield return new KernelInfo("NarrowInputGradient", Field(stage, "NarrowInputGradient"), Name(stage, "NarrowInputGradient"), k, "Rows", Method(stage, "NarrowInputGradient"));
                     break;
@@ -445,8 +445,8 @@ namespace GanDsl.Generator
             int k = dense.InShape.Features, n = dense.OutShape.Features;
             bool bias = dense.Bias >= 0;
             var before = dense.Predecessor;
-            bool beforeBias = before is { Bias: >= 0 };
-            int dwAt = beforeBias ? k : 0;
+            bool beforeBias = dense.PredecessorBias;
+            int dwAt = dense.GradientWeightsAt;
             w.Line();
             w.Line(before is null
                 ? $"/// <summary>{Escape(dense.Description)}: dW (+)= dy^T x{(bias ? ", db (+)= column sums of dy" : "")} and, when asked, dx = dy W, over column blocks of x [start, end) (flag: 1 accumulates, 2 writes dx).</summary>"
@@ -539,7 +539,7 @@ namespace GanDsl.Generator
                 w.Close();
                 for (int j = 0; j < n; j++)
                 {
-                    string at = Format.Int(dwAt + n * k + j);
+                    string at = Format.Int(dense.GradientBiasAt + j);
                     w.Line($"{Unsafe}.Add(ref dw, {at}) = accumulate ? {Unsafe}.Add(ref dw, {at}) + b{j} : b{j};");
                 }
 
