@@ -10,7 +10,8 @@ namespace GanDsl.Bench;
 
 /// <summary>
 /// <c>--csv</c>: the training step of the seed GAN (batch 64, 256, 1024) and the DCGAN (batch 256)
-/// timed on the GPU, eager and graph-replayed, and the seed GAN on the CPU, printed as
+/// timed on the GPU, eager and graph-replayed (the seed GAN also as a graph on one stream, without side
+/// branches: mode <c>onestream</c>), and the seed GAN on the CPU, printed as
 /// <c>framework,model,mode,batch,us_per_step,images_per_s,device</c>: the columns bench/pytorch/gan_step.py
 /// prints, so bench/pytorch/compare.py tabulates both. <c>--epoch</c> adds a full MNIST epoch (60,000
 /// images, batch 64) through <see cref="GanTrainer.Fit"/>. <c>--steps N</c>, <c>--repeats R</c> and
@@ -36,11 +37,12 @@ internal static class GpuTiming
             Console.Error.WriteLine($"# {probe.Describe()}");
             foreach (int batch in new[] { 64, 256, 1024 })
             {
-                foreach (bool graph in new[] { false, true })
+                // onestream: the graph without side branches (every node on one path), to show what they buy.
+                foreach (var (mode, graph, branches) in new[] { ("eager", false, true), ("graph", true, true), ("onestream", true, false) })
                 {
-                    using var backend = CudaBackend.Create();
+                    using var backend = CudaBackend.Create(branches: branches);
                     using var runner = Mlp(backend, batch, graph, images: 60_000);
-                    Report("mlp", graph ? "graph" : "eager", batch, backend, runner, steps ?? 500, repeats ?? 7, probe.DeviceName!);
+                    Report("mlp", mode, batch, backend, runner, steps ?? 500, repeats ?? 7, probe.DeviceName!);
                 }
             }
 

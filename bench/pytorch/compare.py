@@ -23,7 +23,7 @@ from collections import defaultdict
 
 REQUIRED = ["framework", "model", "mode", "batch", "us_per_step", "device"]
 FRAMEWORK_ORDER = ["gandsl", "pytorch"]
-MODE_ORDER = ["eager", "graph", "compile", "cudagraph", "cpu"]
+MODE_ORDER = ["eager", "graph", "onestream", "compile", "cudagraph", "cpu"]
 MODEL_ORDER = ["mlp", "dcgan"]
 RATIOS = [(("gandsl", "graph"), ("pytorch", "eager")),
           (("gandsl", "graph"), ("pytorch", "compile"))]

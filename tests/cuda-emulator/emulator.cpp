@@ -10,6 +10,10 @@
 // stream, in order) except under stream capture, where work is recorded and replayed by cuGraphLaunch.
 // Capture is per stream; calls the real driver refuses during capture (synchronising, allocating, copying to
 // or from the host) fail here too, with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and invalidate the capture.
+// Another stream joins a capture by waiting on an event recorded in it (a fork); its work is recorded into the
+// same graph, in issue order (a valid order of the real graph's edges), and ending the capture fails with
+// CUDA_ERROR_STREAM_CAPTURE_UNJOINED, as the driver's does, unless the origin stream has waited on an event
+// recorded on every joined stream after its last work (a join).
 //
 // It is a test tool, not a GPU: no concurrency between blocks, no memory model, no timing.
 // Built by build.sh into one shared object, linked as libcuda.so.1, libnvrtc.so.13 and libcublas.so.13.
@@ -37,7 +41,8 @@
 
 namespace {
 
-constexpr int Success = 0, InvalidValue = 1, OutOfMemory = 2, InvalidImage = 200, NotFound = 500, CaptureUnsupported = 900;
+constexpr int Success = 0, InvalidValue = 1, OutOfMemory = 2, InvalidImage = 200, NotFound = 500, CaptureUnsupported = 900,
+    CaptureInvalidated = 901, CaptureUnjoined = 904, CaptureIsolation = 905;
 
 struct Dim { unsigned x, y, z; };
 
@@ -79,11 +84,37 @@ struct Capture {
     std::thread::id thread;
     bool broken;
 };
-std::map<void*, Capture> g_captures;
+std::map<void*, Capture> g_captures;  // by origin stream
+
+// A stream that joined a capture by waiting on one of its events: where its work goes, how much it has
+// issued since joining (the wait counts, so an empty fork must be joined too) and how much of that the
+// origin has waited for.
+struct Joined {
+    void* origin;
+    size_t issued;
+    size_t joined;
+};
+std::map<void*, Joined> g_joined;
+
+// An event: recorded in a capture (origin != null) it stands for the work its stream had issued by then.
+struct Event {
+    void* origin;
+    void* stream;
+    size_t issued;
+};
 
 Capture* Capturing(void* stream) {
     auto it = g_captures.find(stream);
-    return it == g_captures.end() ? nullptr : &it->second;
+    if (it != g_captures.end()) return &it->second;
+    auto joined = g_joined.find(stream);
+    return joined == g_joined.end() ? nullptr : &g_captures.at(joined->second.origin);
+}
+
+// The capture's origin stream, when stream takes part in one.
+void* OriginOf(void* stream) {
+    if (g_captures.count(stream)) return stream;
+    auto joined = g_joined.find(stream);
+    return joined == g_joined.end() ? nullptr : joined->second.origin;
 }
 
 bool ThisThreadCaptures() {
@@ -96,13 +127,28 @@ bool ThisThreadCaptures() {
     return false;
 }
 
-// Runs now, or records for replay while the stream is capturing.
+// Runs now, or records for replay while the stream is capturing (work from a joined stream says so in its name).
 void Enqueue(void* stream, std::function<void()> work, std::string name) {
     if (Capture* capture = Capturing(stream)) {
+        auto joined = g_joined.find(stream);
+        if (joined != g_joined.end()) {
+            joined->second.issued++;
+            name += "  [side stream]";
+        }
         capture->graph->ops.push_back({std::move(work), std::move(name)});
     } else {
         work();
     }
+}
+
+// Ends the capture of origin: it and every stream that joined it stop capturing.
+Capture EndCaptureOf(void* origin) {
+    Capture ended = g_captures.at(origin);
+    g_captures.erase(origin);
+    for (auto it = g_joined.begin(); it != g_joined.end();) {
+        it = it->second.origin == origin ? g_joined.erase(it) : std::next(it);
+    }
+    return ended;
 }
 
 // ---- the emulated threads ---------------------------------------------------------------------------
@@ -365,6 +411,9 @@ const char* ErrorName(int result) {
         case InvalidImage: return "CUDA_ERROR_INVALID_IMAGE";
         case NotFound: return "CUDA_ERROR_NOT_FOUND";
         case CaptureUnsupported: return "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED";
+        case CaptureInvalidated: return "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED";
+        case CaptureUnjoined: return "CUDA_ERROR_STREAM_CAPTURE_UNJOINED";
+        case CaptureIsolation: return "CUDA_ERROR_STREAM_CAPTURE_ISOLATION";
         default: return "CUDA_ERROR_UNKNOWN";
     }
 }
@@ -476,9 +525,46 @@ int cuStreamSynchronize(void* stream) {
     if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }
     return Success;
 }
-int cuEventCreate(void** event, unsigned) { *event = new double(0); return Success; }
-int cuEventDestroy_v2(void* event) { delete static_cast<double*>(event); return Success; }
-int cuEventRecord(void*, void*) { return Success; }
+int cuEventCreate(void** event, unsigned) { *event = new Event{nullptr, nullptr, 0}; return Success; }
+int cuEventDestroy_v2(void* event) { delete static_cast<Event*>(event); return Success; }
+
+int cuEventRecord(void* event, void* stream) {
+    LOCK;
+    auto* e = static_cast<Event*>(event);
+    void* origin = OriginOf(stream);
+    auto joined = g_joined.find(stream);
+    *e = Event{origin, stream, joined == g_joined.end() ? 0 : joined->second.issued};
+    return Success;
+}
+
+// Outside capture everything already ran in order, so waiting is free. Waiting on an event recorded in a capture
+// joins the waiting stream to it (a fork), or, for the origin, marks the event's stream joined back up to it.
+int cuStreamWaitEvent(void* stream, void* event, unsigned flags) {
+    LOCK;
+    if (flags != 0) return InvalidValue;
+    auto* e = static_cast<Event*>(event);
+    void* origin = OriginOf(stream);
+    if (e->origin == nullptr) {
+        if (origin == nullptr) return Success;
+        g_captures.at(origin).broken = true;  // an event from outside the capture
+        return CaptureIsolation;
+    }
+    if (!g_captures.count(e->origin)) return CaptureInvalidated;  // recorded in a capture that has ended
+    if (origin == nullptr) {
+        g_joined[stream] = Joined{e->origin, 1, 0};
+        return Success;
+    }
+    if (origin != e->origin) {
+        g_captures.at(origin).broken = true;
+        return CaptureIsolation;
+    }
+    auto side = g_joined.find(e->stream);
+    if (stream == origin && side != g_joined.end()) {
+        side->second.joined = std::max(side->second.joined, e->issued);
+    }
+    return Success;
+}
+
 int cuEventSynchronize(void*) { return Success; }
 int cuEventElapsedTime(float* milliseconds, void*, void*) { *milliseconds = 0; return Success; }
 
@@ -535,14 +621,16 @@ int cuStreamBeginCapture_v2(void* stream, unsigned) {
 
 int cuStreamEndCapture(void* stream, void** graph) {
     LOCK;
-    Capture* capture = Capturing(stream);
-    if (!capture) return InvalidValue;
-    Capture ended = *capture;
-    g_captures.erase(stream);
-    if (ended.broken) {
+    if (!g_captures.count(stream)) return InvalidValue;  // not capturing, or only joined to another stream's capture
+    bool unjoined = false;
+    for (const auto& [side, joined] : g_joined) {
+        unjoined |= joined.origin == stream && joined.issued > joined.joined;
+    }
+    Capture ended = EndCaptureOf(stream);
+    if (ended.broken || unjoined) {
         delete ended.graph;
         *graph = nullptr;
-        return 901;  // CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+        return unjoined && !ended.broken ? CaptureUnjoined : CaptureInvalidated;
     }
     *graph = ended.graph;
     return Success;

@@ -427,7 +427,20 @@ namespace GanDsl.Generator
                         }
 
                         w.Open("if (weightGradients)");
-                        w.Line($"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})");
+                        string weightGemm = $"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})";
+                        if (first)
+                        {
+                            w.Line(weightGemm);
+                        }
+                        else
+                        {
+                            // Nothing after it in the pass writes its inputs (this stage's dz and input) or touches its
+                            // output, so it may overlap the rest of the pass; Network.Backward joins before returning.
+                            w.Line("backend.BeginBranch(); // overlaps the passes below");
+                            w.Line(weightGemm);
+                            w.Line("backend.EndBranch();");
+                        }
+
                         w.Close();
                         If(w, needIn, $"backend.Gemm({dOut}, false, {weight.Name}, false, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}); // (rows, {dense.OutShape.Features}) x ({dense.OutShape.Features}, {dense.InShape.Features})");
                         if (narrow)

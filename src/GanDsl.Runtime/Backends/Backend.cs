@@ -23,20 +23,97 @@ public abstract class Backend : IDisposable
     /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
     public abstract DeviceBuffer Allocate(long length);
 
-    /// <summary>Copies host values into a tensor.</summary>
+    /// <summary>Copies host values into a tensor (after any side branch has joined).</summary>
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
         RequireOwned(destination, nameof(destination));
         RequireLength(source.Length, destination, nameof(source));
+        RequireNoOpenBranch(nameof(Upload));
+        JoinBranches();
         UploadCore(source, destination);
     }
 
-    /// <summary>Copies a tensor's values to the host, waiting for pending work.</summary>
+    /// <summary>Copies a tensor's values to the host, waiting for pending work (side branches included).</summary>
     public void Download(Tensor source, Span<float> destination)
     {
         RequireOwned(source, nameof(source));
         RequireLength(destination.Length, source, nameof(destination));
+        RequireNoOpenBranch(nameof(Download));
+        JoinBranches();
         DownloadCore(source, destination);
+    }
+
+    /// <summary>
+    /// Starts a side branch: the calls up to <see cref="EndBranch"/> run after everything issued before it, but may
+    /// overlap the calls issued after <see cref="EndBranch"/>, until <see cref="JoinBranches"/> (a GPU runs them on a
+    /// second stream, and a captured step becomes a graph with two parallel paths; the CPU runs them in place, in
+    /// order). The caller promises that nothing issued between <see cref="EndBranch"/> and the join writes what the
+    /// branch reads, or reads or writes what it writes. A branch may hold GEMMs, copies, fills and the element-wise
+    /// runtime operations (noise, the batch gather), not column sums (bias gradients, narrow Dense backward kernels,
+    /// BatchNorm statistics), which share one scratch buffer. Downloads, uploads, <see cref="Synchronize"/> and the end
+    /// of a capture join first; <see cref="Network.Backward"/> joins before it returns.
+    /// </summary>
+    public void BeginBranch()
+    {
+        if (InBranch)
+        {
+            throw new InvalidOperationException("A side branch is already open: call EndBranch before starting another.");
+        }
+
+        InBranch = true;
+        _branchPending = true;
+        BeginBranchCore();
+    }
+
+    /// <summary>Ends the side branch <see cref="BeginBranch"/> started: later calls run on the main line again.</summary>
+    public void EndBranch()
+    {
+        if (!InBranch)
+        {
+            throw new InvalidOperationException("No side branch is open: EndBranch must follow BeginBranch.");
+        }
+
+        InBranch = false;
+        EndBranchCore();
+    }
+
+    /// <summary>Makes the calls issued after this wait for every side branch so far (nothing to do when none is pending).</summary>
+    public void JoinBranches()
+    {
+        RequireNoOpenBranch(nameof(JoinBranches));
+        if (_branchPending)
+        {
+            _branchPending = false;
+            JoinBranchesCore();
+        }
+    }
+
+    /// <summary>Whether calls go to a side branch right now (between <see cref="BeginBranch"/> and <see cref="EndBranch"/>).</summary>
+    public bool InBranch { get; private set; }
+
+    private bool _branchPending; // a branch was started and not yet joined
+
+    private void RequireNoOpenBranch(string what)
+    {
+        if (InBranch)
+        {
+            throw new InvalidOperationException($"{what} cannot run inside a side branch: call EndBranch first.");
+        }
+    }
+
+    /// <summary>Forks: the next calls go to the side line, after everything issued so far. Nothing to do on the CPU.</summary>
+    protected virtual void BeginBranchCore()
+    {
+    }
+
+    /// <summary>Back to the main line. Nothing to do on the CPU.</summary>
+    protected virtual void EndBranchCore()
+    {
+    }
+
+    /// <summary>Makes the main line wait for the side line. Nothing to do on the CPU.</summary>
+    protected virtual void JoinBranchesCore()
+    {
     }
 
     /// <summary>Sets every element of <paramref name="tensor"/> to <paramref name="value"/>.</summary>
@@ -517,8 +594,16 @@ public abstract class Backend : IDisposable
     /// </summary>
     public virtual bool IsAsynchronous => false;
 
-    /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
-    public virtual void Synchronize()
+    /// <summary>Waits until all queued work has finished, side branches included (a no-op on the CPU).</summary>
+    public void Synchronize()
+    {
+        RequireNoOpenBranch(nameof(Synchronize));
+        JoinBranches();
+        SynchronizeCore();
+    }
+
+    /// <summary>Waits for the main line (side branches have joined it). Nothing to do on the CPU.</summary>
+    protected virtual void SynchronizeCore()
     {
     }
 
@@ -648,18 +733,30 @@ public abstract class Backend : IDisposable
         }
 
         var before = counters.Select(c => c.Value).ToArray();
+        RequireNoOpenBranch(nameof(Capture));
+        JoinBranches();
         IsCapturing = true;
         BeginCaptureCore();
         bool recorded = false;
         try
         {
             body();
+            if (InBranch)
+            {
+                throw new InvalidOperationException("The captured step left a side branch open: call EndBranch before the step ends.");
+            }
+
+            // The graph must end where it began, on the main line.
+            JoinBranches();
             recorded = true;
         }
         finally
         {
             if (!recorded)
             {
+                // The backend's abort rejoins its lines as best it can; the flags start afresh.
+                InBranch = false;
+                _branchPending = false;
                 AbortCaptureCore();
                 IsCapturing = false;
                 for (int i = 0; i < counters.Length; i++)

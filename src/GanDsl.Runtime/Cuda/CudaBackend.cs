@@ -29,6 +29,12 @@ public sealed unsafe class CudaBackend : Backend
     private readonly nint _stream;
     private readonly nint _cublas;
     private readonly ulong _workspace;
+    private readonly nint _side; // side branches (BeginBranch): a second stream with its own cuBLAS handle and workspace
+    private readonly nint _cublasSide;
+    private readonly ulong _workspaceSide;
+    private readonly nint _fork, _join; // events: the side stream waits on _fork recorded in the main one, and back
+    private nint _current; // where calls go: _stream, or _side inside a branch
+    private nint _currentCublas;
     private readonly ulong _counters;
     private readonly ulong _tickets;
     private ulong _partials;
@@ -41,10 +47,11 @@ public sealed unsafe class CudaBackend : Backend
     private readonly uint _maxBlocks;
     private bool _disposed;
 
-    private CudaBackend(CudaProbeResult probe, bool tf32, string? kernelCache)
+    private CudaBackend(CudaProbeResult probe, bool tf32, string? kernelCache, bool branches)
     {
         Probe = probe;
         Tf32 = tf32;
+        Branches = branches;
         CudaDriver.Check(CudaDriver.cuDeviceGet(out _device, 0), "cuDeviceGet");
         CudaDriver.Check(CudaDriver.cuDevicePrimaryCtxRetain(out _context, _device), "cuDevicePrimaryCtxRetain");
         try
@@ -60,6 +67,21 @@ public sealed unsafe class CudaBackend : Backend
             // cuBLAS gets its workspace up front, so a captured step never allocates.
             CudaDriver.Check(CudaDriver.cuMemAlloc(out _workspace, WorkspaceBytes), "cuMemAlloc");
             Cublas.Check(Cublas.cublasSetWorkspace(_cublas, _workspace, WorkspaceBytes), "cublasSetWorkspace");
+            _current = _stream;
+            _currentCublas = _cublas;
+            if (branches)
+            {
+                // GEMMs on the two streams may run at once, so each handle has a workspace of its own.
+                CudaDriver.Check(CudaDriver.cuStreamCreate(out _side, CudaDriver.StreamNonBlocking), "cuStreamCreate");
+                Cublas.Check(Cublas.cublasCreate(out _cublasSide), "cublasCreate");
+                Cublas.Check(Cublas.cublasSetStream(_cublasSide, _side), "cublasSetStream");
+                Cublas.Check(Cublas.cublasSetMathMode(_cublasSide, tf32 ? Cublas.Tf32TensorOpMath : Cublas.DefaultMath), "cublasSetMathMode");
+                CudaDriver.Check(CudaDriver.cuMemAlloc(out _workspaceSide, WorkspaceBytes), "cuMemAlloc");
+                Cublas.Check(Cublas.cublasSetWorkspace(_cublasSide, _workspaceSide, WorkspaceBytes), "cublasSetWorkspace");
+                CudaDriver.Check(CudaDriver.cuEventCreate(out _fork, CudaDriver.EventDisableTiming), "cuEventCreate");
+                CudaDriver.Check(CudaDriver.cuEventCreate(out _join, CudaDriver.EventDisableTiming), "cuEventCreate");
+            }
+
             CudaDriver.Check(CudaDriver.cuMemAlloc(out _counters, (nuint)(MaxCounters * sizeof(ulong))), "cuMemAlloc");
             CudaDriver.Check(CudaDriver.cuMemsetD32Async(_counters, 0, (nuint)(MaxCounters * 2), _stream), "cuMemsetD32Async");
             CudaDriver.Check(CudaDriver.cuMemAlloc(out _tickets, Tickets * sizeof(uint)), "cuMemAlloc");
@@ -88,17 +110,28 @@ public sealed unsafe class CudaBackend : Backend
     /// </summary>
     /// <param name="tf32">Let cuBLAS use TF32 tensor cores (faster, about 3 decimal digits): off by default, for exact fp32.</param>
     /// <param name="kernelCache">Where compiled kernels are cached (default <see cref="KernelCompiler.DefaultCacheDirectory"/>).</param>
-    public static CudaBackend Create(bool tf32 = false, string? kernelCache = null) => Create(CudaProbe.Run(), tf32, kernelCache);
+    /// <param name="branches">
+    /// Run side branches (<see cref="Backend.BeginBranch"/>: weight-gradient GEMMs, the batch gather) on a second stream,
+    /// so they overlap the main line; false keeps every call on one stream. Default: on, unless the environment
+    /// variable <c>GANDSL_CUDA_BRANCHES</c> is <c>0</c>.
+    /// </param>
+    public static CudaBackend Create(bool tf32 = false, string? kernelCache = null, bool? branches = null) =>
+        Create(CudaProbe.Run(), tf32, kernelCache, branches);
 
-    /// <summary><see cref="Create(bool, string?)"/> on a machine already probed.</summary>
-    internal static CudaBackend Create(CudaProbeResult probe, bool tf32 = false, string? kernelCache = null) =>
-        probe.Usable ? new CudaBackend(probe, tf32, kernelCache) : throw new CudaUnavailableException(probe.Reason.TrimEnd('.') + ".");
+    /// <summary><see cref="Create(bool, string?, bool?)"/> on a machine already probed.</summary>
+    internal static CudaBackend Create(CudaProbeResult probe, bool tf32 = false, string? kernelCache = null, bool? branches = null) =>
+        probe.Usable
+            ? new CudaBackend(probe, tf32, kernelCache, branches ?? Environment.GetEnvironmentVariable("GANDSL_CUDA_BRANCHES") != "0")
+            : throw new CudaUnavailableException(probe.Reason.TrimEnd('.') + ".");
 
     /// <summary>What the probe found: the GPU, its capability and memory, the driver.</summary>
     public CudaProbeResult Probe { get; }
 
     /// <summary>Whether cuBLAS may use TF32.</summary>
     public bool Tf32 { get; }
+
+    /// <summary>Whether side branches run on a second stream (see <see cref="Create(bool, string?, bool?)"/>).</summary>
+    public bool Branches { get; }
 
     /// <summary>cuBLAS's version number (e.g. 130000).</summary>
     public int CublasVersion { get; }
@@ -108,7 +141,7 @@ public sealed unsafe class CudaBackend : Backend
 
     /// <inheritdoc />
     public override string Description =>
-        $"CUDA: {Probe.Describe()}, NVRTC {_compiler.Version}, cuBLAS {CublasVersion}, {(Tf32 ? "TF32 GEMMs" : "fp32 GEMMs (TF32 off)")}";
+        $"CUDA: {Probe.Describe()}, NVRTC {_compiler.Version}, cuBLAS {CublasVersion}, {(Tf32 ? "TF32 GEMMs" : "fp32 GEMMs (TF32 off)")}{(Branches ? "" : ", one stream")}";
 
     /// <inheritdoc />
     public override bool IsAsynchronous => true;
@@ -124,7 +157,7 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    public override void Synchronize()
+    protected override void SynchronizeCore()
     {
         MakeCurrent();
         CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
@@ -171,7 +204,7 @@ public sealed unsafe class CudaBackend : Backend
         if (tensor.Length > 0)
         {
             MakeCurrent();
-            CudaDriver.Check(CudaDriver.cuMemsetD32Async(Address(tensor), BitConverter.SingleToUInt32Bits(value), (nuint)tensor.Length, _stream), "cuMemsetD32Async");
+            CudaDriver.Check(CudaDriver.cuMemsetD32Async(Address(tensor), BitConverter.SingleToUInt32Bits(value), (nuint)tensor.Length, _current), "cuMemsetD32Async");
         }
     }
 
@@ -181,7 +214,7 @@ public sealed unsafe class CudaBackend : Backend
         if (source.Length > 0)
         {
             MakeCurrent();
-            CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync(Address(destination), Address(source), (nuint)(source.Length * sizeof(float)), _stream), "cuMemcpyDtoDAsync");
+            CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync(Address(destination), Address(source), (nuint)(source.Length * sizeof(float)), _current), "cuMemcpyDtoDAsync");
         }
     }
 
@@ -197,7 +230,7 @@ public sealed unsafe class CudaBackend : Backend
         MakeCurrent();
         var call = CudaGemm.Map(a.Cols, transposeA, b.Cols, transposeB, m, n, k);
         float alpha = 1f;
-        Cublas.Check(Cublas.cublasSgemm(_cublas,
+        Cublas.Check(Cublas.cublasSgemm(_currentCublas,
             call.TransposeFirst ? Cublas.OpT : Cublas.OpN, call.TransposeSecond ? Cublas.OpT : Cublas.OpN,
             call.M, call.N, call.K, alpha, Address(b), call.LdFirst, Address(a), call.LdSecond, beta, Address(c), call.LdC), "cublasSgemm");
     }
@@ -546,6 +579,11 @@ public sealed unsafe class CudaBackend : Backend
     // batch. Makes sure the partial sums fit (outside a capture: growing allocates).
     private uint ColumnSlices(int rows, int columns, int sums = 2)
     {
+        if (InBranch)
+        {
+            throw new InvalidOperationException($"Column sums over ({rows}, {columns}) cannot run on a side branch: they share one scratch buffer with the main line.");
+        }
+
         int tiles = (columns + 31) / 32;
         if (tiles > Tickets)
         {
@@ -642,9 +680,49 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void BeginBranchCore()
+    {
+        if (Branches)
+        {
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuEventRecord(_fork, _stream), "cuEventRecord");
+            CudaDriver.Check(CudaDriver.cuStreamWaitEvent(_side, _fork, 0), "cuStreamWaitEvent");
+            _current = _side;
+            _currentCublas = _cublasSide;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void EndBranchCore()
+    {
+        _current = _stream;
+        _currentCublas = _cublas;
+    }
+
+    /// <inheritdoc />
+    protected override void JoinBranchesCore()
+    {
+        if (Branches)
+        {
+            MakeCurrent();
+            CudaDriver.Check(CudaDriver.cuEventRecord(_join, _side), "cuEventRecord");
+            CudaDriver.Check(CudaDriver.cuStreamWaitEvent(_stream, _join, 0), "cuStreamWaitEvent");
+        }
+    }
+
+    /// <inheritdoc />
     protected override void AbortCaptureCore()
     {
         MakeCurrent();
+        _current = _stream;
+        _currentCublas = _cublas;
+        if (Branches)
+        {
+            // Rejoin the side stream, so that it leaves the capture with the main one (failures here change nothing).
+            CudaDriver.cuEventRecord(_join, _side);
+            CudaDriver.cuStreamWaitEvent(_stream, _join, 0);
+        }
+
         if (CudaDriver.cuStreamEndCapture(_stream, out nint graph) == CudaDriver.Success && graph != 0)
         {
             CudaDriver.cuGraphDestroy(graph);
@@ -663,6 +741,10 @@ public sealed unsafe class CudaBackend : Backend
         {
             MakeCurrent();
             CudaDriver.cuStreamSynchronize(_stream);
+            if (_side != 0)
+            {
+                CudaDriver.cuStreamSynchronize(_side);
+            }
         }
 
         _disposed = true;
@@ -682,12 +764,23 @@ public sealed unsafe class CudaBackend : Backend
             CudaDriver.cuModuleUnload(_runtimeModule);
         }
 
-        if (_cublas != 0)
+        foreach (nint handle in new[] { _cublas, _cublasSide })
         {
-            Cublas.cublasDestroy(_cublas);
+            if (handle != 0)
+            {
+                Cublas.cublasDestroy(handle);
+            }
         }
 
-        foreach (ulong memory in new[] { _workspace, _counters, _tickets, _partials })
+        foreach (nint evt in new[] { _fork, _join })
+        {
+            if (evt != 0)
+            {
+                CudaDriver.cuEventDestroy(evt);
+            }
+        }
+
+        foreach (ulong memory in new[] { _workspace, _workspaceSide, _counters, _tickets, _partials })
         {
             if (memory != 0)
             {
@@ -695,9 +788,12 @@ public sealed unsafe class CudaBackend : Backend
             }
         }
 
-        if (_stream != 0)
+        foreach (nint stream in new[] { _stream, _side })
         {
-            CudaDriver.cuStreamDestroy(_stream);
+            if (stream != 0)
+            {
+                CudaDriver.cuStreamDestroy(stream);
+            }
         }
 
         if (_context != 0)
@@ -764,7 +860,7 @@ public sealed unsafe class CudaBackend : Backend
             pointers[i] = values + i;
         }
 
-        int result = CudaDriver.cuLaunchKernel(function, grid, gridY, 1, blockX, blockY, 1, 0, _stream, pointers, null);
+        int result = CudaDriver.cuLaunchKernel(function, grid, gridY, 1, blockX, blockY, 1, 0, _current, pointers, null);
         if (result != CudaDriver.Success)
         {
             CudaDriver.Check(result, $"cuLaunchKernel({name})");

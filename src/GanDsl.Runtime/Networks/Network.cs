@@ -179,7 +179,18 @@ public abstract class Network : IDisposable
             throw new ArgumentException($"{Layout.Name}: the output gradient must be ({rows}, {OutputFeatures}), not {outputGradient}.", nameof(outputGradient));
         }
 
-        BackwardCore(rows, outputGradient, weightGradients, inputGradient, accumulate);
+        try
+        {
+            BackwardCore(rows, outputGradient, weightGradients, inputGradient, accumulate);
+        }
+        catch when (Backend.InBranch)
+        {
+            Backend.EndBranch(); // a call inside a branch threw
+            throw;
+        }
+
+        // Weight gradients computed on a side branch (Backend.BeginBranch) are complete when Backward returns.
+        Backend.JoinBranches();
     }
 
     /// <summary>

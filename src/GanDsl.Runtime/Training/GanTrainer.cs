@@ -438,6 +438,14 @@ public sealed partial class GanTrainer : IDisposable
         var d = _discriminator;
         var backend = _backend;
         g.DropoutCounter = _steps;
+        if (!_separateBatches)
+        {
+            // The real rows do not depend on the generator: gathered on a side branch, alongside its forward pass.
+            backend.BeginBranch();
+            backend.GatherImages(images, position, dInput.Slice(b, b));
+            backend.EndBranch();
+        }
+
         g.Forward(b);
 
         d.DropoutCounter = _steps.Times(4);
@@ -462,7 +470,7 @@ public sealed partial class GanTrainer : IDisposable
                 backend.Copy(g.Output(b), dInput.Slice(0, b));
             }
 
-            backend.GatherImages(images, position, dInput.Slice(b, b));
+            backend.JoinBranches();
             d.Forward(2 * b);
             var outputs = d.Output(2 * b);
             var gradients = d.OutputGradient(2 * b);

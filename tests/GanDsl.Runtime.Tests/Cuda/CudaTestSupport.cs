@@ -16,15 +16,18 @@ internal static class Gpu
         return probe.Usable ? null : probe.Reason;
     });
 
-    /// <summary>A fresh CUDA backend (each test its own stream and cuBLAS handle), or a skip with the reason.</summary>
-    public static CudaBackend Require()
+    /// <summary>
+    /// A fresh CUDA backend (each test its own streams and cuBLAS handles), or a skip with the reason;
+    /// <paramref name="branches"/> as <see cref="CudaBackend.Create(bool, string?, bool?)"/> takes it.
+    /// </summary>
+    public static CudaBackend Require(bool? branches = null)
     {
         if (s_unavailable.Value is { } reason)
         {
             Assert.Skip($"No usable NVIDIA GPU here: {reason}");
         }
 
-        return CudaBackend.Create();
+        return CudaBackend.Create(branches: branches);
     }
 
     /// <summary>Seeded values in [-scale, scale).</summary>

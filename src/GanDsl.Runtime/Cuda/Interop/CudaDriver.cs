@@ -13,8 +13,8 @@ internal static unsafe partial class CudaDriver
     /// <summary>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR / MULTIPROCESSOR_COUNT.</summary>
     public const int AttributeComputeCapabilityMajor = 75, AttributeComputeCapabilityMinor = 76, AttributeMultiprocessorCount = 16;
 
-    /// <summary>CU_STREAM_NON_BLOCKING; CU_STREAM_CAPTURE_MODE_GLOBAL, _THREAD_LOCAL.</summary>
-    public const uint StreamNonBlocking = 1, CaptureModeGlobal = 0, CaptureModeThreadLocal = 1;
+    /// <summary>CU_STREAM_NON_BLOCKING; CU_STREAM_CAPTURE_MODE_GLOBAL, _THREAD_LOCAL; CU_EVENT_DISABLE_TIMING.</summary>
+    public const uint StreamNonBlocking = 1, CaptureModeGlobal = 0, CaptureModeThreadLocal = 1, EventDisableTiming = 2;
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuInit(uint flags);
@@ -93,6 +93,9 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuEventSynchronize(nint evt);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuStreamWaitEvent(nint stream, nint evt, uint flags);
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuEventElapsedTime(out float milliseconds, nint start, nint end);

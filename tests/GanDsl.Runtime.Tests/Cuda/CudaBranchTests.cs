@@ -1,0 +1,174 @@
+using GanDsl.Backends;
+using GanDsl.Tests.Models;
+using GanDsl.Training;
+
+namespace GanDsl.Tests.Cuda;
+
+/// <summary>
+/// Side branches on the GPU (<see cref="Backend.BeginBranch"/>: a second stream, and in a captured step a second
+/// path through the graph): branch work starts after the main line's earlier work and is finished before what
+/// follows a join, called directly and replayed; a capture joins a branch left unjoined and refuses one left open,
+/// leaving the backend usable; column sums refuse to run on a branch; and training with branches equals training
+/// on one stream. Skipped, with the reason, where there is no GPU.
+/// </summary>
+public sealed class CudaBranchTests
+{
+    private const int M = 192, K = 256, N = 160;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BranchWorkFollowsEarlierWorkAndPrecedesTheJoin(bool capture)
+    {
+        using var gpu = Gpu.Require(branches: true);
+        Assert.True(gpu.Branches);
+        var aHost = Gpu.Random(M * K, 1);
+        var bHost = Gpu.Random(K * N, 2);
+        var pHost = Gpu.Random(M * K, 3);
+        var staged = Gpu.Tensor(gpu, aHost, M, K);
+        var a = gpu.Allocate(M * K).View(0, M, K);
+        var b = Gpu.Tensor(gpu, bHost, K, N);
+        var c = gpu.Allocate(M * N).View(0, M, N);
+        var copy = gpu.Allocate(M * N).View(0, M, N);
+        var p = Gpu.Tensor(gpu, pHost, M, K);
+        var r = gpu.Allocate(M * N).View(0, M, N);
+
+        // Main: stage A. Branch: C = A B (must see the staged A). Main: busy work on other tensors. Join. Main: copy C
+        // (must see the finished product).
+        void Body()
+        {
+            gpu.Copy(staged, a);
+            gpu.BeginBranch();
+            gpu.Gemm(a, false, b, false, c);
+            gpu.EndBranch();
+            for (int i = 0; i < 8; i++)
+            {
+                gpu.Gemm(p, false, b, false, r, beta: 1f);
+            }
+
+            gpu.JoinBranches();
+            gpu.Copy(c, copy);
+        }
+
+        using var cpu = Gpu.Cpu();
+        float[] Expected(float[] aValues)
+        {
+            var product = Gpu.Tensor(cpu, aValues, M, K);
+            var result = cpu.Allocate(M * N).View(0, M, N);
+            cpu.Gemm(product, false, Gpu.Tensor(cpu, bHost, K, N), false, result);
+            return result.Span.ToArray();
+        }
+
+        gpu.Fill(r, 0f);
+        if (!capture)
+        {
+            Body();
+            Gpu.Close(Expected(aHost), Gpu.Host(copy), 1e-5, "the branch's product, copied after the join");
+            return;
+        }
+
+        using var graph = gpu.Capture(Body);
+        Assert.False(gpu.InBranch);
+        for (int replay = 0; replay < 2; replay++)
+        {
+            // A new A between replays: the branch must read it after the main line has staged it.
+            var next = Gpu.Random(M * K, 10 + replay);
+            gpu.Upload(next, staged);
+            graph.Launch();
+            Gpu.Close(Expected(next), Gpu.Host(copy), 1e-5, $"replay {replay + 1}: the branch's product, copied after the join");
+        }
+    }
+
+    [Fact]
+    public void ACaptureJoinsABranchLeftUnjoined()
+    {
+        using var gpu = Gpu.Require(branches: true);
+        var aHost = Gpu.Random(M * K, 1);
+        var bHost = Gpu.Random(K * N, 2);
+        var a = Gpu.Tensor(gpu, aHost, M, K);
+        var b = Gpu.Tensor(gpu, bHost, K, N);
+        var c = gpu.Allocate(M * N).View(0, M, N);
+        using var graph = gpu.Capture(() =>
+        {
+            gpu.BeginBranch();
+            gpu.Gemm(a, false, b, false, c);
+            gpu.EndBranch();
+        });
+        graph.Launch();
+
+        using var cpu = Gpu.Cpu();
+        var expected = cpu.Allocate(M * N).View(0, M, N);
+        cpu.Gemm(Gpu.Tensor(cpu, aHost, M, K), false, Gpu.Tensor(cpu, bHost, K, N), false, expected);
+        Gpu.Close(expected.Span, Gpu.Host(c), 1e-5, "the product of a branch the capture joined");
+    }
+
+    [Fact]
+    public void ACaptureLeftInABranchFailsAndTheBackendCarriesOn()
+    {
+        using var gpu = Gpu.Require(branches: true);
+        var a = Gpu.Tensor(gpu, Gpu.Random(M * K, 1), M, K);
+        var b = Gpu.Tensor(gpu, Gpu.Random(K * N, 2), K, N);
+        var c = gpu.Allocate(M * N).View(0, M, N);
+        var e = Assert.Throws<InvalidOperationException>(() => gpu.Capture(() =>
+        {
+            gpu.BeginBranch();
+            gpu.Gemm(a, false, b, false, c);
+        }));
+        Assert.Contains("left a side branch open", e.Message);
+        Assert.False(gpu.InBranch);
+        Assert.False(gpu.IsCapturing);
+
+        // Both streams left the failed capture: direct calls and a new capture with a branch work.
+        gpu.Fill(c, 2f);
+        Assert.All(Gpu.Host(c), v => Assert.Equal(2f, v));
+        using var graph = gpu.Capture(() =>
+        {
+            gpu.BeginBranch();
+            gpu.Fill(c, 3f);
+            gpu.EndBranch();
+        });
+        graph.Launch();
+        Assert.All(Gpu.Host(c), v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public void ColumnSumsRefuseToRunOnABranch()
+    {
+        using var gpu = Gpu.Require(branches: true);
+        var dz = Gpu.Tensor(gpu, Gpu.Random(64 * 40, 1), 64, 40);
+        var db = gpu.Allocate(40).View(0, 1, 40);
+        gpu.BeginBranch();
+        var e = Assert.Throws<InvalidOperationException>(() => gpu.BiasGradient(dz, db, accumulate: false));
+        gpu.EndBranch();
+        Assert.Contains("cannot run on a side branch", e.Message);
+    }
+
+    [Fact]
+    public void TrainingWithBranchesEqualsTrainingOnOneStream()
+    {
+        var data = TestData.RandomImages(8 * 64, seed: 1);
+        float[][] Train(bool branches)
+        {
+            using var gpu = Gpu.Require(branches);
+            Assert.Equal(branches, gpu.Branches);
+            using var g = new SeedGenerator(gpu, 1);
+            using var d = new SeedDiscriminator(gpu, 2);
+            using var trainer = new GanTrainer(g, d, new GanOptions { BatchSize = 64, Seed = 5, ProgressBar = false });
+            var images = trainer.Upload(data);
+            for (int i = 0; i < 12; i++)
+            {
+                trainer.Step(images, i % 8 * 64);
+            }
+
+            Assert.True(trainer.ReplayingGraphs);
+            var stats = trainer.ReadStats();
+            return [g.GetParameters(), d.GetParameters(), [(float)stats.DiscriminatorLoss, (float)stats.GeneratorLoss]];
+        }
+
+        var oneStream = Train(branches: false);
+        var branched = Train(branches: true);
+        Gpu.Close(oneStream[0], branched[0], 1e-6, "generator after 12 steps");
+        Gpu.Close(oneStream[1], branched[1], 1e-6, "discriminator after 12 steps");
+        Gpu.Close(oneStream[2], branched[2], 1e-6, "losses");
+    }
+}
