@@ -398,9 +398,7 @@ public sealed partial class GanTrainer : IDisposable
         backend.RandomNormal(g.Input(b), _options.Seed, RandomStreams.Noise, _steps.Times(_noiseBlocksPerStep));
         if (_conditional)
         {
-            backend.GatherLabels(images, position, g.Labels(b));
-            backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(0, b));
-            backend.Copy(g.Labels(b), d.Labels(2 * b).Slice(b, b));
+            backend.GatherLabels(images, position, g.Labels(b)); // the discriminator's copies follow, with the real rows
         }
 
         // On one batch of [fake; real] (and no penalty, whose interpolates overwrite the fake rows), the generator
@@ -438,10 +436,16 @@ public sealed partial class GanTrainer : IDisposable
         var d = _discriminator;
         var backend = _backend;
         g.DropoutCounter = _steps;
-        if (!_separateBatches)
+        if (_separateBatches)
         {
-            // The real rows do not depend on the generator: gathered on a side branch, alongside its forward pass.
+            CopyLabelsToDiscriminator(b);
+        }
+        else
+        {
+            // The real rows and the discriminator's labels do not depend on the generator: on a side branch,
+            // alongside its forward pass.
             backend.BeginBranch();
+            CopyLabelsToDiscriminator(b);
             backend.GatherImages(images, position, dInput.Slice(b, b));
             backend.EndBranch();
         }
@@ -504,6 +508,17 @@ public sealed partial class GanTrainer : IDisposable
             d.Backward(b, weightGradients: false, inputGradient: true);
             g.Backward(b, outputGradient: d.InputGradient(b));
             _generatorOptimizer.StepCounted();
+        }
+    }
+
+    /// <summary>Conditioned: the batch's labels (in the generator's) for the discriminator's fake rows and real rows.</summary>
+    private void CopyLabelsToDiscriminator(int b)
+    {
+        if (_conditional)
+        {
+            var labels = _generator.Labels(b);
+            _backend.Copy(labels, _discriminator.Labels(2 * b).Slice(0, b));
+            _backend.Copy(labels, _discriminator.Labels(2 * b).Slice(b, b));
         }
     }
 

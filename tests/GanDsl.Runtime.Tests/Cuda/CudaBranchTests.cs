@@ -143,32 +143,40 @@ public sealed class CudaBranchTests
         Assert.Contains("cannot run on a side branch", e.Message);
     }
 
-    [Fact]
-    public void TrainingWithBranchesEqualsTrainingOnOneStream()
+    [Theory]
+    [InlineData("seed")]
+    [InlineData("conditional")]
+    public void TrainingWithBranchesEqualsTrainingOnOneStream(string model)
     {
+        // Branched: the gather (and, conditioned, the discriminator's label copies) beside the generator's forward
+        // pass, weight-gradient GEMMs beside the backward passes; replayed and called directly.
         var data = TestData.RandomImages(8 * 64, seed: 1);
-        float[][] Train(bool branches)
+        float[][] Train(bool branches, bool capture)
         {
             using var gpu = Gpu.Require(branches);
             Assert.Equal(branches, gpu.Branches);
-            using var g = new SeedGenerator(gpu, 1);
-            using var d = new SeedDiscriminator(gpu, 2);
-            using var trainer = new GanTrainer(g, d, new GanOptions { BatchSize = 64, Seed = 5, ProgressBar = false });
+            using Network g = model == "seed" ? new SeedGenerator(gpu, 1) : new ConditionalGan.ConditionalGenerator(gpu, 1);
+            using Network d = model == "seed" ? new SeedDiscriminator(gpu, 2) : new ConditionalGan.ConditionalDiscriminator(gpu, 2);
+            using var trainer = new GanTrainer(g, d, new GanOptions { BatchSize = 64, Seed = 5, ProgressBar = false, CaptureSteps = capture });
             var images = trainer.Upload(data);
             for (int i = 0; i < 12; i++)
             {
                 trainer.Step(images, i % 8 * 64);
             }
 
-            Assert.True(trainer.ReplayingGraphs);
+            Assert.Equal(capture, trainer.ReplayingGraphs);
             var stats = trainer.ReadStats();
             return [g.GetParameters(), d.GetParameters(), [(float)stats.DiscriminatorLoss, (float)stats.GeneratorLoss]];
         }
 
-        var oneStream = Train(branches: false);
-        var branched = Train(branches: true);
-        Gpu.Close(oneStream[0], branched[0], 1e-6, "generator after 12 steps");
-        Gpu.Close(oneStream[1], branched[1], 1e-6, "discriminator after 12 steps");
-        Gpu.Close(oneStream[2], branched[2], 1e-6, "losses");
+        var oneStream = Train(branches: false, capture: true);
+        foreach (bool capture in new[] { true, false })
+        {
+            var branched = Train(branches: true, capture);
+            string how = capture ? "replayed" : "called directly";
+            Gpu.Close(oneStream[0], branched[0], 1e-6, $"{model} generator after 12 steps, branched and {how}");
+            Gpu.Close(oneStream[1], branched[1], 1e-6, $"{model} discriminator after 12 steps, branched and {how}");
+            Gpu.Close(oneStream[2], branched[2], 1e-6, $"{model} losses, branched and {how}");
+        }
     }
 }
