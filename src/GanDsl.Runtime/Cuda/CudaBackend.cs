@@ -34,6 +34,7 @@ public sealed unsafe class CudaBackend : Backend
     private readonly ulong _workspaceSide;
     private readonly nint _fork, _join; // events: the side stream waits on _fork recorded in the main one, and back
     private nint _current; // where calls go: _stream, or _side inside a branch
+    private bool _sideCaptured; // the side stream joined the capture now recording
     private nint _currentCublas;
     private readonly ulong _counters;
     private readonly ulong _tickets;
@@ -658,6 +659,7 @@ public sealed unsafe class CudaBackend : Backend
     protected override void BeginCaptureCore()
     {
         MakeCurrent();
+        _sideCaptured = false;
         CudaDriver.Check(CudaDriver.cuStreamBeginCapture(_stream, CudaDriver.CaptureModeThreadLocal), "cuStreamBeginCapture");
     }
 
@@ -665,6 +667,7 @@ public sealed unsafe class CudaBackend : Backend
     protected override StepGraph EndCaptureCore(IEnumerable<(DeviceCounter Counter, ulong Delta)> increments)
     {
         MakeCurrent();
+        _sideCaptured = false;
         CudaDriver.Check(CudaDriver.cuStreamEndCapture(_stream, out nint graph), "cuStreamEndCapture");
         try
         {
@@ -687,6 +690,7 @@ public sealed unsafe class CudaBackend : Backend
             MakeCurrent();
             CudaDriver.Check(CudaDriver.cuEventRecord(_fork, _stream), "cuEventRecord");
             CudaDriver.Check(CudaDriver.cuStreamWaitEvent(_side, _fork, 0), "cuStreamWaitEvent");
+            _sideCaptured |= IsCapturing;
             _current = _side;
             _currentCublas = _cublasSide;
         }
@@ -716,11 +720,12 @@ public sealed unsafe class CudaBackend : Backend
         MakeCurrent();
         _current = _stream;
         _currentCublas = _cublas;
-        if (Branches)
+        if (_sideCaptured)
         {
             // Rejoin the side stream, so that it leaves the capture with the main one (failures here change nothing).
             CudaDriver.cuEventRecord(_join, _side);
             CudaDriver.cuStreamWaitEvent(_stream, _join, 0);
+            _sideCaptured = false;
         }
 
         if (CudaDriver.cuStreamEndCapture(_stream, out nint graph) == CudaDriver.Success && graph != 0)

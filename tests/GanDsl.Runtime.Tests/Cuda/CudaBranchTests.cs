@@ -7,8 +7,8 @@ namespace GanDsl.Tests.Cuda;
 /// <summary>
 /// Side branches on the GPU (<see cref="Backend.BeginBranch"/>: a second stream, and in a captured step a second
 /// path through the graph): branch work starts after the main line's earlier work and is finished before what
-/// follows a join, called directly and replayed; a capture joins a branch left unjoined and refuses one left open,
-/// leaving the backend usable; column sums refuse to run on a branch; and training with branches equals training
+/// follows a join, called directly and replayed; a capture joins a branch left unjoined, and one left open or a body that throws
+/// after a branch leaves the backend usable; column sums refuse to run on a branch; and training with branches equals training
 /// on one stream. Skipped, with the reason, where there is no GPU.
 /// </summary>
 public sealed class CudaBranchTests
@@ -102,9 +102,12 @@ public sealed class CudaBranchTests
         Gpu.Close(expected.Span, Gpu.Host(c), 1e-5, "the product of a branch the capture joined");
     }
 
-    [Fact]
-    public void ACaptureLeftInABranchFailsAndTheBackendCarriesOn()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ACaptureThatFailsAfterABranchLeavesTheBackendUsable(bool leftOpen)
     {
+        // Left open, or closed and then the body throws: either way the capture is abandoned with both streams.
         using var gpu = Gpu.Require(branches: true);
         var a = Gpu.Tensor(gpu, Gpu.Random(M * K, 1), M, K);
         var b = Gpu.Tensor(gpu, Gpu.Random(K * N, 2), K, N);
@@ -113,8 +116,13 @@ public sealed class CudaBranchTests
         {
             gpu.BeginBranch();
             gpu.Gemm(a, false, b, false, c);
+            if (!leftOpen)
+            {
+                gpu.EndBranch();
+                throw new InvalidOperationException("the step failed");
+            }
         }));
-        Assert.Contains("left a side branch open", e.Message);
+        Assert.Contains(leftOpen ? "left a side branch open" : "the step failed", e.Message);
         Assert.False(gpu.InBranch);
         Assert.False(gpu.IsCapturing);
 
