@@ -34,8 +34,8 @@ public sealed unsafe class CudaBackend : Backend
     private readonly ulong _workspaceSide;
     private readonly nint _fork, _join; // events: the side stream waits on _fork recorded in the main one, and back
     private nint _current; // where calls go: _stream, or _side inside a branch
-    private bool _sideCaptured; // the side stream joined the capture now recording
     private nint _currentCublas;
+    private bool _sideCaptured; // the side stream joined the capture now recording
     private readonly ulong _counters;
     private readonly ulong _tickets;
     private ulong _partials;
