@@ -7,6 +7,7 @@
 #   tests/cuda-emulator/build.sh [output-dir]        (default: artifacts/cuda-emulator)
 #
 # GANDSL_EMULATOR_VERBOSE=1 makes it say how many nodes each captured graph has; =nodes also lists them.
+# GANDSL_EMULATOR_SCHEDULE=early runs work on side streams as early as its dependencies allow (default: as late).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/../../artifacts/cuda-emulator}"

@@ -6,14 +6,19 @@
 // image, and loading that module compiles it with g++ against a small header that maps the CUDA built-ins
 // onto an emulated thread (threadIdx, blockIdx, __shared__ as block-wide statics, __syncthreads). Blocks run
 // one after another; the threads of a block run one after another too, or, for kernels that synchronise,
-// as cooperative fibers that all reach each barrier before any passes it. Everything runs when called (one
-// stream, in order) except under stream capture, where work is recorded and replayed by cuGraphLaunch.
+// as cooperative fibers that all reach each barrier before any passes it.
+//
+// Work does not run when called: it queues per stream (each piece after the stream's previous work and after the
+// events the stream waited on) and runs when something waits for it (a synchronisation, a copy to the host, a
+// free), in an order its dependencies allow but otherwise chosen to expose missing ones: work on other streams
+// than the one waited for as late as possible (default) or as early as possible (GANDSL_EMULATOR_SCHEDULE=early).
+// Under stream capture, work is recorded with the same dependencies as the graph's edges, and a replay
+// (cuGraphLaunch, itself queued) runs the nodes by the same rule: the capturing stream's first, or the others'.
 // Capture is per stream; calls the real driver refuses during capture (synchronising, allocating, copying to
 // or from the host) fail here too, with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and invalidate the capture.
 // Another stream joins a capture by waiting on an event recorded in it (a fork); its work is recorded into the
-// same graph, in issue order (a valid order of the real graph's edges), and ending the capture fails with
-// CUDA_ERROR_STREAM_CAPTURE_UNJOINED, as the driver's does, unless the origin stream has waited on an event
-// recorded on every joined stream after its last work (a join).
+// same graph, and ending the capture fails with CUDA_ERROR_STREAM_CAPTURE_UNJOINED, as the driver's does,
+// unless the origin stream has waited on an event recorded on every joined stream after its last work (a join).
 //
 // It is a test tool, not a GPU: no concurrency between blocks, no memory model, no timing.
 // Built by build.sh into one shared object, linked as libcuda.so.1, libnvrtc.so.13 and libcublas.so.13.
@@ -68,14 +73,114 @@ struct Module {
 
 struct Op {
     std::function<void()> run;
-    std::string name;  // what GANDSL_EMULATOR_VERBOSE lists for a graph's nodes
+    std::string name;          // what GANDSL_EMULATOR_VERBOSE lists for a graph's nodes
+    void* stream;              // where it was issued
+    std::vector<size_t> deps;  // in a graph: the earlier nodes it waits for
 };
 
 struct Graph {
     std::vector<Op> ops;
+    void* origin = nullptr;  // the stream the capture began on
+};
+
+// An instantiated graph; a launch still queued keeps its graph alive after the executable is destroyed.
+struct Executable {
+    std::shared_ptr<const Graph> graph;
 };
 
 std::recursive_mutex g_lock;
+
+// GANDSL_EMULATOR_SCHEDULE=early runs work on other streams as soon as its dependencies allow (a missing fork
+// then shows: the side stream's work reads what the main stream has not written yet); the default, late, runs
+// it only when something waits for it (a missing join shows: the main stream reads what the side has not
+// written yet). Both orders are ones a GPU could choose.
+bool SideEarly() {
+    static const bool early = [] {
+        const char* value = getenv("GANDSL_EMULATOR_SCHEDULE");
+        return value != nullptr && strcmp(value, "early") == 0;
+    }();
+    return early;
+}
+
+// Outside capture, work queues up per stream and runs only when something waits for it (a synchronisation, a
+// copy to the host, a free), as a GPU's work may: each piece waits for the stream's previous work and for the
+// events its stream waited on before it was issued.
+struct Pending {
+    std::function<void()> run;
+    void* stream;
+    std::vector<uint64_t> deps;
+};
+std::map<uint64_t, Pending> g_pending;  // by issue number
+uint64_t g_issued = 0;
+
+struct StreamState {
+    std::vector<uint64_t> frontier;       // what the stream's next work waits for (outside capture)
+    std::vector<size_t> captureFrontier;  // the same, as nodes of the graph being captured
+};
+std::map<void*, StreamState> g_streams;
+
+template <typename T>
+void AddUnique(std::vector<T>& to, const std::vector<T>& from) {
+    for (T x : from) {
+        if (std::find(to.begin(), to.end(), x) == to.end()) to.push_back(x);
+    }
+}
+
+// Runs the queued work the targets need, in dependency order: among the pieces ready to run, those issued on
+// the preferred stream first (late) or those issued elsewhere first (early), else the earliest issued.
+void Flush(const std::vector<uint64_t>& targets, void* preferred) {
+    std::vector<uint64_t> need, stack(targets);
+    while (!stack.empty()) {
+        uint64_t id = stack.back();
+        stack.pop_back();
+        auto it = g_pending.find(id);
+        if (it == g_pending.end() || std::find(need.begin(), need.end(), id) != need.end()) continue;
+        need.push_back(id);
+        stack.insert(stack.end(), it->second.deps.begin(), it->second.deps.end());
+    }
+    std::sort(need.begin(), need.end());
+    while (!need.empty()) {
+        size_t pick = need.size();
+        for (size_t i = 0; i < need.size(); i++) {
+            const Pending& op = g_pending.at(need[i]);
+            bool ready = std::none_of(op.deps.begin(), op.deps.end(), [](uint64_t d) { return g_pending.count(d) != 0; });
+            if (!ready) continue;
+            if (pick == need.size()) pick = i;
+            if ((op.stream != preferred) == SideEarly()) { pick = i; break; }
+        }
+        Pending op = std::move(g_pending.at(need[pick]));
+        g_pending.erase(need[pick]);
+        need.erase(need.begin() + static_cast<long>(pick));
+        op.run();
+    }
+}
+
+void FlushStream(void* stream) { Flush(g_streams[stream].frontier, stream); }
+
+void FlushAll() {
+    std::vector<uint64_t> all;
+    for (const auto& [id, op] : g_pending) all.push_back(id);
+    Flush(all, nullptr);
+}
+
+// A graph's nodes in an order its edges allow, by the same rule: the origin stream's nodes preferred (late)
+// or the others' (early).
+void RunGraph(const Graph& graph) {
+    size_t n = graph.ops.size();
+    std::vector<char> done(n, 0);
+    for (size_t ran = 0; ran < n; ran++) {
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i]) continue;
+            const Op& op = graph.ops[i];
+            if (!std::all_of(op.deps.begin(), op.deps.end(), [&](size_t d) { return done[d] != 0; })) continue;
+            if (pick == n) pick = i;
+            if ((op.stream != graph.origin) == SideEarly()) { pick = i; break; }
+        }
+        done[pick] = 1;
+        graph.ops[pick].run();
+    }
+}
 
 // Capture is per stream, and (CU_STREAM_CAPTURE_MODE_THREAD_LOCAL) only the capturing thread is refused
 // the calls that would synchronise or allocate; other threads' streams run as usual.
@@ -96,11 +201,13 @@ struct Joined {
 };
 std::map<void*, Joined> g_joined;
 
-// An event: recorded in a capture (origin != null) it stands for the work its stream had issued by then.
+// An event: the work its stream had issued when it was recorded, in a capture (origin != null) or outside.
 struct Event {
     void* origin;
     void* stream;
     size_t issued;
+    std::vector<size_t> captureFrontier;
+    std::vector<uint64_t> frontier;
 };
 
 Capture* Capturing(void* stream) {
@@ -127,17 +234,23 @@ bool ThisThreadCaptures() {
     return false;
 }
 
-// Runs now, or records for replay while the stream is capturing (work from a joined stream says so in its name).
+// Queues work on a stream, or records it as a node while the stream is capturing (work from a joined stream
+// says so in its name).
 void Enqueue(void* stream, std::function<void()> work, std::string name) {
+    StreamState& state = g_streams[stream];
     if (Capture* capture = Capturing(stream)) {
         auto joined = g_joined.find(stream);
         if (joined != g_joined.end()) {
             joined->second.issued++;
             name += "  [side stream]";
         }
-        capture->graph->ops.push_back({std::move(work), std::move(name)});
+        auto& ops = capture->graph->ops;
+        ops.push_back({std::move(work), std::move(name), stream, state.captureFrontier});
+        state.captureFrontier = {ops.size() - 1};
     } else {
-        work();
+        uint64_t id = ++g_issued;
+        g_pending[id] = Pending{std::move(work), stream, state.frontier};
+        state.frontier = {id};
     }
 }
 
@@ -145,8 +258,14 @@ void Enqueue(void* stream, std::function<void()> work, std::string name) {
 Capture EndCaptureOf(void* origin) {
     Capture ended = g_captures.at(origin);
     g_captures.erase(origin);
+    g_streams[origin].captureFrontier.clear();
     for (auto it = g_joined.begin(); it != g_joined.end();) {
-        it = it->second.origin == origin ? g_joined.erase(it) : std::next(it);
+        if (it->second.origin == origin) {
+            g_streams[it->first].captureFrontier.clear();
+            it = g_joined.erase(it);
+        } else {
+            it = std::next(it);
+        }
     }
     return ended;
 }
@@ -474,7 +593,12 @@ int cuDevicePrimaryCtxRetain(void** context, int) { static int primary; *context
 int cuDevicePrimaryCtxRelease_v2(int) { return Success; }
 int cuCtxSetCurrent(void*) { return Success; }
 int cuCtxGetCurrent(void** context) { static int primary; *context = &primary; return Success; }
-int cuCtxSynchronize() { LOCK; return Refused() ? CaptureUnsupported : Success; }
+int cuCtxSynchronize() {
+    LOCK;
+    if (Refused()) return CaptureUnsupported;
+    FlushAll();
+    return Success;
+}
 
 int cuMemAlloc_v2(uint64_t* pointer, size_t bytes) {
     LOCK;
@@ -486,18 +610,27 @@ int cuMemAlloc_v2(uint64_t* pointer, size_t bytes) {
     return Success;
 }
 
-int cuMemFree_v2(uint64_t pointer) { LOCK; if (Refused()) return CaptureUnsupported; free(reinterpret_cast<void*>(pointer)); return Success; }
+int cuMemFree_v2(uint64_t pointer) {
+    LOCK;
+    if (Refused()) return CaptureUnsupported;
+    FlushAll();  // queued work may still use it; the driver's free waits too
+    free(reinterpret_cast<void*>(pointer));
+    return Success;
+}
 
 int cuMemcpyHtoDAsync_v2(uint64_t destination, const void* source, size_t bytes, void* stream) {
     LOCK;
     if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }  // pageable host memory
-    memcpy(reinterpret_cast<void*>(destination), source, bytes);
+    // From pageable memory the driver stages the data before returning; the copy itself waits its turn.
+    auto staged = std::make_shared<std::vector<char>>(static_cast<const char*>(source), static_cast<const char*>(source) + bytes);
+    Enqueue(stream, [=] { memcpy(reinterpret_cast<void*>(destination), staged->data(), bytes); }, "memcpy host to device");
     return Success;
 }
 
 int cuMemcpyDtoHAsync_v2(void* destination, uint64_t source, size_t bytes, void* stream) {
     LOCK;
     if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }
+    FlushStream(stream);  // to pageable memory: the call returns when the copy is done
     memcpy(destination, reinterpret_cast<const void*>(source), bytes);
     return Success;
 }
@@ -519,13 +652,20 @@ int cuMemsetD32Async(uint64_t destination, unsigned value, size_t count, void* s
 }
 
 int cuStreamCreate(void** stream, unsigned) { *stream = new int(0); return Success; }
-int cuStreamDestroy_v2(void* stream) { delete static_cast<int*>(stream); return Success; }
+int cuStreamDestroy_v2(void* stream) {
+    LOCK;
+    FlushStream(stream);
+    g_streams.erase(stream);
+    delete static_cast<int*>(stream);
+    return Success;
+}
 int cuStreamSynchronize(void* stream) {
     LOCK;
     if (Capture* capture = Capturing(stream)) { capture->broken = true; return CaptureUnsupported; }
+    FlushStream(stream);
     return Success;
 }
-int cuEventCreate(void** event, unsigned) { *event = new Event{nullptr, nullptr, 0}; return Success; }
+int cuEventCreate(void** event, unsigned) { *event = new Event{nullptr, nullptr, 0, {}, {}}; return Success; }
 int cuEventDestroy_v2(void* event) { delete static_cast<Event*>(event); return Success; }
 
 int cuEventRecord(void* event, void* stream) {
@@ -533,7 +673,9 @@ int cuEventRecord(void* event, void* stream) {
     auto* e = static_cast<Event*>(event);
     void* origin = OriginOf(stream);
     auto joined = g_joined.find(stream);
-    *e = Event{origin, stream, joined == g_joined.end() ? 0 : joined->second.issued};
+    const StreamState& state = g_streams[stream];
+    *e = Event{origin, stream, joined == g_joined.end() ? 0 : joined->second.issued,
+               origin ? state.captureFrontier : std::vector<size_t>{}, origin ? std::vector<uint64_t>{} : state.frontier};
     return Success;
 }
 
@@ -544,20 +686,26 @@ int cuStreamWaitEvent(void* stream, void* event, unsigned flags) {
     if (flags != 0) return InvalidValue;
     auto* e = static_cast<Event*>(event);
     void* origin = OriginOf(stream);
+    StreamState& state = g_streams[stream];
     if (e->origin == nullptr) {
-        if (origin == nullptr) return Success;
+        if (origin == nullptr) {
+            AddUnique(state.frontier, e->frontier);  // the stream's later work waits for the event's
+            return Success;
+        }
         g_captures.at(origin).broken = true;  // an event from outside the capture
         return CaptureIsolation;
     }
     if (!g_captures.count(e->origin)) return CaptureInvalidated;  // recorded in a capture that has ended
     if (origin == nullptr) {
         g_joined[stream] = Joined{e->origin, 1, 0};
+        state.captureFrontier = e->captureFrontier;
         return Success;
     }
     if (origin != e->origin) {
         g_captures.at(origin).broken = true;
         return CaptureIsolation;
     }
+    AddUnique(state.captureFrontier, e->captureFrontier);
     auto side = g_joined.find(e->stream);
     if (stream == origin && side != g_joined.end()) {
         side->second.joined = std::max(side->second.joined, e->issued);
@@ -565,7 +713,12 @@ int cuStreamWaitEvent(void* stream, void* event, unsigned flags) {
     return Success;
 }
 
-int cuEventSynchronize(void*) { return Success; }
+int cuEventSynchronize(void* event) {
+    LOCK;
+    auto* e = static_cast<Event*>(event);
+    Flush(e->frontier, e->stream);
+    return Success;
+}
 int cuEventElapsedTime(float* milliseconds, void*, void*) { *milliseconds = 0; return Success; }
 
 int cuModuleLoadData(void** module, const void* image) {
@@ -615,7 +768,10 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
 int cuStreamBeginCapture_v2(void* stream, unsigned) {
     LOCK;
     if (Capturing(stream)) return InvalidValue;
-    g_captures[stream] = Capture{new Graph(), std::this_thread::get_id(), false};
+    auto* graph = new Graph();
+    graph->origin = stream;
+    g_captures[stream] = Capture{graph, std::this_thread::get_id(), false};
+    g_streams[stream].captureFrontier.clear();
     return Success;
 }
 
@@ -644,7 +800,7 @@ int cuGraphInstantiateWithFlags(void** executable, void* graph, unsigned long lo
             for (size_t i = 0; i < ops.size(); i++) fprintf(stderr, "  %2zu %s\n", i + 1, ops[i].name.c_str());
         }
     }
-    *executable = new Graph(*static_cast<Graph*>(graph));
+    *executable = new Executable{std::make_shared<const Graph>(*static_cast<Graph*>(graph))};
     return Success;
 }
 
@@ -660,11 +816,12 @@ int cuGraphGetNodes(void* graph, void** nodes, size_t* count) {
 int cuGraphLaunch(void* executable, void* stream) {
     LOCK;
     if (Capturing(stream)) return CaptureUnsupported;
-    for (auto& op : static_cast<Graph*>(executable)->ops) op.run();
+    std::shared_ptr<const Graph> graph = static_cast<Executable*>(executable)->graph;  // kept while queued
+    Enqueue(stream, [graph] { RunGraph(*graph); }, "graph of " + std::to_string(graph->ops.size()) + " nodes");
     return Success;
 }
 
-int cuGraphExecDestroy(void* executable) { delete static_cast<Graph*>(executable); return Success; }
+int cuGraphExecDestroy(void* executable) { delete static_cast<Executable*>(executable); return Success; }
 int cuGraphDestroy(void* graph) { delete static_cast<Graph*>(graph); return Success; }
 
 // ---- NVRTC ----------------------------------------------------------------------------------------------
