@@ -105,6 +105,10 @@ internal static class GpuTiming
         var (samples, warmup) = Timing.Runs(runner.Step, backend, warmup: Math.Clamp(steps / 10, 2, 10), runs: repeats, calls: steps,
             onRun: (r, us) => Console.Error.WriteLine($"#   repeat {r + 1}: {us:F1} us/step"));
         Console.Error.WriteLine($"# {model} {mode} batch {batch}: warm-up {warmup.TotalSeconds:F2} s");
+        if (runner.Trainer.StepGraphShape is { Nodes: > 0 } shape)
+        {
+            Console.Error.WriteLine($"# {model} {mode} batch {batch}: step graph of {shape.Nodes} nodes, longest chain {shape.LongestChain}");
+        }
         var stats = runner.Trainer.ReadStats();
         if (!stats.IsFinite)
         {

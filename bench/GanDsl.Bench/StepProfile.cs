@@ -8,7 +8,7 @@ namespace GanDsl.Bench;
 /// <summary>
 /// <c>--profile</c>: where a training step's time goes, by timing each of its parts on its own in
 /// a loop (the parts of one step, in the order the trainer runs them). On a GPU each part is timed
-/// launched call by call and replayed as a captured graph (with its node count), waiting for the
+/// launched call by call and replayed as a captured graph (with its node count and longest chain), waiting for the
 /// device at the end of each timed loop, so the figures are device time in a steady stream.
 /// </summary>
 internal static class StepProfile
@@ -64,9 +64,9 @@ internal static class StepProfile
         backend.Synchronize();
         Console.WriteLine($"batch {batch}, {backend.Description}");
         bool graphs = backend.SupportsCapture;
-        Console.WriteLine(graphs ? $"  {"part",-28} {"eager",8}    {"graph",8}  nodes" : $"  {"part",-28} {"time",8}");
+        Console.WriteLine(graphs ? $"  {"part",-28} {"eager",8}    {"graph",8}  nodes  chain" : $"  {"part",-28} {"time",8}");
         double total = 0, totalGraph = 0;
-        int totalNodes = 0;
+        int totalNodes = 0, totalChain = 0;
         foreach (var (name, body) in parts)
         {
             double eager = Median(body, backend);
@@ -81,11 +81,12 @@ internal static class StepProfile
             double replayed = Median(graph.Launch, backend);
             totalGraph += replayed;
             totalNodes += graph.NodeCount;
-            Console.WriteLine($"  {name,-28} {eager,8:F1} us {replayed,8:F1} us  {graph.NodeCount,5}");
+            totalChain += graph.LongestChain;
+            Console.WriteLine($"  {name,-28} {eager,8:F1} us {replayed,8:F1} us  {graph.NodeCount,5}  {graph.LongestChain,5}");
         }
 
         Console.WriteLine(graphs
-            ? $"  {"sum of parts",-28} {total,8:F1} us {totalGraph,8:F1} us  {totalNodes,5}"
+            ? $"  {"sum of parts",-28} {total,8:F1} us {totalGraph,8:F1} us  {totalNodes,5}  {totalChain,5}"
             : $"  {"sum of parts",-28} {total,8:F1} us");
     }
 

@@ -813,6 +813,27 @@ int cuGraphGetNodes(void* graph, void** nodes, size_t* count) {
     return Success;
 }
 
+// Edge i runs from from[i] to to[i]: each node's dependencies.
+int cuGraphGetEdges(void* graph, void** from, void** to, size_t* count) {
+    auto& ops = static_cast<Graph*>(graph)->ops;
+    std::vector<std::pair<void*, void*>> edges;
+    for (auto& op : ops) {
+        for (size_t d : op.deps) edges.push_back({&ops[d], &op});
+    }
+    if (from == nullptr || to == nullptr) {
+        *count = edges.size();
+        return Success;
+    }
+    size_t i = 0;
+    for (; i < *count && i < edges.size(); i++) {
+        from[i] = edges[i].first;
+        to[i] = edges[i].second;
+    }
+    for (size_t j = i; j < *count; j++) from[j] = to[j] = nullptr;
+    *count = i;
+    return Success;
+}
+
 int cuGraphLaunch(void* executable, void* stream) {
     LOCK;
     if (Capturing(stream)) return CaptureUnsupported;

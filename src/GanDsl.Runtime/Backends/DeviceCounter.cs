@@ -116,6 +116,13 @@ public abstract class StepGraph : IDisposable
     /// <summary>The operations (kernels, copies, fills) one replay runs, when the backend can say; else 0.</summary>
     public int NodeCount { get; init; }
 
+    /// <summary>
+    /// The most operations one replay runs one after another: the longest path along the graph's dependencies, in
+    /// nodes. Below <see cref="NodeCount"/> when side branches (<see cref="Backend.BeginBranch"/>) run beside the
+    /// main line. 0 when the backend cannot say.
+    /// </summary>
+    public int LongestChain { get; init; }
+
     /// <summary>Queues one replay.</summary>
     public void Launch()
     {

@@ -672,14 +672,40 @@ public sealed unsafe class CudaBackend : Backend
         try
         {
             CudaDriver.Check(CudaDriver.cuGraphInstantiateWithFlags(out nint executable, graph, 0), "cuGraphInstantiateWithFlags");
-            nuint nodes = 0;
-            CudaDriver.Check(CudaDriver.cuGraphGetNodes(graph, null, ref nodes), "cuGraphGetNodes");
-            return new CudaStepGraph(this, executable, increments) { NodeCount = (int)nodes };
+            var (nodes, chain) = Shape(graph);
+            return new CudaStepGraph(this, executable, increments) { NodeCount = nodes, LongestChain = chain };
         }
         finally
         {
             CudaDriver.cuGraphDestroy(graph);
         }
+    }
+
+    // A captured graph's node count and its depth: the most nodes on one path along its edges (0 when the driver
+    // cannot list the edges; the depth is a diagnostic, never worth failing a capture for).
+    private static (int Nodes, int LongestChain) Shape(nint graph)
+    {
+        nuint count = 0;
+        CudaDriver.Check(CudaDriver.cuGraphGetNodes(graph, null, ref count), "cuGraphGetNodes");
+        var nodes = new nint[(int)count];
+        nuint edgeCount = 0;
+        if (count == 0 || CudaDriver.cuGraphGetEdges(graph, null, null, ref edgeCount) != CudaDriver.Success)
+        {
+            return ((int)count, 0);
+        }
+
+        var from = new nint[(int)edgeCount];
+        var to = new nint[(int)edgeCount];
+        fixed (nint* n = nodes, f = from, t = to)
+        {
+            CudaDriver.Check(CudaDriver.cuGraphGetNodes(graph, n, ref count), "cuGraphGetNodes");
+            if (edgeCount > 0 && CudaDriver.cuGraphGetEdges(graph, f, t, ref edgeCount) != CudaDriver.Success)
+            {
+                return (nodes.Length, 0);
+            }
+        }
+
+        return (nodes.Length, GraphDepth.LongestChain(nodes, from.AsSpan(0, (int)edgeCount), to.AsSpan(0, (int)edgeCount)));
     }
 
     /// <inheritdoc />

@@ -370,6 +370,14 @@ public sealed partial class GanTrainer : IDisposable
     /// <summary>Whether the last steps were replayed from captured graphs (false before the second step, or when capture failed).</summary>
     public bool ReplayingGraphs => _graphs.Any(g => g?.Graph is not null);
 
+    /// <summary>
+    /// The replayed D+G step's graph: how many operations it holds and how many of them run one after another
+    /// (its longest chain; fewer than the nodes where side branches run beside the main line). (0, 0) before the
+    /// first replay, without graphs, or where the backend cannot say.
+    /// </summary>
+    public (int Nodes, int LongestChain) StepGraphShape =>
+        _graphs[1]?.Graph is { } graph ? (graph.NodeCount, graph.LongestChain) : default;
+
     private sealed record CapturedStep(StepKey Key, StepGraph? Graph, bool Failed);
 
     private readonly record struct StepKey(ImageSet Images, GanOptions Options, int GeneratorSettings, int DiscriminatorSettings,

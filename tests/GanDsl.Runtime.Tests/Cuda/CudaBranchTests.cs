@@ -173,6 +173,21 @@ public sealed class CudaBranchTests
             }
 
             Assert.Equal(capture, trainer.ReplayingGraphs);
+            if (capture)
+            {
+                // The graph's shape, as the driver reports it: with branches, some nodes run beside the longest chain.
+                var (nodes, chain) = trainer.StepGraphShape;
+                Assert.True(nodes > 0 && chain > 0, $"step graph shape ({nodes}, {chain})");
+                if (branches)
+                {
+                    Assert.True(chain < nodes, $"{model}: a branched step graph of {nodes} nodes has a chain of {chain}");
+                }
+                else
+                {
+                    Assert.Equal(nodes, chain);
+                }
+            }
+
             var stats = trainer.ReadStats();
             return [g.GetParameters(), d.GetParameters(), [(float)stats.DiscriminatorLoss, (float)stats.GeneratorLoss]];
         }

@@ -129,6 +129,10 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuGraphGetNodes(nint graph, nint* nodes, ref nuint count);
 
+    /// <summary>The 4-argument form every driver since CUDA 10 exports (12.3 added a _v2 with edge data).</summary>
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphGetEdges(nint graph, nint* from, nint* to, ref nuint count);
+
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuGraphLaunch(nint executable, nint stream);
 
