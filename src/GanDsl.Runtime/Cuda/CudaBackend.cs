@@ -72,7 +72,9 @@ public sealed unsafe class CudaBackend : Backend
             _currentCublas = _cublas;
             if (branches)
             {
-                // GEMMs on the two streams may run at once, so each handle has a workspace of its own.
+                // GEMMs on the two streams may run at once, so each handle has a workspace of its own; and a handle
+                // is never moved between streams, since cublasSetStream puts back the default workspace pool, which
+                // allocates (refused inside a capture).
                 CudaDriver.Check(CudaDriver.cuStreamCreate(out _side, CudaDriver.StreamNonBlocking), "cuStreamCreate");
                 Cublas.Check(Cublas.cublasCreate(out _cublasSide), "cublasCreate");
                 Cublas.Check(Cublas.cublasSetStream(_cublasSide, _side), "cublasSetStream");
