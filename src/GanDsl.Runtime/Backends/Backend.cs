@@ -28,8 +28,7 @@ public abstract class Backend : IDisposable
     {
         RequireOwned(destination, nameof(destination));
         RequireLength(source.Length, destination, nameof(source));
-        RequireNoOpenBranch(nameof(Upload));
-        JoinBranches();
+        JoinBranchesFor(nameof(Upload));
         UploadCore(source, destination);
     }
 
@@ -38,8 +37,7 @@ public abstract class Backend : IDisposable
     {
         RequireOwned(source, nameof(source));
         RequireLength(destination.Length, source, nameof(destination));
-        RequireNoOpenBranch(nameof(Download));
-        JoinBranches();
+        JoinBranchesFor(nameof(Download));
         DownloadCore(source, destination);
     }
 
@@ -78,9 +76,16 @@ public abstract class Backend : IDisposable
     }
 
     /// <summary>Makes the calls issued after this wait for every side branch so far (nothing to do when none is pending).</summary>
-    public void JoinBranches()
+    public void JoinBranches() => JoinBranchesFor(nameof(JoinBranches));
+
+    // The join before a call that must see every branch's work; what names that call in the error.
+    private void JoinBranchesFor(string what)
     {
-        RequireNoOpenBranch(nameof(JoinBranches));
+        if (InBranch)
+        {
+            throw new InvalidOperationException($"{what} cannot run inside a side branch: call EndBranch first.");
+        }
+
         if (_branchPending)
         {
             _branchPending = false;
@@ -92,14 +97,6 @@ public abstract class Backend : IDisposable
     public bool InBranch { get; private set; }
 
     private bool _branchPending; // a branch was started and not yet joined
-
-    private void RequireNoOpenBranch(string what)
-    {
-        if (InBranch)
-        {
-            throw new InvalidOperationException($"{what} cannot run inside a side branch: call EndBranch first.");
-        }
-    }
 
     /// <summary>Forks: the next calls go to the side line, after everything issued so far. Nothing to do on the CPU.</summary>
     protected virtual void BeginBranchCore()
@@ -597,8 +594,7 @@ public abstract class Backend : IDisposable
     /// <summary>Waits until all queued work has finished, side branches included (a no-op on the CPU).</summary>
     public void Synchronize()
     {
-        RequireNoOpenBranch(nameof(Synchronize));
-        JoinBranches();
+        JoinBranchesFor(nameof(Synchronize));
         SynchronizeCore();
     }
 
@@ -733,8 +729,7 @@ public abstract class Backend : IDisposable
         }
 
         var before = counters.Select(c => c.Value).ToArray();
-        RequireNoOpenBranch(nameof(Capture));
-        JoinBranches();
+        JoinBranchesFor(nameof(Capture));
         IsCapturing = true;
         BeginCaptureCore();
         bool recorded = false;

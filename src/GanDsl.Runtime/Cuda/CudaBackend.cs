@@ -746,8 +746,7 @@ public sealed unsafe class CudaBackend : Backend
     protected override void AbortCaptureCore()
     {
         MakeCurrent();
-        _current = _stream;
-        _currentCublas = _cublas;
+        EndBranchCore();
         if (_sideCaptured)
         {
             // Rejoin the side stream, so that it leaves the capture with the main one (failures here change nothing).
