@@ -249,7 +249,7 @@ namespace GanDsl.Generator
                             Size = filters,
                             Kernel = kernel,
                             Stride = stride,
-                            Padding = IntArgument(data, 3) == 1 ? PaddingKind.Valid : PaddingKind.Same,
+                            Padding = IntArgument(data, 3) == 1 ? Padding.Valid : Padding.Same,
                             Bias = NamedBool(data, "Bias", true),
                             OutputSize = outputSize,
                             Text = text,

@@ -1,27 +1,18 @@
 using System.Collections.Generic;
 using System.Text;
+using GanDsl.Backends;
 using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
 {
-    /// <summary>What a parameter tensor is for (mirrors GanDsl.ParameterKind) and so how it is initialised.</summary>
-    internal enum ParameterRole
-    {
-        Weight,
-        Bias,
-        Scale,
-        Shift,
-        Embedding,
-    }
-
     /// <summary>A parameter tensor in the contiguous parameter buffer, as a (Rows, Cols) matrix with a PyTorch shape.</summary>
-    internal sealed record ParameterPlan(string Name, ParameterRole Role, int Rows, int Cols, long Offset, int FanIn, int[] Shape, string Description);
+    internal sealed record ParameterPlan(string Name, ParameterKind Role, int Rows, int Cols, long Offset, int FanIn, int[] Shape, string Description);
 
     /// <summary>A non-trained buffer that is part of the model (BatchNorm's running statistics).</summary>
     internal sealed record StatePlan(string Name, int Length, long Offset, float Initial, string Description);
 
-    /// <summary>A layer as declared, for the summary and the runtime's layer table.</summary>
-    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters);
+    /// <summary>A layer as declared, for the summary and the runtime's layer table; <see cref="Stage"/> is the index of the stage it made, or -1 (activations, views).</summary>
+    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters, int Stage);
 
     /// <summary>One step of the forward pass, reading slot <see cref="InSlot"/> and writing slot <see cref="OutSlot"/>.</summary>
     internal abstract record Stage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description)
@@ -139,7 +130,7 @@ namespace GanDsl.Generator
             var shapes = Shapes.Infer(model.Layers, model.Name, report: null);
             var layers = model.Layers;
             plan.Slots.Add(shapes[0]!);
-            plan.Layers.Add(new LayerRow(LayerKind.Input, layers[0].Text, shapes[0]!, ActivationKind.None, 0f, -1, -1, 0));
+            plan.Layers.Add(new LayerRow(LayerKind.Input, layers[0].Text, shapes[0]!, ActivationKind.None, 0f, -1, -1, 0, -1));
 
             // The current tensor: its slot, and its shape (Reshape/Flatten change the shape, not the slot).
             int slot = 0;
@@ -155,8 +146,8 @@ namespace GanDsl.Generator
                 {
                     case LayerKind.Dense:
                     {
-                        int w = plan.AddParameter(ParameterRole.Weight, layer.Size, shape.Features, shape.Features, new[] { layer.Size, shape.Features }, $"{layer.Text} weight");
-                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, shape.Features, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        int w = plan.AddParameter(ParameterKind.Weight, layer.Size, shape.Features, shape.Features, new[] { layer.Size, shape.Features }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, shape.Features, new[] { layer.Size }, $"{layer.Text} bias") : -1;
                         stage = new DenseStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b);
                         break;
                     }
@@ -164,8 +155,8 @@ namespace GanDsl.Generator
                     case LayerKind.Conv2D:
                     {
                         int fanIn = shape.Channels * layer.Kernel * layer.Kernel;
-                        int w = plan.AddParameter(ParameterRole.Weight, layer.Size, fanIn, fanIn, new[] { layer.Size, shape.Channels, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
-                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, fanIn, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        int w = plan.AddParameter(ParameterKind.Weight, layer.Size, fanIn, fanIn, new[] { layer.Size, shape.Channels, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, fanIn, new[] { layer.Size }, $"{layer.Text} bias") : -1;
                         var geometry = Shapes.Convolution(shape, layer)!;
                         stage = new ConvStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
                         plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)geometry.OutHeight * geometry.OutWidth * fanIn);
@@ -176,8 +167,8 @@ namespace GanDsl.Generator
                     {
                         // PyTorch stores (in, out, k, k) and, as its fan-in, takes dimension 1: out * k * k.
                         int columns = layer.Size * layer.Kernel * layer.Kernel;
-                        int w = plan.AddParameter(ParameterRole.Weight, shape.Channels, columns, columns, new[] { shape.Channels, layer.Size, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
-                        int b = layer.Bias ? plan.AddParameter(ParameterRole.Bias, 1, layer.Size, columns, new[] { layer.Size }, $"{layer.Text} bias") : -1;
+                        int w = plan.AddParameter(ParameterKind.Weight, shape.Channels, columns, columns, new[] { shape.Channels, layer.Size, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
+                        int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, columns, new[] { layer.Size }, $"{layer.Text} bias") : -1;
                         var geometry = Shapes.Transposed(shape, layer)!;
                         stage = new TransposedStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
                         plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)shape.Height * shape.Width * columns);
@@ -187,8 +178,8 @@ namespace GanDsl.Generator
                     case LayerKind.BatchNorm:
                     {
                         int c = shape.Channels;
-                        int scale = plan.AddParameter(ParameterRole.Scale, 1, c, c, new[] { c }, $"{layer.Text} scale (gamma)");
-                        plan.AddParameter(ParameterRole.Shift, 1, c, c, new[] { c }, $"{layer.Text} shift (beta)");
+                        int scale = plan.AddParameter(ParameterKind.Scale, 1, c, c, new[] { c }, $"{layer.Text} scale (gamma)");
+                        plan.AddParameter(ParameterKind.Shift, 1, c, c, new[] { c }, $"{layer.Text} shift (beta)");
                         int running = plan.States.Count;
                         plan.AddState($"running_mean{running / 2}", c, 0f, $"{layer.Text} running mean");
                         plan.AddState($"running_var{running / 2}", c, 1f, $"{layer.Text} running variance");
@@ -203,7 +194,7 @@ namespace GanDsl.Generator
 
                     case LayerKind.Condition:
                     {
-                        int table = plan.AddParameter(ParameterRole.Embedding, layer.Size, layer.Embedding, 1, new[] { layer.Size, layer.Embedding }, $"{layer.Text} label embedding");
+                        int table = plan.AddParameter(ParameterKind.Embedding, layer.Size, layer.Embedding, 1, new[] { layer.Size, layer.Embedding }, $"{layer.Text} label embedding");
                         var condition = new ConditionStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, table, layer.Size, layer.Embedding);
                         plan.Condition = condition;
                         stage = condition;
@@ -240,7 +231,7 @@ namespace GanDsl.Generator
 
                 int weightIndex = plan.Parameters.Count > firstParameter ? firstParameter : -1;
                 int biasIndex = plan.Parameters.Count > firstParameter + 1 ? firstParameter + 1 : -1;
-                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count));
+                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count, stage?.Index ?? -1));
                 shape = outShape;
             }
 
@@ -260,14 +251,14 @@ namespace GanDsl.Generator
             return plan;
         }
 
-        private int AddParameter(ParameterRole role, int rows, int cols, int fanIn, int[] shape, string description)
+        private int AddParameter(ParameterKind role, int rows, int cols, int fanIn, int[] shape, string description)
         {
             string prefix = role switch
             {
-                ParameterRole.Weight => "W",
-                ParameterRole.Bias => "b",
-                ParameterRole.Scale => "gamma",
-                ParameterRole.Shift => "beta",
+                ParameterKind.Weight => "W",
+                ParameterKind.Bias => "b",
+                ParameterKind.Scale => "gamma",
+                ParameterKind.Shift => "beta",
                 _ => "E",
             };
             int index = 0;

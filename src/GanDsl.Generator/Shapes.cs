@@ -1,20 +1,11 @@
 using System;
 using System.Collections.Generic;
+using GanDsl.Backends;
 using GanDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 
 namespace GanDsl.Generator
 {
-    /// <summary>
-    /// The geometry of a convolution from an input of InHeight x InWidth to OutHeight x OutWidth, or, for a
-    /// transposed convolution, of the convolution it is the adjoint of (from its output back to its input).
-    /// </summary>
-    internal sealed record ConvGeometry(int InChannels, int InHeight, int InWidth, int OutHeight, int OutWidth, int Kernel, int Stride, int PadTop, int PadLeft)
-    {
-        /// <summary>Columns of the im2col matrix: channels x kernel x kernel.</summary>
-        public int Columns() => InChannels * Kernel * Kernel;
-    }
-
     /// <summary>
     /// Shape inference: every layer's output shape from the input onwards, and every way a network
     /// can be malformed as a diagnostic at the layer that causes it.
@@ -195,15 +186,15 @@ namespace GanDsl.Generator
         public static ConvGeometry? Convolution(Shape input, LayerModel layer)
         {
             int k = layer.Kernel, s = layer.Stride;
-            int outH = layer.Padding == PaddingKind.Same ? Ceil(input.Height, s) : Ceil(input.Height - k + 1, s);
-            int outW = layer.Padding == PaddingKind.Same ? Ceil(input.Width, s) : Ceil(input.Width - k + 1, s);
+            int outH = layer.Padding == Padding.Same ? Ceil(input.Height, s) : Ceil(input.Height - k + 1, s);
+            int outW = layer.Padding == Padding.Same ? Ceil(input.Width, s) : Ceil(input.Width - k + 1, s);
             if (outH <= 0 || outW <= 0)
             {
                 return null;
             }
 
-            int padH = layer.Padding == PaddingKind.Same ? Math.Max((outH - 1) * s + k - input.Height, 0) : 0;
-            int padW = layer.Padding == PaddingKind.Same ? Math.Max((outW - 1) * s + k - input.Width, 0) : 0;
+            int padH = layer.Padding == Padding.Same ? Math.Max((outH - 1) * s + k - input.Height, 0) : 0;
+            int padW = layer.Padding == Padding.Same ? Math.Max((outW - 1) * s + k - input.Width, 0) : 0;
             return new ConvGeometry(input.Channels, input.Height, input.Width, outH, outW, k, s, padH / 2, padW / 2);
         }
 
@@ -215,7 +206,7 @@ namespace GanDsl.Generator
         public static ConvGeometry? Transposed(Shape input, LayerModel layer)
         {
             int k = layer.Kernel, s = layer.Stride;
-            int natural(int h) => layer.Padding == PaddingKind.Same ? h * s : (h - 1) * s + k;
+            int natural(int h) => layer.Padding == Padding.Same ? h * s : (h - 1) * s + k;
             int outH = layer.OutputSize > 0 ? layer.OutputSize : natural(input.Height);
             int outW = layer.OutputSize > 0 ? layer.OutputSize : natural(input.Width);
             int? padH = TransposedPadding(input.Height, outH, k, s);

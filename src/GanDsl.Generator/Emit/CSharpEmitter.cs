@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using GanDsl.Backends;
 using GanDsl.Generator.Model;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -176,7 +177,7 @@ namespace GanDsl.Generator
                 extra.Add($"BiasIndex = {layer.BiasIndex}");
             }
 
-            var stage = plan.Stages.FirstOrDefault(s => s.Description == layer.Description || s.Description.StartsWith(layer.Description + " + ", System.StringComparison.Ordinal));
+            var stage = layer.Stage >= 0 ? plan.Stages[layer.Stage] : null;
             switch (stage)
             {
                 case ConvStage conv when layer.Kind == LayerKind.Conv2D:
@@ -375,7 +376,7 @@ namespace GanDsl.Generator
             w.Line();
             w.Line("var backend = Backend;");
             w.Line("float beta = accumulate ? 1f : 0f;");
-            w.Line("int accumulateFlag = accumulate ? 1 : 0;");
+            w.Line($"int accumulateFlag = accumulate ? {KernelFlags.Accumulate} : 0;");
             w.Line($"var d{last} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in; each stage's derivative works in place");
             for (int k = plan.Stages.Count - 1; k >= 0; k--)
             {
@@ -401,7 +402,7 @@ namespace GanDsl.Generator
                         {
                             string dIn = first ? "ActivationGradient(0, rows)" : $"d{i}";
                             string dx = first ? $"inputGradient ? {dIn} : default" : dIn;
-                            string flag = first ? "accumulateFlag | (inputGradient ? 2 : 0)" : "accumulateFlag | 2";
+                            string flag = first ? $"accumulateFlag | (inputGradient ? {KernelFlags.InputGradient} : 0)" : $"accumulateFlag | {KernelFlags.InputGradient}";
                             string x = dense.Predecessor is null ? "" : $", Activation({i}, rows)";
                             w.Open("if (FuseKernels)");
                             w.Open("if (weightGradients)");
@@ -491,7 +492,7 @@ namespace GanDsl.Generator
                     {
                         int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.Channels;
                         w.Line($"var saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
-                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? 1 + accumulateFlag : 0));");
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? (accumulate ? {KernelFlags.NormGradientsAdd} : {KernelFlags.NormGradientsSet}) : {KernelFlags.NormGradientsNone}));");
                         If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {(first ? "ActivationGradient(0, rows)" : $"d{i}")}.Reshape(rows * {pixels}, {c}));");
                         break;
                     }
@@ -570,7 +571,7 @@ namespace GanDsl.Generator
                     {
                         var g = conv.Geometry;
                         var weight = plan.Parameters[conv.Weight];
-                        int pixels = g.OutHeight * g.OutWidth, columns = g.Columns(), f = conv.OutShape.Channels;
+                        int pixels = g.OutHeight * g.OutWidth, columns = g.Columns, f = conv.OutShape.Channels;
                         w.Line($"var col{k} = Scratch(rows * {pixels}, {columns});");
                         w.Line($"backend.Im2Col(t{i}, s_{Field(stage)}Geometry, col{k});");
                         w.Line($"backend.Gemm({delta}.Reshape(rows * {pixels}, {f}), true, col{k}, false, d{weight.Name}, 1f);");
@@ -588,7 +589,7 @@ namespace GanDsl.Generator
                         var g = transposed.Geometry;
                         var weight = plan.Parameters[transposed.Weight];
                         int inPixels = transposed.InShape.Height * transposed.InShape.Width, outPixels = g.InHeight * g.InWidth;
-                        int columns = g.Columns(), c = transposed.InShape.Channels, f = transposed.OutShape.Channels;
+                        int columns = g.Columns, c = transposed.InShape.Channels, f = transposed.OutShape.Channels;
                         w.Line($"var col{k} = Scratch(rows * {inPixels}, {columns});");
                         w.Line($"backend.Im2Col({delta}, s_{Field(stage)}Geometry, col{k});");
                         w.Line($"backend.Gemm(t{i}.Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, 1f);");

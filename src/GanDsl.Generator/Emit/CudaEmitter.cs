@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using GanDsl.Backends;
 using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
@@ -215,14 +216,14 @@ namespace GanDsl.Generator
             {
                 w.Line($"t3[c + {2 * n}] = total;");
                 w.Line($"t3[c + {3 * n}] = totalx;");
-                w.Open("if (flag != 0)");
-                w.Line("t4[c] = flag == 2 ? t4[c] + totalx : totalx;");
-                w.Line($"t4[c + {n}] = flag == 2 ? t4[c + {n}] + total : total;");
+                w.Open($"if (flag != {KernelFlags.NormGradientsNone})");
+                w.Line($"t4[c] = flag == {KernelFlags.NormGradientsAdd} ? t4[c] + totalx : totalx;");
+                w.Line($"t4[c + {n}] = flag == {KernelFlags.NormGradientsAdd} ? t4[c + {n}] + total : total;");
                 w.Close();
             }
             else
             {
-                w.Line("t2[c] = flag != 0 ? t2[c] + total : total;");
+                w.Line($"t2[c] = (flag & {KernelFlags.Accumulate}) != 0 ? t2[c] + total : total;");
             }
 
             w.Close();
@@ -312,7 +313,7 @@ namespace GanDsl.Generator
             }
 
             TileAndSlice(w);
-            w.Line("bool dx = (flag & 2) != 0;");
+            w.Line($"bool dx = (flag & {KernelFlags.InputGradient}) != 0;");
             for (int j = 0; j < n; j++)
             {
                 w.Line($"float a{j} = 0.0f, w{j} = c < {k} ? t2[{KernelEmitter.Offset(j * k, "c")}] : 0.0f;");
@@ -417,7 +418,7 @@ namespace GanDsl.Generator
             for (int j = 0; j < sets; j++)
             {
                 string at = j < n ? KernelEmitter.Offset(dwAt + j * k, "c") : "c";
-                w.Line($"t3[{at}] = (flag & 1) != 0 ? t3[{at}] + sum{j} : sum{j};");
+                w.Line($"t3[{at}] = (flag & {KernelFlags.Accumulate}) != 0 ? t3[{at}] + sum{j} : sum{j};");
             }
 
             w.Close();
@@ -429,7 +430,7 @@ namespace GanDsl.Generator
                 w.Line($"b += slices[{sets} * gridDim.y * {k} + z * {n} + threadIdx.x];");
                 w.Close();
                 int dbAt = dense.GradientBiasAt;
-                w.Line($"t3[{dbAt} + threadIdx.x] = (flag & 1) != 0 ? t3[{dbAt} + threadIdx.x] + b : b;");
+                w.Line($"t3[{dbAt} + threadIdx.x] = (flag & {KernelFlags.Accumulate}) != 0 ? t3[{dbAt} + threadIdx.x] + b : b;");
                 w.Close();
             }
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using GanDsl.Backends;
 using GanDsl.Generator.Model;
 
 namespace GanDsl.Generator
@@ -20,8 +21,7 @@ namespace GanDsl.Generator
         private const string KernelArgs = CSharpEmitter.KernelArgs;
         private const int Lanes = 8;
 
-        // Must equal GanDsl.Backends.FusedKernel.ColumnBlock: columns per column-block work item.
-        private const int ColumnBlock = 16;
+        private const int ColumnBlock = KernelFlags.ColumnBlock;
 
         public static string Field(Stage stage, string role) => $"s_{CSharpEmitter.Field(stage)}{role}";
 
@@ -52,30 +52,30 @@ namespace GanDsl.Generator
                 case DenseStage when IsNarrow(stage):
                 {
                     int k = stage.InShape.Features;
-                    yield return new KernelInfo("NarrowForward", Field(stage, "NarrowForward"), Name(stage, "NarrowForward"), k, "Rows", Method(stage, "NarrowForward"));
+                    yield return new KernelInfo("NarrowForward", Field(stage, "NarrowForward"), Name(stage, "NarrowForward"), k, nameof(KernelPartition.Rows), Method(stage, "NarrowForward"));
                     int sums = 2 * stage.OutShape.Features + (((DenseStage)stage).PredecessorBias ? 1 : 0);
-                    yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, "ColumnBlocks", Method(stage, "NarrowBackward"), sums);
-                    yield return new KernelInfo("NarrowInputGradient", Field(stage, "NarrowInputGradient"), Name(stage, "NarrowInputGradient"), k, "Rows", Method(stage, "NarrowInputGradient"));
+                    yield return new KernelInfo("NarrowBackward", Field(stage, "NarrowBackward"), Name(stage, "NarrowBackward"), k, nameof(KernelPartition.ColumnBlocks), Method(stage, "NarrowBackward"), sums);
+                    yield return new KernelInfo("NarrowInputGradient", Field(stage, "NarrowInputGradient"), Name(stage, "NarrowInputGradient"), k, nameof(KernelPartition.Rows), Method(stage, "NarrowInputGradient"));
                     break;
                 }
 
                 case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
                     if (Bias(stage) >= 0)
                     {
-                        yield return Info("Forward", "Rows");
+                        yield return Info("Forward", nameof(KernelPartition.Rows));
                         if (!PrologueInNext(stage))
                         {
-                            yield return Info("Backward", "ColumnBlocks");
+                            yield return Info("Backward", nameof(KernelPartition.ColumnBlocks));
                         }
                     }
 
-                    yield return Info("Activation", "Rows");
-                    yield return Info("ActivationGradient", "Rows");
+                    yield return Info("Activation", nameof(KernelPartition.Rows));
+                    yield return Info("ActivationGradient", nameof(KernelPartition.Rows));
                     break;
 
                 case BatchNormStage:
-                    yield return Info("Normalize", "Rows");
-                    yield return Info("BackwardReduce", "ColumnBlocks");
+                    yield return Info("Normalize", nameof(KernelPartition.Rows));
+                    yield return Info("BackwardReduce", nameof(KernelPartition.ColumnBlocks));
                     break;
             }
         }
@@ -243,7 +243,7 @@ namespace GanDsl.Generator
             else
             {
                 w.Line($"ref float db = ref args.T2.Ref; // ({n})");
-                w.Line("bool accumulate = args.Flag != 0;");
+                w.Line($"bool accumulate = (args.Flag & {KernelFlags.Accumulate}) != 0;");
             }
 
             w.Line("int rows = args.Rows;");
@@ -293,11 +293,11 @@ namespace GanDsl.Generator
                         w.Line($"{Vec}.StoreUnsafe(q{h}, ref saved, c + {3 * n + h * Lanes});");
                     }
 
-                    w.Open("if (mode != 0)");
+                    w.Open($"if (mode != {KernelFlags.NormGradientsNone})");
                     foreach (int h in gradient)
                     {
-                        w.Line($"{Vec}.StoreUnsafe(mode == 2 ? {Vec}.LoadUnsafe(ref dgamma, c + {h * Lanes}) + q{h} : q{h}, ref dgamma, c + {h * Lanes});");
-                        w.Line($"{Vec}.StoreUnsafe(mode == 2 ? {Vec}.LoadUnsafe(ref dgamma, c + {n + h * Lanes}) + s{h} : s{h}, ref dgamma, c + {n + h * Lanes});");
+                        w.Line($"{Vec}.StoreUnsafe(mode == {KernelFlags.NormGradientsAdd} ? {Vec}.LoadUnsafe(ref dgamma, c + {h * Lanes}) + q{h} : q{h}, ref dgamma, c + {h * Lanes});");
+                        w.Line($"{Vec}.StoreUnsafe(mode == {KernelFlags.NormGradientsAdd} ? {Vec}.LoadUnsafe(ref dgamma, c + {n + h * Lanes}) + s{h} : s{h}, ref dgamma, c + {n + h * Lanes});");
                     }
 
                     w.Close();
@@ -354,9 +354,9 @@ namespace GanDsl.Generator
                 {
                     w.Line($"{Unsafe}.Add(ref saved, c + {2 * n}) = s;");
                     w.Line($"{Unsafe}.Add(ref saved, c + {3 * n}) = q;");
-                    w.Open("if (mode != 0)");
-                    w.Line($"{Unsafe}.Add(ref dgamma, c) = mode == 2 ? {Unsafe}.Add(ref dgamma, c) + q : q;");
-                    w.Line($"{Unsafe}.Add(ref dgamma, c + {n}) = mode == 2 ? {Unsafe}.Add(ref dgamma, c + {n}) + s : s;");
+                    w.Open($"if (mode != {KernelFlags.NormGradientsNone})");
+                    w.Line($"{Unsafe}.Add(ref dgamma, c) = mode == {KernelFlags.NormGradientsAdd} ? {Unsafe}.Add(ref dgamma, c) + q : q;");
+                    w.Line($"{Unsafe}.Add(ref dgamma, c + {n}) = mode == {KernelFlags.NormGradientsAdd} ? {Unsafe}.Add(ref dgamma, c + {n}) + s : s;");
                     w.Close();
                 }
                 else
@@ -456,8 +456,8 @@ namespace GanDsl.Generator
             w.Line($"ref float dy = ref args.T1.Ref; // (rows, {n})");
             w.Line($"ref float w = ref args.T2.Ref; // ({n}, {k})");
             w.Line($"ref float dw = ref args.T3.Ref; // {(beforeBias ? $"the previous layer's db ({k}), then " : "")}dW ({n}, {k}){(bias ? $", then db ({n})" : "")}");
-            w.Line("bool accumulate = (args.Flag & 1) != 0;");
-            w.Line("bool inputGradient = (args.Flag & 2) != 0;");
+            w.Line($"bool accumulate = (args.Flag & {KernelFlags.Accumulate}) != 0;");
+            w.Line($"bool inputGradient = (args.Flag & {KernelFlags.InputGradient}) != 0;");
             w.Line($"ref float dx = ref inputGradient ? ref args.T4.Ref : ref x; // (rows, {k}) when asked");
             w.Line("int rows = args.Rows;");
             w.Open("for (int block = start; block < end; block++)");

@@ -1,37 +1,5 @@
 namespace GanDsl.Generator.Model
 {
-    /// <summary>Layer kinds the generator understands (the runtime's GanDsl.LayerKind has the same names).</summary>
-    internal enum LayerKind
-    {
-        Input,
-        Dense,
-        Activation,
-        Conv2D,
-        ConvTranspose2D,
-        BatchNorm,
-        Dropout,
-        Reshape,
-        Flatten,
-        Condition,
-    }
-
-    /// <summary>Activations (the runtime's GanDsl.ActivationKind has the same names).</summary>
-    internal enum ActivationKind
-    {
-        None,
-        Relu,
-        LeakyRelu,
-        Tanh,
-        Sigmoid,
-    }
-
-    /// <summary>Keras-style convolution padding (the runtime's GanDsl.Padding).</summary>
-    internal enum PaddingKind
-    {
-        Same,
-        Valid,
-    }
-
     /// <summary>
     /// A per-sample tensor shape: (channels, height, width) for images, stored channels-last;
     /// (features, 1, 1) with <see cref="Spatial"/> false for vectors.
@@ -61,7 +29,7 @@ namespace GanDsl.Generator.Model
 
         public int Stride { get; init; } = 1;
 
-        public PaddingKind Padding { get; init; }
+        public Padding Padding { get; init; }
 
         /// <summary>ConvTranspose2D: the output size asked for, 0 for the natural one.</summary>
         public int OutputSize { get; init; }

@@ -1,19 +1,5 @@
 namespace GanDsl.Backends;
 
-/// <summary>How a backend splits a fused kernel's work across threads or blocks.</summary>
-public enum KernelPartition
-{
-    /// <summary>Rows are independent (elementwise forward epilogues): one work item per row.</summary>
-    Rows,
-
-    /// <summary>
-    /// Columns are independent but rows are reduced (bias gradients): one work item per
-    /// <see cref="FusedKernel.ColumnBlock"/> columns, each summing its rows in a fixed order so the
-    /// result does not depend on the thread count.
-    /// </summary>
-    ColumnBlocks,
-}
-
 /// <summary>The CPU body of a fused kernel: runs work items [<paramref name="start"/>, <paramref name="end"/>).</summary>
 public delegate void CpuKernelBody(in KernelArgs args, int start, int end);
 
@@ -26,7 +12,7 @@ public delegate void CpuKernelBody(in KernelArgs args, int start, int end);
 public sealed class FusedKernel
 {
     /// <summary>Columns per work item for <see cref="KernelPartition.ColumnBlocks"/> kernels.</summary>
-    public const int ColumnBlock = 16;
+    public const int ColumnBlock = KernelFlags.ColumnBlock;
 
     /// <summary>Describes a generated kernel.</summary>
     /// <param name="name">The kernel's entry-point name, unique within its network.</param>

@@ -52,19 +52,6 @@ public sealed class DenseAttribute(int units) : LayerAttribute
     public bool Bias { get; set; } = true;
 }
 
-/// <summary>How a convolution pads its input, as Keras defines it.</summary>
-public enum Padding
-{
-    /// <summary>
-    /// Output size ceil(input / stride) for a convolution and input * stride for a transposed one; the
-    /// padding is split evenly with any odd pixel at the bottom and right, as TensorFlow does.
-    /// </summary>
-    Same,
-
-    /// <summary>No padding: output size ceil((input - kernel + 1) / stride), or (input - 1) * stride + kernel transposed.</summary>
-    Valid,
-}
-
 /// <summary>
 /// A 2-D convolution over a (channels, height, width) tensor, <c>filters</c> output channels, a square
 /// kernel; weights (filters, channels, kernel, kernel) as PyTorch stores them, initialised like
@@ -193,29 +180,6 @@ public sealed class ConditionAttribute(int classes, int embedding) : LayerAttrib
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class GradientPenaltyAttribute : Attribute;
-
-/// <summary>How a network's parameters start; see <see cref="InitializationAttribute"/>.</summary>
-public enum WeightInit
-{
-    /// <summary>
-    /// PyTorch's defaults (the default): weights and biases U(±1/sqrt(fan-in)) as nn.Linear and
-    /// nn.Conv2d, BatchNorm scale 1 and shift 0, label embeddings N(0, 1) as nn.Embedding.
-    /// </summary>
-    PyTorch,
-
-    /// <summary>
-    /// Keras' defaults: weights Glorot-uniform, U(±sqrt(6 / (fan-in + fan-out))), biases 0,
-    /// BatchNorm scale 1 and shift 0, label embeddings U(±0.05). Models ported from Keras or
-    /// TensorFlow tutorials train as there only with these.
-    /// </summary>
-    Keras,
-
-    /// <summary>
-    /// The DCGAN paper's (Radford et al. 2015, and PyTorch's DCGAN tutorial): weights N(0, 0.02),
-    /// biases 0, BatchNorm scale N(1, 0.02) and shift 0, label embeddings N(0, 1).
-    /// </summary>
-    Dcgan,
-}
 
 /// <summary>
 /// On a network class: initialise its parameters by <paramref name="scheme"/> instead of PyTorch's

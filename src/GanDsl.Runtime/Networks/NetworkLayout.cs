@@ -1,58 +1,5 @@
 namespace GanDsl;
 
-/// <summary>The kind of a layer attribute.</summary>
-public enum LayerKind
-{
-    /// <summary><see cref="InputAttribute"/>.</summary>
-    Input,
-
-    /// <summary><see cref="DenseAttribute"/>.</summary>
-    Dense,
-
-    /// <summary>An activation attribute such as <see cref="LeakyReluAttribute"/>.</summary>
-    Activation,
-
-    /// <summary><see cref="Conv2DAttribute"/>.</summary>
-    Conv2D,
-
-    /// <summary><see cref="ConvTranspose2DAttribute"/>.</summary>
-    ConvTranspose2D,
-
-    /// <summary><see cref="BatchNormAttribute"/>.</summary>
-    BatchNorm,
-
-    /// <summary><see cref="DropoutAttribute"/>.</summary>
-    Dropout,
-
-    /// <summary><see cref="ReshapeAttribute"/>.</summary>
-    Reshape,
-
-    /// <summary><see cref="FlattenAttribute"/>.</summary>
-    Flatten,
-
-    /// <summary><see cref="ConditionAttribute"/>.</summary>
-    Condition,
-}
-
-/// <summary>Elementwise activations.</summary>
-public enum ActivationKind
-{
-    /// <summary>No activation (identity).</summary>
-    None,
-
-    /// <summary><see cref="ReluAttribute"/>.</summary>
-    Relu,
-
-    /// <summary><see cref="LeakyReluAttribute"/>.</summary>
-    LeakyRelu,
-
-    /// <summary><see cref="TanhAttribute"/>.</summary>
-    Tanh,
-
-    /// <summary><see cref="SigmoidAttribute"/>.</summary>
-    Sigmoid,
-}
-
 /// <summary>A per-sample shape: (channels, height, width) for images, stored channels-last; (features, 1, 1) for vectors.</summary>
 /// <param name="Channels">Channels, or features for a vector.</param>
 /// <param name="Height">Height (1 for a vector).</param>
@@ -108,25 +55,6 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
 
     /// <summary>Condition: the embedding size.</summary>
     public int Embedding { get; init; }
-}
-
-/// <summary>What a parameter tensor is for, which also says how it is initialised.</summary>
-public enum ParameterKind
-{
-    /// <summary>A weight: Dense (outputs, inputs), Conv2D (filters, channels, k, k), ConvTranspose2D (channels, filters, k, k); by default U(±1/sqrt(fan-in)) as PyTorch (see <see cref="WeightInit"/>).</summary>
-    Weight,
-
-    /// <summary>A bias vector, one per output; by default U(±1/sqrt(fan-in)).</summary>
-    Bias,
-
-    /// <summary>BatchNorm's scale (gamma); ones.</summary>
-    Scale,
-
-    /// <summary>BatchNorm's shift (beta); zeros.</summary>
-    Shift,
-
-    /// <summary>Condition's label embedding table (classes, size); N(0, 1) as PyTorch's nn.Embedding.</summary>
-    Embedding,
 }
 
 /// <summary>One parameter tensor inside a network's contiguous parameter buffer.</summary>

@@ -140,3 +140,13 @@ public partial class DcganInitNet;
 [Flatten]
 [Dense(40)]
 public partial class PyTorchInitNet;
+
+// Two layers written alike at different sizes: each row of the layer table must carry its own geometry and
+// running statistics (rows were once matched to stages by their text, so both got the first one's). No bias before
+// BatchNorm, whose gradient would be exactly zero.
+[Input(1, 9, 9)]
+[Conv2D(2, 3, stride: 2, Bias = false), BatchNorm, Relu]
+[Conv2D(2, 3, stride: 2, Bias = false), BatchNorm, Relu]
+[Flatten]
+[Dense(1)]
+public partial class TwinLayersNet;

@@ -23,7 +23,7 @@ public sealed class GradientCheckTests : IDisposable
     public static TheoryData<string> Networks => new()
     {
         nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
-        nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet),
+        nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet), nameof(TwinLayersNet),
     };
 
     [Theory]
@@ -323,6 +323,7 @@ public sealed class GradientCheckTests : IDisposable
             nameof(OutputSizeNet) => new OutputSizeNet(backend, seed),
             nameof(ConditionNet) => new ConditionNet(backend, seed),
             nameof(ConditionConvNet) => new ConditionConvNet(backend, seed),
+            nameof(TwinLayersNet) => new TwinLayersNet(backend, seed),
             nameof(Dcgan.DcganGenerator) => new Dcgan.DcganGenerator(backend, seed),
             nameof(Dcgan.DcganDiscriminator) => new Dcgan.DcganDiscriminator(backend, seed),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
