@@ -474,6 +474,8 @@ namespace GanDsl.Generator
         {
             MathFunction.Exp => $"expf({argument})",
             MathFunction.Tanh => $"tanhf({argument})",
+            MathFunction.Log => $"logf({argument})",
+            MathFunction.Abs => $"fabsf({argument})",
             _ => throw new ArgumentOutOfRangeException(nameof(function)),
         };
 

@@ -17,6 +17,10 @@ namespace GanDsl.Generator
 
         public static Expr Tanh(Expr x) => new CallExpr(MathFunction.Tanh, x);
 
+        public static Expr Log(Expr x) => new CallExpr(MathFunction.Log, x);
+
+        public static Expr Abs(Expr x) => new CallExpr(MathFunction.Abs, x);
+
         public static Expr Max(Expr a, Expr b) => new MaxExpr(a, b);
 
         /// <summary><c>left &gt; right ? whenTrue : whenFalse</c>.</summary>
@@ -41,6 +45,8 @@ namespace GanDsl.Generator
     {
         Exp,
         Tanh,
+        Log,
+        Abs,
     }
 
     internal sealed class VarExpr : Expr
@@ -157,6 +163,8 @@ namespace GanDsl.Generator
         {
             MathFunction.Exp => $"{SimdMath}.Exp({argument})",
             MathFunction.Tanh => $"{SimdMath}.Tanh({argument})",
+            MathFunction.Log => $"{Vector}.Log({argument})",
+            MathFunction.Abs => $"{Vector}.Abs({argument})",
             _ => throw new ArgumentOutOfRangeException(nameof(function)),
         };
 
@@ -179,10 +187,39 @@ namespace GanDsl.Generator
         {
             MathFunction.Exp => $"{SimdMath}.Exp({argument})",
             MathFunction.Tanh => $"{SimdMath}.Tanh({argument})",
+            MathFunction.Log => $"global::System.Runtime.Intrinsics.Vector256.Log(global::System.Runtime.Intrinsics.Vector256.Create({argument})).GetElement(0)",
+            MathFunction.Abs => $"global::System.MathF.Abs({argument})",
             _ => throw new ArgumentOutOfRangeException(nameof(function)),
         };
 
         public override string Max(string a, string b) => $"global::System.MathF.Max({a}, {b})";
+
+        public override string IfGreater(string left, string right, string whenTrue, string whenFalse) =>
+            $"({left} > {right} ? {whenTrue} : {whenFalse})";
+    }
+
+    /// <summary>
+    /// Scalar C# with the runtime library's correctly rounded functions (<c>MathF.Exp</c>, <c>MathF.Log</c>), for the
+    /// loss kernels: element for element the arithmetic the CPU backend has always done for its losses.
+    /// </summary>
+    internal sealed class CSharpMathPrinter : ExprPrinter
+    {
+        public static readonly CSharpMathPrinter Instance = new();
+
+        private const string MathF = "global::System.MathF";
+
+        public override string Literal(float value) => Format.FloatLiteral(value);
+
+        public override string Call(MathFunction function, string argument) => function switch
+        {
+            MathFunction.Exp => $"{MathF}.Exp({argument})",
+            MathFunction.Tanh => $"{MathF}.Tanh({argument})",
+            MathFunction.Log => $"{MathF}.Log({argument})",
+            MathFunction.Abs => $"{MathF}.Abs({argument})",
+            _ => throw new ArgumentOutOfRangeException(nameof(function)),
+        };
+
+        public override string Max(string a, string b) => $"{MathF}.Max({a}, {b})";
 
         public override string IfGreater(string left, string right, string whenTrue, string whenFalse) =>
             $"({left} > {right} ? {whenTrue} : {whenFalse})";

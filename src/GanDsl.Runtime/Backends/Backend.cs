@@ -9,7 +9,7 @@ namespace GanDsl.Backends;
 /// The public methods check shapes once and then call the protected <c>...Core</c> methods; an
 /// implementation only has to do the arithmetic.
 /// </remarks>
-public abstract class Backend : IDisposable
+public abstract partial class Backend : IDisposable
 {
     /// <summary>The best available backend: CUDA when usable, else the CPU (the reason goes to <paramref name="log"/>).</summary>
     public static Backend Auto(TextWriter? log = null) => BackendFactory.Create(DeviceChoice.Auto, log);
@@ -184,75 +184,6 @@ public abstract class Backend : IDisposable
         RequireOwned(db, nameof(db));
         RequireLength(dz.Cols, db, nameof(dz));
         BiasGradientCore(dz, db, accumulate);
-    }
-
-    /// <summary>
-    /// Binary cross-entropy on logits against a constant <paramref name="target"/>, with its gradient:
-    /// for each row, <c>loss = softplus(l) - target * l</c> and
-    /// <c>gradient = gradientScale * (sigmoid(l) - target)</c>. Adds the sum of the losses to
-    /// <c>stats[0]</c> and the sum of <c>sigmoid(l)</c> to <c>stats[1]</c>, so a step never waits for them.
-    /// </summary>
-    /// <param name="logits">(rows, 1) logits.</param>
-    /// <param name="target">The label, 1 for real and 0 for fake (or a smoothed value).</param>
-    /// <param name="gradientScale">Factor on the gradient, typically 1 / rows for a mean.</param>
-    /// <param name="gradient">(rows, 1) output gradient, may be the logits' own gradient buffer.</param>
-    /// <param name="stats">Two or more floats receiving the sums.</param>
-    public void BceWithLogits(Tensor logits, float target, float gradientScale, Tensor gradient, Tensor stats) =>
-        LogitLoss(logits, LossTerm.BinaryCrossEntropy, target, gradientScale, gradient, stats);
-
-    /// <summary>
-    /// One loss term on (rows, 1) discriminator outputs <c>l</c> against a constant <paramref name="target"/>,
-    /// with its gradient times <paramref name="gradientScale"/> written to <paramref name="gradient"/>:
-    /// the sum of the losses goes to <c>stats[0]</c> and the sum of the scores (sigmoid(l) for the
-    /// cross-entropy terms, l itself otherwise) to <c>stats[1]</c>. See <see cref="LossTerm"/>.
-    /// </summary>
-    public void LogitLoss(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
-    {
-        RequireOwned(logits, nameof(logits));
-        RequireOwned(gradient, nameof(gradient));
-        RequireOwned(stats, nameof(stats));
-        if (logits.Cols != 1)
-        {
-            throw new ArgumentException($"Discriminator outputs must be (rows, 1), not {logits}.", nameof(logits));
-        }
-
-        RequireLength(logits.Length, gradient, nameof(gradient));
-        if (stats.Length < 2)
-        {
-            throw new ArgumentException("The stats tensor needs two floats.", nameof(stats));
-        }
-
-        LogitLossCore(logits, term, target, gradientScale, gradient, stats);
-    }
-
-    /// <summary>
-    /// Two loss terms over consecutive rows of one (rows, 1) output, as two <see cref="LogitLoss(Tensor, LossTerm, float, float, Tensor, Tensor)"/>
-    /// calls on its first <c>first.Rows</c> rows and on the <c>second.Rows</c> after them would compute (each term adds to its
-    /// own stats), in one launch on a GPU: the discriminator's step on one batch of <c>[fake; real]</c>.
-    /// </summary>
-    public void LogitLoss(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
-    {
-        RequireOwned(logits, nameof(logits));
-        RequireOwned(gradient, nameof(gradient));
-        RequireOwned(first.Stats, "first.Stats");
-        RequireOwned(second.Stats, "second.Stats");
-        if (logits.Cols != 1)
-        {
-            throw new ArgumentException($"Discriminator outputs must be (rows, 1), not {logits}.", nameof(logits));
-        }
-
-        if (first.Rows < 0 || second.Rows < 0 || first.Rows + second.Rows != logits.Rows)
-        {
-            throw new ArgumentException($"The segments' rows ({first.Rows} and {second.Rows}) must add up to the {logits.Rows} outputs.", nameof(first));
-        }
-
-        RequireLength(logits.Length, gradient, nameof(gradient));
-        if (first.Stats.Length < 2 || second.Stats.Length < 2)
-        {
-            throw new ArgumentException("Each segment's stats tensor needs two floats.", nameof(first));
-        }
-
-        LogitLossCore(logits, first, second, gradientScale, gradient);
     }
 
     /// <summary>
@@ -875,24 +806,6 @@ public abstract class Backend : IDisposable
 
     /// <summary>See <see cref="BiasGradient"/>.</summary>
     protected abstract void BiasGradientCore(Tensor dz, Tensor db, bool accumulate);
-
-    /// <summary>See <see cref="LogitLoss(Tensor, LossTerm, float, float, Tensor, Tensor)"/>.</summary>
-    protected abstract void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats);
-
-    /// <summary>See <see cref="LogitLoss(Tensor, LossSegment, LossSegment, float, Tensor)"/>; by default one single-term call per segment.</summary>
-    protected virtual void LogitLossCore(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
-    {
-        Segment(first, 0);
-        Segment(second, first.Rows);
-
-        void Segment(in LossSegment segment, int start)
-        {
-            if (segment.Rows > 0)
-            {
-                LogitLossCore(logits.Slice(start, segment.Rows), segment.Term, segment.Target, gradientScale, gradient.Slice(start, segment.Rows), segment.Stats);
-            }
-        }
-    }
 
     /// <summary>See <see cref="Interpolate"/>.</summary>
     protected abstract void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter);

@@ -43,6 +43,8 @@ public sealed unsafe class CudaBackend : Backend
     private readonly KernelCompiler _compiler;
     private readonly nint _runtimeModule;
     private readonly Dictionary<string, nint> _runtime = [];
+    private readonly nint _lossModule;
+    private readonly nint[] _losses = new nint[Enum.GetValues<LossKind>().Length]; // by LossKind
     private readonly Dictionary<KernelProgram, nint> _modules = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedKernel, nint> _functions = new(ReferenceEqualityComparer.Instance);
     private readonly uint _maxBlocks;
@@ -97,6 +99,13 @@ public sealed unsafe class CudaBackend : Backend
             {
                 CudaDriver.Check(CudaDriver.cuModuleGetFunction(out nint function, _runtimeModule, name), $"cuModuleGetFunction({name})");
                 _runtime[name] = function;
+            }
+
+            _lossModule = LoadModule(LossKernels.CudaSource, LossKernels.ProgramName);
+            foreach (var kind in Enum.GetValues<LossKind>())
+            {
+                string name = LossKernels.KernelName(kind);
+                CudaDriver.Check(CudaDriver.cuModuleGetFunction(out _losses[(int)kind], _lossModule, name), $"cuModuleGetFunction({name})");
             }
         }
         catch
@@ -293,26 +302,31 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats) =>
-        LogitLossCore(logits, new LossSegment(logits.Rows, term, target, stats), new LossSegment(0, term, target, stats), gradientScale, gradient);
-
-    /// <inheritdoc />
-    protected override void LogitLossCore(Tensor logits, LossSegment first, LossSegment second, float gradientScale, Tensor gradient)
+    protected override void LossCore(LossKind kind, in LossOperands operands, in LossSegment first, in LossSegment second)
     {
-        // One block per segment; a single term is a launch of one.
+        // One block per segment (LossKernels.CudaSource).
         var p = default(KernelParams);
-        p.Pointer(Address(logits));
-        p.Pointer(Address(gradient));
-        p.Float(gradientScale);
+        p.Pointer(Address(operands.Prediction));
+        p.Pointer(Address(operands.Second));
+        p.Pointer(Address(operands.Target));
+        p.Pointer(Address(operands.PredictionGradient));
+        p.Pointer(Address(operands.SecondGradient));
+        p.Pointer(Address(operands.TargetGradient));
+        p.Int(operands.Accumulate ? 1 : 0);
+        int cols = operands.Prediction.Cols;
         foreach (var segment in (ReadOnlySpan<LossSegment>)[first, second])
         {
-            p.Pointer(Address(segment.Stats));
-            p.Int(segment.Rows);
-            p.Int((int)segment.Term);
+            p.Long((long)segment.Rows * cols);
             p.Float(segment.Target);
+            p.Float(segment.GradientScale);
+            p.Pointer(Address(segment.Weight));
+            p.Float(segment.ValueScale);
+            p.Pointer(Address(segment.Sum));
+            p.Pointer(Address(segment.Score));
+            p.Pointer(Address(segment.Value));
         }
 
-        Run("gandsl_logit_loss", second.Rows > 0 ? 2u : 1u, RuntimeKernels.ReductionThreads, 1, &p);
+        Launch(_losses[(int)kind], second.Rows > 0 ? 2u : 1u, 1, LossKernels.CudaThreads, 1, &p, LossKernels.KernelName(kind));
     }
 
     /// <inheritdoc />
@@ -791,9 +805,12 @@ public sealed unsafe class CudaBackend : Backend
         }
 
         _modules.Clear();
-        if (_runtimeModule != 0)
+        foreach (nint module in (ReadOnlySpan<nint>)[_runtimeModule, _lossModule])
         {
-            CudaDriver.cuModuleUnload(_runtimeModule);
+            if (module != 0)
+            {
+                CudaDriver.cuModuleUnload(module);
+            }
         }
 
         foreach (nint handle in new[] { _cublas, _cublasSide })

@@ -1,7 +1,7 @@
 namespace GanDsl.Cuda;
 
 /// <summary>
-/// The CUDA backend's own kernels (those no network generates): losses, optimizers over a whole
+/// The CUDA backend's own kernels (those no network generates; the losses are generated, generated as <c>LossKernels</c>): optimizers over a whole
 /// parameter buffer in one launch, Philox noise, and the batch gather from the GPU-resident dataset.
 /// Each mirrors its CPU counterpart in <c>CpuBackend</c> formula for formula, so the backends agree
 /// within float tolerance. Compiled by NVRTC like the generated kernels.
@@ -18,7 +18,7 @@ public static class RuntimeKernels
     public static readonly IReadOnlyList<string> Names =
     [
         "gandsl_counter_set", "gandsl_counters_add",
-        "gandsl_logit_loss", "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp",
+        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_softmax_xent", "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
@@ -118,42 +118,6 @@ public static class RuntimeKernels
             float total = shared[0];
             __syncthreads();
             return total;
-        }
-
-        // logits, gradient (rows0 + rows1); one block per segment: block 0 the first rows0 rows with (term0, target0, stats0),
-        // block 1 the next rows1 with (term1, target1, stats1); stats[0] += sum of losses, stats[1] += sum of scores.
-        // term: 0 BCE, 1 log(1 - sigmoid), 2 squared, 3 linear, 4 hinge (GanDsl.Backends.LossTerm).
-        extern "C" __global__ void gandsl_logit_loss(const float* __restrict__ logits, float* __restrict__ gradient, float scale,
-            float* __restrict__ stats0, int rows0, int term0, float target0, float* __restrict__ stats1, int rows1, int term1, float target1)
-        {
-            __shared__ float shared[256];
-            bool second = blockIdx.x == 1;
-            if (second) { logits += rows0; gradient += rows0; }
-            float* stats = second ? stats1 : stats0;
-            int rows = second ? rows1 : rows0, term = second ? term1 : term0;
-            float target = second ? target1 : target0;
-            float lossSum = 0.0f, scoreSum = 0.0f;
-            for (int i = threadIdx.x; i < rows; i += blockDim.x)
-            {
-                float x = logits[i];
-                float p = 1.0f / (1.0f + expf(-x));
-                float softplus = fmaxf(x, 0.0f) + logf(1.0f + expf(-fabsf(x)));
-                float loss, grad, score;
-                switch (term)
-                {
-                    case 0: loss = softplus - target * x; grad = p - target; score = p; break;
-                    case 1: loss = -softplus; grad = -p; score = p; break;
-                    case 2: loss = 0.5f * (x - target) * (x - target); grad = x - target; score = x; break;
-                    case 3: loss = target * x; grad = target; score = x; break;
-                    default: loss = fmaxf(0.0f, 1.0f + target * x); grad = 1.0f + target * x > 0.0f ? target : 0.0f; score = x; break;
-                }
-                lossSum += loss;
-                scoreSum += score;
-                gradient[i] = scale * grad;
-            }
-            float totalLoss = block_sum(lossSum, shared);
-            float totalScore = block_sum(scoreSum, shared);
-            if (threadIdx.x == 0) { stats[0] += totalLoss; stats[1] += totalScore; }
         }
 
         // Adam over a whole buffer (n): PyTorch's bias-corrected form, coefficients as CpuBackend's AdamJob forms them

@@ -466,12 +466,12 @@ public sealed partial class GanTrainer : IDisposable
             // Real, then fake, each a batch of its own for BatchNorm; the gradients add up.
             backend.GatherImages(images, position, dInput.Slice(0, b));
             d.Forward(b);
-            backend.LogitLoss(d.Output(b), _terms.Real, _terms.RealTarget, scale, d.OutputGradient(b), _stats.View(2, 1, 2));
+            backend.Loss(_terms.Real, new LossOperands(d.Output(b), d.OutputGradient(b)), Segment(b, _terms.RealTarget, scale, 2));
             d.Backward(b);
             backend.Copy(g.Output(b), dInput.Slice(0, b));
             d.DropoutCounter = _steps.Times(4, 1);
             d.Forward(b);
-            backend.LogitLoss(d.Output(b), _terms.Fake, _terms.FakeTarget, scale, d.OutputGradient(b), _stats.View(0, 1, 2));
+            backend.Loss(_terms.Fake, new LossOperands(d.Output(b), d.OutputGradient(b)), Segment(b, _terms.FakeTarget, scale, 0));
             d.Backward(b, accumulate: true);
         }
         else
@@ -486,8 +486,7 @@ public sealed partial class GanTrainer : IDisposable
             d.Forward(2 * b);
             var outputs = d.Output(2 * b);
             var gradients = d.OutputGradient(2 * b);
-            backend.LogitLoss(outputs, new LossSegment(b, _terms.Fake, _terms.FakeTarget, _stats.View(0, 1, 2)),
-                new LossSegment(b, _terms.Real, _terms.RealTarget, _stats.View(2, 1, 2)), scale, gradients);
+            backend.Loss(_terms.Fake, new LossOperands(outputs, gradients), Segment(b, _terms.FakeTarget, scale, 0), Segment(b, _terms.RealTarget, scale, 2));
             d.Backward(2 * b);
         }
 
@@ -512,12 +511,23 @@ public sealed partial class GanTrainer : IDisposable
 
             d.DropoutCounter = _steps.Times(4, 3);
             d.Forward(b);
-            backend.LogitLoss(d.Output(b), _terms.Generator, _terms.GeneratorTarget, scale, d.OutputGradient(b), _stats.View(4, 1, 2));
+            backend.Loss(_terms.Generator, new LossOperands(d.Output(b), d.OutputGradient(b)), Segment(b, _terms.GeneratorTarget, scale, 4));
             d.Backward(b, weightGradients: false, inputGradient: true);
             g.Backward(b, outputGradient: d.InputGradient(b));
             _generatorOptimizer.StepCounted();
         }
     }
+
+    // A loss segment of b rows: the sum of its values into stats slot `slot`, its mean score into the next.
+    private LossSegment Segment(int b, float target, float scale, int slot) => new()
+    {
+        Rows = b,
+        Target = target,
+        GradientScale = scale,
+        ValueScale = 1f,
+        Sum = _stats.View(slot, 1, 1),
+        Score = _stats.View(slot + 1, 1, 1),
+    };
 
     /// <summary>Conditioned: the batch's labels (in the generator's) for the discriminator's fake rows and real rows.</summary>
     private void CopyLabelsToDiscriminator(int b)
@@ -745,7 +755,7 @@ public sealed partial class GanTrainer : IDisposable
     {
         double n = Math.Max(1, steps) * (double)_options.BatchSize;
         double ng = Math.Max(1, generatorSteps) * (double)_options.BatchSize;
-        return new TrainingStats(steps, (s[0] + s[2]) / n + s[6] / Math.Max(1, steps), s[4] / ng, s[3] / n, s[1] / n);
+        return new TrainingStats(steps, (s[0] + s[2]) / n + s[6] / Math.Max(1, steps), s[4] / ng, s[3] / Math.Max(1, steps), s[1] / Math.Max(1, steps));
     }
 
     private void CheckGradients()

@@ -78,43 +78,94 @@ public sealed class CudaOperationParityTests
         }
     }
 
+    // Every loss the generator writes, on image-sized rows (several blocks of elements per thread), with a target tensor,
+    // the second operand where the loss takes one, every gradient added to what was there, a device weight and all
+    // three outputs, in two segments.
+    [Theory]
+    [MemberData(nameof(LossKinds))]
+    public void EveryLossMatchesTheCpuOnManyOutputsPerRow(LossKind kind)
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        const int rows = 6, cols = 300, n = rows * cols;
+        var (x, v, t) = Numerics.LossDefinitions.Operands(kind, n, seed: 40 + (int)kind);
+        bool target = Numerics.LossDefinitions.UsesTarget(kind), second = Numerics.LossDefinitions.UsesSecond(kind);
+        var start = Gpu.Random(3 * n, 7);
+        Gpu.Close(Run(cpu), Run(gpu), 1e-5, $"Loss {kind}");
+
+        Tensor Run(Backend backend)
+        {
+            // Gradients dx, dv, dt, then per segment sum, score, value, and a weight of -0.5.
+            var all = backend.Allocate(3 * n + 7);
+            backend.Upload(start, all.View(0, 3, n));
+            backend.Fill(all.View(3 * n, 1, 7), 0.25f);
+            backend.Fill(all.View(3 * n + 6, 1, 1), -0.5f);
+            var ops = new LossOperands(Gpu.Tensor(backend, x, rows, cols), all.View(0, rows, cols),
+                target ? Gpu.Tensor(backend, t, rows, cols) : default, target ? all.View(2 * n, rows, cols) : default,
+                second ? Gpu.Tensor(backend, v, rows, cols) : default, second ? all.View(n, rows, cols) : default, accumulate: true);
+            LossSegment Segment(int segmentRows, int slot) => new()
+            {
+                Rows = segmentRows, GradientScale = 1f / n, ValueScale = 1f / (segmentRows * cols), Weight = all.View(3 * n + 6, 1, 1),
+                Sum = all.View(3 * n + slot, 1, 1), Score = all.View(3 * n + slot + 1, 1, 1), Value = all.View(3 * n + slot + 2, 1, 1),
+            };
+            backend.Loss(kind, ops, Segment(2, 0), Segment(4, 3));
+            return all.All;
+        }
+    }
+
+    public static TheoryData<LossKind> LossKinds()
+    {
+        var data = new TheoryData<LossKind>();
+        foreach (var kind in Enum.GetValues<LossKind>())
+        {
+            data.Add(kind);
+        }
+
+        return data;
+    }
+
     [Fact]
     public void LossesMatchTheCpu()
     {
         using var gpu = Gpu.Require();
         using var cpu = Gpu.Cpu();
         var logits = Gpu.Random(300, 5, 6f);
-        foreach (LossTerm term in Enum.GetValues<LossTerm>())
+        foreach (var kind in new[] { LossKind.BinaryCrossEntropy, LossKind.LogOneMinusSigmoid, LossKind.HalfSquaredError, LossKind.Linear, LossKind.Hinge })
         {
             foreach (float target in new[] { 1f, 0f, 0.9f, -1f })
             {
-                Gpu.Close(Run(cpu), Run(gpu), 1e-5, $"LogitLoss {term} target {target}");
+                Gpu.Close(Run(cpu), Run(gpu), 1e-5, $"Loss {kind} on logits, target {target}");
 
                 Tensor Run(Backend backend)
                 {
                     var l = Gpu.Tensor(backend, logits, 300, 1);
                     var all = backend.Allocate(302);
-                    backend.LogitLoss(l, term, target, 1f / 300, all.View(0, 300, 1), all.View(300, 1, 2));
+                    backend.Loss(kind, new LossOperands(l, all.View(0, 300, 1)),
+                        new LossSegment { Rows = 300, Target = target, GradientScale = 1f / 300, ValueScale = 1f, Sum = all.View(300, 1, 1), Score = all.View(301, 1, 1) });
                     return all.All;
                 }
             }
         }
 
-        // Two terms over [fake; real] in one launch (the discriminator's step): each segment's rows, gradient and
-        // stats as the single-term calls on the CPU give them.
-        foreach (var (fake, real) in new[] { ((LossTerm.BinaryCrossEntropy, 0f), (LossTerm.BinaryCrossEntropy, 0.9f)), ((LossTerm.Hinge, 1f), (LossTerm.Hinge, -1f)) })
+        // Two segments over [fake; real] in one launch (the discriminator's step): each segment's rows, gradient and
+        // statistics as the single-segment calls on the CPU give them.
+        foreach (var (kind, fake, real) in new[] { (LossKind.BinaryCrossEntropy, 0f, 0.9f), (LossKind.Hinge, 1f, -1f) })
         {
             var expected = Separate(cpu);
-            Gpu.Close(expected, Paired(gpu), 1e-5, $"LogitLoss over two segments, {fake.Item1} and {real.Item1}");
-            Gpu.Close(expected, Paired(cpu), 0, $"LogitLoss over two segments on the CPU, {fake.Item1} and {real.Item1}");
+            Gpu.Close(expected, Paired(gpu), 1e-5, $"Loss over two segments, {kind}");
+            Gpu.Close(expected, Paired(cpu), 0, $"Loss over two segments on the CPU, {kind}");
+
+            LossSegment Segment(Tensor all, int rows, float target, int slot) => new()
+            {
+                Rows = rows, Target = target, GradientScale = 1f / 150, ValueScale = 1f, Sum = all.Buffer.View(300 + slot, 1, 1), Score = all.Buffer.View(301 + slot, 1, 1),
+            };
 
             Tensor Paired(Backend backend)
             {
                 var l = Gpu.Tensor(backend, logits, 300, 1);
                 var all = backend.Allocate(304);
                 backend.Fill(all.View(300, 1, 4), 0.5f);
-                backend.LogitLoss(l, new LossSegment(110, fake.Item1, fake.Item2, all.View(300, 1, 2)),
-                    new LossSegment(190, real.Item1, real.Item2, all.View(302, 1, 2)), 1f / 150, all.View(0, 300, 1));
+                backend.Loss(kind, new LossOperands(l, all.View(0, 300, 1)), Segment(all.All, 110, fake, 0), Segment(all.All, 190, real, 2));
                 return all.All;
             }
 
@@ -123,8 +174,8 @@ public sealed class CudaOperationParityTests
                 var l = Gpu.Tensor(backend, logits, 300, 1);
                 var all = backend.Allocate(304);
                 backend.Fill(all.View(300, 1, 4), 0.5f);
-                backend.LogitLoss(l.Slice(0, 110), fake.Item1, fake.Item2, 1f / 150, all.View(0, 110, 1), all.View(300, 1, 2));
-                backend.LogitLoss(l.Slice(110, 190), real.Item1, real.Item2, 1f / 150, all.View(110, 190, 1), all.View(302, 1, 2));
+                backend.Loss(kind, new LossOperands(l.Slice(0, 110), all.View(0, 110, 1)), Segment(all.All, 110, fake, 0));
+                backend.Loss(kind, new LossOperands(l.Slice(110, 190), all.View(110, 190, 1)), Segment(all.All, 190, real, 2));
                 return all.All;
             }
         }

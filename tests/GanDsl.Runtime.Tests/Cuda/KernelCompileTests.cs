@@ -27,7 +27,7 @@ public sealed partial class KernelCompileTests
     }
 
     // Program name -> CUDA source: the sample networks (the seed GAN's as the tests declare it), a
-    // network with BatchNorm and transposed convolutions, and the runtime's kernels.
+    // network with BatchNorm and transposed convolutions, the runtime's kernels and the generated loss kernels.
     private static readonly Dictionary<string, string> Sources = new()
     {
         ["SeedGenerator"] = SeedGenerator.Definition.CudaSource!,
@@ -40,6 +40,7 @@ public sealed partial class KernelCompileTests
         ["WganGpGenerator"] = WganGp.WganGpGenerator.Definition.CudaSource!,
         ["TransposedNet"] = TransposedNet.Definition.CudaSource!,
         [RuntimeKernels.ProgramName] = RuntimeKernels.Source,
+        [GanDsl.Backends.LossKernels.ProgramName] = GanDsl.Backends.LossKernels.CudaSource,
     };
 
     [Theory]

@@ -221,7 +221,8 @@ public sealed class GradientCheckTests : IDisposable
             _backend.Upload(logitsValues, logits.View(0, logitsValues.Length, 1));
             _backend.Fill(stats.All, 0f);
             float scale = 1f / logitsValues.Length;
-            _backend.BceWithLogits(logits.View(0, logitsValues.Length, 1), target, scale, grad.View(0, logitsValues.Length, 1), stats.All);
+            _backend.Loss(LossKind.BinaryCrossEntropy, new LossOperands(logits.View(0, logitsValues.Length, 1), grad.View(0, logitsValues.Length, 1)),
+                new LossSegment { Rows = logitsValues.Length, Target = target, GradientScale = scale, ValueScale = 1f, Sum = stats.View(0, 1, 1), Score = stats.View(1, 1, 1) });
             var g = Download(grad.All);
             var s = Download(stats.All);
 
@@ -244,30 +245,30 @@ public sealed class GradientCheckTests : IDisposable
             }
 
             Assert.Equal(total, s[0], 1e-4 * total + 1e-5);
-            Assert.Equal(probability, s[1], 1e-5);
+            Assert.Equal(probability / logitsValues.Length, s[1], 1e-5); // the score is a mean
         }
     }
 
     [Theory]
-    [InlineData(LossTerm.BinaryCrossEntropy, 1f)]
-    [InlineData(LossTerm.BinaryCrossEntropy, 0.9f)]
-    [InlineData(LossTerm.LogOneMinusSigmoid, 0f)]
-    [InlineData(LossTerm.Squared, 1f)]
-    [InlineData(LossTerm.Squared, 0f)]
-    [InlineData(LossTerm.Linear, -1f)]
-    [InlineData(LossTerm.Linear, 1f)]
-    [InlineData(LossTerm.Hinge, -1f)]
-    [InlineData(LossTerm.Hinge, 1f)]
-    public void EveryLossTermMatchesFiniteDifferencesOfItsDefinition(LossTerm term, float target)
+    [InlineData(LossKind.BinaryCrossEntropy, 1f)]
+    [InlineData(LossKind.BinaryCrossEntropy, 0.9f)]
+    [InlineData(LossKind.LogOneMinusSigmoid, 0f)]
+    [InlineData(LossKind.HalfSquaredError, 1f)]
+    [InlineData(LossKind.HalfSquaredError, 0f)]
+    [InlineData(LossKind.Linear, -1f)]
+    [InlineData(LossKind.Linear, 1f)]
+    [InlineData(LossKind.Hinge, -1f)]
+    [InlineData(LossKind.Hinge, 1f)]
+    public void EveryLossTermMatchesFiniteDifferencesOfItsDefinition(LossKind term, float target)
     {
         // Each term as the papers write it, in double: Goodfellow et al. (BCE, minimax), Mao et al. (LSGAN),
         // Arjovsky et al. (Wasserstein), Lim and Ye / Miyato et al. (hinge).
         double Loss(double l) => term switch
         {
-            LossTerm.BinaryCrossEntropy => -(target * Math.Log(1 / (1 + Math.Exp(-l))) + (1 - target) * Math.Log(1 - 1 / (1 + Math.Exp(-l)))),
-            LossTerm.LogOneMinusSigmoid => Math.Log(1 - 1 / (1 + Math.Exp(-l))),
-            LossTerm.Squared => 0.5 * (l - target) * (l - target),
-            LossTerm.Linear => target * l,
+            LossKind.BinaryCrossEntropy => -(target * Math.Log(1 / (1 + Math.Exp(-l))) + (1 - target) * Math.Log(1 - 1 / (1 + Math.Exp(-l)))),
+            LossKind.LogOneMinusSigmoid => Math.Log(1 - 1 / (1 + Math.Exp(-l))),
+            LossKind.HalfSquaredError => 0.5 * (l - target) * (l - target),
+            LossKind.Linear => target * l,
             _ => Math.Max(0, 1 + target * l),
         };
 
@@ -276,7 +277,8 @@ public sealed class GradientCheckTests : IDisposable
         using var gradient = _backend.Allocate(values.Length);
         using var stats = _backend.Allocate(2);
         _backend.Upload(values, logits.All);
-        _backend.LogitLoss(logits.View(0, values.Length, 1), term, target, 0.5f, gradient.View(0, values.Length, 1), stats.All);
+        _backend.Loss(term, new LossOperands(logits.View(0, values.Length, 1), gradient.View(0, values.Length, 1)),
+            new LossSegment { Rows = values.Length, Target = target, GradientScale = 0.5f, ValueScale = 1f, Sum = stats.View(0, 1, 1), Score = stats.View(1, 1, 1) });
         var g = Download(gradient.All);
         var s = Download(stats.All);
         double total = 0;

@@ -28,6 +28,7 @@ public sealed unsafe partial class CpuBackend : Backend
     private readonly DropoutJob _dropoutJob = new();
     private readonly BatchNormStatisticsJob _batchNormStatisticsJob = new();
     private readonly BatchNormGradientJob _batchNormGradientJob = new();
+    private readonly LossJob _lossJob = new();
 
     /// <summary>A CPU backend on the shared worker pool (all cores, or GANDSL_CPU_THREADS).</summary>
     public CpuBackend()
@@ -155,35 +156,54 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void LogitLossCore(Tensor logits, LossTerm term, float target, float gradientScale, Tensor gradient, Tensor stats)
+    protected override void LossCore(LossKind kind, in LossOperands operands, in LossSegment first, in LossSegment second)
     {
-        var l = logits.Span;
-        var g = gradient.Span;
-        double lossSum = 0, scoreSum = 0;
-        for (int i = 0; i < l.Length; i++)
+        LossSegmentCore(kind, operands, first, 0);
+        if (second.Rows > 0)
         {
-            float x = l[i];
-            float p = 1f / (1f + MathF.Exp(-x));
+            LossSegmentCore(kind, operands, second, first.Rows);
+        }
+    }
 
-            // softplus(x), written so exp never overflows.
-            float softplus = MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
-            (float loss, float grad, float score) = term switch
-            {
-                LossTerm.BinaryCrossEntropy => (softplus - target * x, p - target, p),
-                LossTerm.LogOneMinusSigmoid => (-softplus, -p, p),
-                LossTerm.Squared => (0.5f * (x - target) * (x - target), x - target, x),
-                LossTerm.Linear => (target * x, target, x),
-                LossTerm.Hinge => (MathF.Max(0f, 1f + target * x), 1f + target * x > 0f ? target : 0f, x),
-                _ => throw new ArgumentOutOfRangeException(nameof(term)),
-            };
-            lossSum += loss;
-            scoreSum += score;
-            g[i] = gradientScale * grad;
+    // One segment: the generated loop over its elements (in chunks over the workers when large, each chunk's sums
+    // kept apart and added in chunk order, so the result does not depend on the thread count), then its outputs.
+    private void LossSegmentCore(LossKind kind, in LossOperands o, in LossSegment segment, int start)
+    {
+        int rows = segment.Rows;
+        static Tensor Rows(Tensor t, int start, int rows) => t.IsEmpty ? t : t.Slice(start, rows);
+        float scale = segment.GradientScale;
+        if (!segment.Weight.IsEmpty)
+        {
+            scale *= segment.Weight.Span[0];
         }
 
-        var s = stats.Span;
-        s[0] += (float)lossSum;
-        s[1] += (float)scoreSum;
+        var args = new LossKernelArgs(Rows(o.Prediction, start, rows), Rows(o.Second, start, rows), Rows(o.Target, start, rows), segment.Target,
+            Rows(o.PredictionGradient, start, rows), Rows(o.SecondGradient, start, rows), Rows(o.TargetGradient, start, rows), scale, o.Accumulate);
+        int n = args.Prediction.Length;
+        double values, scores;
+        if (n < ParallelElementThreshold)
+        {
+            LossKernels.Run(kind, args, 0, n, out values, out scores);
+        }
+        else
+        {
+            (values, scores) = _lossJob.Run(_pool, kind, args, n);
+        }
+
+        if (!segment.Sum.IsEmpty)
+        {
+            segment.Sum.Span[0] += (float)(segment.ValueScale * values);
+        }
+
+        if (!segment.Score.IsEmpty && n > 0)
+        {
+            segment.Score.Span[0] += (float)(scores / n);
+        }
+
+        if (!segment.Value.IsEmpty)
+        {
+            segment.Value.Span[0] = (float)(segment.ValueScale * values);
+        }
     }
 
     /// <inheritdoc />
@@ -446,6 +466,49 @@ public sealed unsafe partial class CpuBackend : Backend
         {
             int from = start * Chunk, to = (int)Math.Min((long)end * Chunk, Target.Length);
             Philox.FillNormal(Target.Span.Slice(from, to - from), Seed, Stream, Counter + (ulong)(from / 4));
+        }
+    }
+
+    /// <summary>A loss over chunks of its elements; each chunk's sums kept apart, then added in chunk order.</summary>
+    private sealed class LossJob : IParallelBody
+    {
+        public const int Chunk = 4096;
+
+        private double[] _values = new double[16];
+        private double[] _scores = new double[16];
+        private LossKind _kind;
+        private LossKernelArgs _args;
+        private int _length;
+
+        public (double Values, double Scores) Run(WorkerPool pool, LossKind kind, in LossKernelArgs args, int length)
+        {
+            int chunks = (length + Chunk - 1) / Chunk;
+            if (_values.Length < chunks)
+            {
+                // Grows once to the largest loss seen; a warm step allocates nothing.
+                _values = new double[chunks];
+                _scores = new double[chunks];
+            }
+
+            (_kind, _args, _length) = (kind, args, length);
+            pool.For(chunks, this);
+            _args = default;
+            double values = 0, scores = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                values += _values[c];
+                scores += _scores[c];
+            }
+
+            return (values, scores);
+        }
+
+        public void Execute(int start, int end, int worker)
+        {
+            for (int c = start; c < end; c++)
+            {
+                LossKernels.Run(_kind, _args, c * Chunk, Math.Min((c + 1) * Chunk, _length), out _values[c], out _scores[c]);
+            }
         }
     }
 
