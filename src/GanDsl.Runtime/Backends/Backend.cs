@@ -216,25 +216,25 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
-    /// Softmax cross-entropy on (rows, classes) logits against integer class labels stored as floats
-    /// in a (rows, 1) tensor, with its gradient <c>gradientScale * (softmax(l) - onehot(label))</c>.
-    /// Adds the sum of the losses to <c>stats[0]</c> and the number of rows whose arg-max is the label
-    /// to <c>stats[1]</c>.
+    /// Softmax cross-entropy on (rows, classes) logits against integer class labels stored as floats in a (rows, 1)
+    /// tensor, with its gradient <c>scale * (softmax(l) - onehot(label))</c> (scale: the segment's gradient scale, times
+    /// its weight when given), written or, with <paramref name="accumulate"/>, added. The segment's value outputs get
+    /// <c>ValueScale</c> times the summed losses; its score output gets the fraction of rows whose arg-max is the label.
     /// </summary>
-    public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradient, in LossSegment segment, bool accumulate = false)
     {
         RequireOwned(logits, nameof(logits));
         RequireOwned(labels, nameof(labels));
         RequireOwned(gradient, nameof(gradient));
-        RequireOwned(stats, nameof(stats));
         RequireLength(logits.Rows, labels, nameof(labels));
         RequireLength(logits.Length, gradient, nameof(gradient));
-        if (stats.Length < 2)
+        if (segment.Rows != logits.Rows)
         {
-            throw new ArgumentException("The stats tensor needs two floats.", nameof(stats));
+            throw new ArgumentException($"The segment covers {segment.Rows} rows, but the logits have {logits.Rows}.", nameof(segment));
         }
 
-        SoftmaxCrossEntropyCore(logits, labels, gradientScale, gradient, stats);
+        RequireSegment(segment, nameof(segment));
+        SoftmaxCrossEntropyCore(logits, labels, gradient, segment, accumulate);
     }
 
     /// <summary>
@@ -249,7 +249,8 @@ public abstract partial class Backend : IDisposable
     /// <param name="step">The step number, counting from 1: a constant, or read from a counter when the update runs (so a captured step replays with the right bias correction).</param>
     /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite (the
     /// update still runs; the caller stops training). Checked in the same pass, so it costs nothing extra.</param>
-    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite = default)
+    /// <param name="learningRateScale">Optional: one float read when the update runs that multiplies the learning rate (a schedule kept on the device).</param>
+    public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite = default, Tensor learningRateScale = default)
     {
         RequireOwned(parameters, nameof(parameters));
         RequireOwned(gradients, nameof(gradients));
@@ -266,7 +267,12 @@ public abstract partial class Backend : IDisposable
             RequireOwned(nonFinite, nameof(nonFinite));
         }
 
-        AdamCore(parameters, gradients, m, v, settings, step, nonFinite);
+        if (!learningRateScale.IsEmpty)
+        {
+            RequireOwned(learningRateScale, nameof(learningRateScale));
+        }
+
+        AdamCore(parameters, gradients, m, v, settings, step, nonFinite, learningRateScale);
     }
 
     /// <summary>
@@ -278,7 +284,8 @@ public abstract partial class Backend : IDisposable
     /// <param name="squareAverage">The running average of squared gradients, updated.</param>
     /// <param name="settings">Learning rate, alpha, epsilon.</param>
     /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite.</param>
-    public void RmsProp(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite = default)
+    /// <param name="learningRateScale">Optional: one float read when the update runs that multiplies the learning rate.</param>
+    public void RmsProp(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite = default, Tensor learningRateScale = default)
     {
         RequireOwned(parameters, nameof(parameters));
         RequireOwned(gradients, nameof(gradients));
@@ -291,7 +298,12 @@ public abstract partial class Backend : IDisposable
             RequireOwned(nonFinite, nameof(nonFinite));
         }
 
-        RmsPropCore(parameters, gradients, squareAverage, settings, nonFinite);
+        if (!learningRateScale.IsEmpty)
+        {
+            RequireOwned(learningRateScale, nameof(learningRateScale));
+        }
+
+        RmsPropCore(parameters, gradients, squareAverage, settings, nonFinite, learningRateScale);
     }
 
     /// <summary>Clamps every element of <paramref name="tensor"/> to [-<paramref name="limit"/>, <paramref name="limit"/>] (WGAN's weight clipping).</summary>
@@ -352,9 +364,10 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>
     /// <see cref="GatherImages(ImageSet, int, Tensor)"/> from a position read from a counter when the
-    /// gather runs (so a captured graph replays over the next batch).
+    /// gather runs (so a captured graph replays over the next batch), scaled to [-1, 1] or, by
+    /// <paramref name="scale"/>, to [0, 1].
     /// </summary>
-    public void GatherImages(ImageSet images, CounterValue position, Tensor destination)
+    public void GatherImages(ImageSet images, CounterValue position, Tensor destination, PixelScale scale = PixelScale.MinusOneToOne)
     {
         ArgumentNullException.ThrowIfNull(images);
         RequireOwned(destination, nameof(destination));
@@ -365,7 +378,12 @@ public abstract partial class Backend : IDisposable
                 $"Cannot gather {destination.Rows} images from position {position} of {images.Count} into {destination}.");
         }
 
-        GatherImagesCore(images, position, destination);
+        if (scale is not (PixelScale.MinusOneToOne or PixelScale.ZeroToOne))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, "Pixels scale to [-1, 1] or [0, 1].");
+        }
+
+        GatherImagesCore(images, position, destination, scale);
     }
 
     /// <summary>
@@ -814,13 +832,13 @@ public abstract partial class Backend : IDisposable
     protected abstract void GradientPenaltyCore(Tensor g, float weight, Tensor penaltyGradient, Tensor stats);
 
     /// <summary>See <see cref="SoftmaxCrossEntropy"/>.</summary>
-    protected abstract void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats);
+    protected abstract void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, Tensor gradient, in LossSegment segment, bool accumulate);
 
     /// <summary>See <see cref="Adam"/>.</summary>
-    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite);
+    protected abstract void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite, Tensor learningRateScale);
 
     /// <summary>See <see cref="RmsProp"/>.</summary>
-    protected abstract void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite);
+    protected abstract void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite, Tensor learningRateScale);
 
     /// <summary>See <see cref="Clamp"/>.</summary>
     protected abstract void ClampCore(Tensor tensor, float limit);
@@ -834,8 +852,8 @@ public abstract partial class Backend : IDisposable
     /// <summary>See <see cref="CreateImageSet"/>.</summary>
     protected abstract ImageSet CreateImageSetCore(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels);
 
-    /// <summary>See <see cref="GatherImages(ImageSet, CounterValue, Tensor)"/>.</summary>
-    protected abstract void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination);
+    /// <summary>See <see cref="GatherImages(ImageSet, CounterValue, Tensor, PixelScale)"/>.</summary>
+    protected abstract void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination, PixelScale scale);
 
     /// <summary>See <see cref="Im2Col"/>; <paramref name="rows"/> images.</summary>
     protected abstract void Im2ColCore(Tensor images, ConvGeometry geometry, Tensor columns, int rows);

@@ -2,7 +2,7 @@ namespace GanDsl.Backends;
 
 /// <summary>
 /// A dataset of 8-bit images kept on a backend (on a GPU: in device memory, as bytes) with an order
-/// in which batches are drawn. <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor)"/> reads batches in that order.
+/// in which batches are drawn. <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor, PixelScale)"/> reads batches in that order.
 /// </summary>
 public abstract class ImageSet : IDisposable
 {
@@ -23,7 +23,7 @@ public abstract class ImageSet : IDisposable
     /// <summary>Bytes per image.</summary>
     public int PixelsPerImage { get; }
 
-    /// <summary>Sets the order in which <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor)"/> reads images (a permutation of 0..Count-1).</summary>
+    /// <summary>Sets the order in which <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor, PixelScale)"/> reads images (a permutation of 0..Count-1).</summary>
     public void SetOrder(ReadOnlySpan<int> order)
     {
         if (order.Length != Count)
@@ -56,4 +56,14 @@ public abstract class ImageSet : IDisposable
     protected virtual void Dispose(bool disposing)
     {
     }
+}
+
+/// <summary>What a gathered image's bytes become.</summary>
+public enum PixelScale
+{
+    /// <summary><c>b / 127.5 - 1</c>: [-1, 1], what a Tanh generator makes (the default).</summary>
+    MinusOneToOne,
+
+    /// <summary><c>b / 255</c>: [0, 1], what a Sigmoid output and cross-entropy on probabilities want.</summary>
+    ZeroToOne,
 }

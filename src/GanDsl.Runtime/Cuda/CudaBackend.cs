@@ -44,6 +44,8 @@ public sealed unsafe class CudaBackend : Backend
     private readonly nint _runtimeModule;
     private readonly Dictionary<string, nint> _runtime = [];
     private readonly nint _lossModule;
+    private readonly Dictionary<ScalarProgram, nint> _scalarPrograms = new(ReferenceEqualityComparer.Instance);
+    private readonly List<nint> _scalarModules = [];
     private readonly nint[] _losses = new nint[Enum.GetValues<LossKind>().Length]; // by LossKind
     private readonly Dictionary<KernelProgram, nint> _modules = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedKernel, nint> _functions = new(ReferenceEqualityComparer.Instance);
@@ -330,6 +332,44 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void AddCore(Tensor source, Tensor destination, float scale)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(source));
+        p.Pointer(Address(destination));
+        p.Long(source.Length);
+        p.Float(scale);
+        Run("gandsl_add_scaled", Blocks(source.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void EvaluateCore(ScalarProgram program)
+    {
+        // Each program is compiled once (cached on disk like every kernel) into a module of its own; one thread runs it.
+        if (!_scalarPrograms.TryGetValue(program, out nint function))
+        {
+            string name = "gandsl_scalars";
+            nint module = LoadModule(program.CudaSource(name), "GanDslScalarProgram");
+            _scalarModules.Add(module);
+            CudaDriver.Check(CudaDriver.cuModuleGetFunction(out function, module, name), $"cuModuleGetFunction({name})");
+            _scalarPrograms.Add(program, function);
+        }
+
+        var p = default(KernelParams);
+        foreach (var tensor in program.Tensors)
+        {
+            p.Pointer(Address(tensor));
+        }
+
+        foreach (var counter in program.Counters)
+        {
+            p.Pointer(CounterAddress(counter));
+        }
+
+        Launch(function, 1, 1, 1, 1, &p, "gandsl_scalars");
+    }
+
+    /// <inheritdoc />
     protected override void InterpolateCore(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter)
     {
         var p = default(KernelParams);
@@ -358,21 +398,26 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, Tensor gradient, in LossSegment segment, bool accumulate)
     {
         var p = default(KernelParams);
         p.Pointer(Address(logits));
         p.Pointer(Address(labels));
         p.Pointer(Address(gradient));
-        p.Pointer(Address(stats));
         p.Int(logits.Rows);
         p.Int(logits.Cols);
-        p.Float(gradientScale);
+        p.Float(segment.GradientScale);
+        p.Pointer(Address(segment.Weight));
+        p.Int(accumulate ? 1 : 0);
+        p.Float(segment.ValueScale);
+        p.Pointer(Address(segment.Sum));
+        p.Pointer(Address(segment.Score));
+        p.Pointer(Address(segment.Value));
         Run("gandsl_softmax_xent", 1, RuntimeKernels.ReductionThreads, 1, &p);
     }
 
     /// <inheritdoc />
-    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite)
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite, Tensor learningRateScale)
     {
         // The coefficients CpuBackend's AdamJob forms, rounded to float the same way; the bias correction
         // is formed on the GPU from the step counter (in double, as on the host).
@@ -391,13 +436,15 @@ public sealed unsafe class CudaBackend : Backend
         p.Double(settings.LearningRate);
         p.Double(settings.Beta1);
         p.Double(settings.Beta2);
+        p.Double(settings.WeightDecay);
         p.Counter(this, step);
         p.Pointer(Address(nonFinite));
+        p.Pointer(Address(learningRateScale));
         Run("gandsl_adam", Blocks(parameters.Length), Threads, 1, &p);
     }
 
     /// <inheritdoc />
-    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite)
+    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite, Tensor learningRateScale)
     {
         var p = default(KernelParams);
         p.Pointer(Address(parameters));
@@ -409,6 +456,8 @@ public sealed unsafe class CudaBackend : Backend
         p.Float((float)settings.LearningRate);
         p.Float((float)settings.Epsilon);
         p.Pointer(Address(nonFinite));
+        p.Double(settings.LearningRate);
+        p.Pointer(Address(learningRateScale));
         Run("gandsl_rmsprop", Blocks(parameters.Length), Threads, 1, &p);
     }
 
@@ -456,7 +505,7 @@ public sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination)
+    protected override void GatherImagesCore(ImageSet images, CounterValue position, Tensor destination, PixelScale scale)
     {
         var set = Owned(images);
         var p = default(KernelParams);
@@ -466,6 +515,7 @@ public sealed unsafe class CudaBackend : Backend
         p.Counter(this, position);
         p.Int(destination.Rows);
         p.Int(destination.Cols);
+        p.Int(scale == PixelScale.ZeroToOne ? 1 : 0);
         Run("gandsl_gather_images", Blocks(destination.Length), Threads, 1, &p);
     }
 
@@ -805,6 +855,12 @@ public sealed unsafe class CudaBackend : Backend
         }
 
         _modules.Clear();
+        foreach (nint module in _scalarModules)
+        {
+            CudaDriver.cuModuleUnload(module);
+        }
+
+        _scalarModules.Clear();
         foreach (nint module in (ReadOnlySpan<nint>)[_runtimeModule, _lossModule])
         {
             if (module != 0)

@@ -18,7 +18,7 @@ public static class RuntimeKernels
     public static readonly IReadOnlyList<string> Names =
     [
         "gandsl_counter_set", "gandsl_counters_add",
-        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp",
+        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_softmax_xent", "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
@@ -123,10 +123,17 @@ public static class RuntimeKernels
         // Adam over a whole buffer (n): PyTorch's bias-corrected form, coefficients as CpuBackend's AdamJob forms them
         // (in double, rounded once), the step t read from its counter; nonFinite[0] = 1 when any gradient is NaN or infinite.
         extern "C" __global__ void gandsl_adam(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v, long long n,
-            float b1, float b1c, float b2, float b2c, float eps, float keep, double lr, double beta1, double beta2,
-            const unsigned long long* stepAt, unsigned long long stepScale, unsigned long long stepOffset, float* __restrict__ nonFinite)
+            float b1, float b1c, float b2, float b2c, float eps, float keep, double lr, double beta1, double beta2, double weightDecay,
+            const unsigned long long* stepAt, unsigned long long stepScale, unsigned long long stepOffset, float* __restrict__ nonFinite,
+            const float* __restrict__ lrScale)
         {
             double t = (double)counter_value(stepAt, stepScale, stepOffset);
+            if (lrScale != 0)
+            {
+                // A schedule's factor, applied in double as the CPU applies it; the decay term follows the scaled rate.
+                lr *= (double)*lrScale;
+                keep = (float)(1.0 - lr * weightDecay);
+            }
             float stepSize = (float)(lr / (1.0 - pow(beta1, t)));
             float bc2 = (float)sqrt(1.0 - pow(beta2, t));
             bool bad = false;
@@ -146,8 +153,9 @@ public static class RuntimeKernels
 
         // RMSprop (no momentum), PyTorch's form: v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps).
         extern "C" __global__ void gandsl_rmsprop(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ v, long long n,
-            float alpha, float alphac, float lr, float eps, float* __restrict__ nonFinite)
+            float alpha, float alphac, float lr, float eps, float* __restrict__ nonFinite, double lrDouble, const float* __restrict__ lrScale)
         {
+            if (lrScale != 0) lr = (float)(lrDouble * (double)*lrScale);
             bool bad = false;
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
             {
@@ -167,9 +175,16 @@ public static class RuntimeKernels
                 x[i] = fminf(fmaxf(x[i], -limit), limit);
         }
 
-        // out (rows, width) = pixels of images order[position + r], scaled from bytes to [-1, 1] as CpuBackend does.
+        // y (n) += scale * x (n), element by element (Backend.Add).
+        extern "C" __global__ void gandsl_add_scaled(const float* __restrict__ x, float* __restrict__ y, long long n, float scale)
+        {
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+                y[i] += scale * x[i];
+        }
+
+        // out (rows, width) = pixels of images order[position + r], scaled from bytes to [-1, 1] (or, with zeroToOne, [0, 1]) as CpuBackend does.
         extern "C" __global__ void gandsl_gather_images(const unsigned char* __restrict__ pixels, const int* __restrict__ order, float* __restrict__ out,
-            const unsigned long long* positionAt, unsigned long long positionScale, unsigned long long positionOffset, int rows, int width)
+            const unsigned long long* positionAt, unsigned long long positionScale, unsigned long long positionOffset, int rows, int width, int zeroToOne)
         {
             long long position = (long long)counter_value(positionAt, positionScale, positionOffset);
             long long count = (long long)rows * width;
@@ -177,7 +192,8 @@ public static class RuntimeKernels
             {
                 unsigned int u = (unsigned int)i, wide = (unsigned int)width;
                 int r = (int)(u / wide), k = (int)(u % wide);
-                out[i] = (float)pixels[(long long)order[position + r] * width + k] / 127.5f - 1.0f;
+                float b = (float)pixels[(long long)order[position + r] * width + k];
+                out[i] = zeroToOne ? b / 255.0f : b / 127.5f - 1.0f;
             }
         }
 
@@ -304,12 +320,16 @@ public static class RuntimeKernels
             if (threadIdx.x == 0) stats[0] += (float)(weight * penalty);
         }
 
-        // Softmax cross-entropy on logits (rows, classes) against labels (rows) stored as floats: gradient = scale (softmax - onehot),
-        // stats[0] += sum of losses, stats[1] += rows whose arg-max is the label. One block; a label outside 0..classes-1 gives a zero row.
-        extern "C" __global__ void gandsl_softmax_xent(const float* __restrict__ logits, const float* __restrict__ labels, float* __restrict__ gradient, float* __restrict__ stats,
-            int rows, int classes, float scale)
+        // Softmax cross-entropy on logits (rows, classes) against labels (rows) stored as floats: gradient = scale (softmax - onehot)
+        // (scale times *weight when given; added when accumulate), sum += valueScale * sum of losses, score += fraction of rows whose
+        // arg-max is the label, value = valueScale * sum of losses (each when not null). One block; a label outside 0..classes-1
+        // gives a zero row.
+        extern "C" __global__ void gandsl_softmax_xent(const float* __restrict__ logits, const float* __restrict__ labels, float* __restrict__ gradient,
+            int rows, int classes, float scale, const float* __restrict__ weight, int accumulate, float valueScale,
+            float* __restrict__ sum, float* __restrict__ score, float* __restrict__ value)
         {
             __shared__ float shared[256];
+            if (weight != 0) scale *= *weight;
             float lossSum = 0.0f, correct = 0.0f;
             for (int r = threadIdx.x; r < rows; r += blockDim.x)
             {
@@ -318,26 +338,32 @@ public static class RuntimeKernels
                 int label = (int)labels[r];
                 if (label < 0 || label >= classes || (float)label != labels[r])
                 {
-                    for (int c = 0; c < classes; c++) grad[c] = 0.0f;
+                    if (!accumulate) for (int c = 0; c < classes; c++) grad[c] = 0.0f;
                     continue;
                 }
                 float max = row[0];
                 int argmax = 0;
                 for (int c = 1; c < classes; c++) if (row[c] > max) { max = row[c]; argmax = c; }
-                float sum = 0.0f;
-                for (int c = 0; c < classes; c++) sum += expf(row[c] - max);
-                float logSum = logf(sum);
+                float total = 0.0f;
+                for (int c = 0; c < classes; c++) total += expf(row[c] - max);
+                float logSum = logf(total);
                 lossSum += logSum + max - row[label];
                 correct += argmax == label ? 1.0f : 0.0f;
                 for (int c = 0; c < classes; c++)
                 {
                     float p = expf(row[c] - max - logSum);
-                    grad[c] = scale * (c == label ? p - 1.0f : p);
+                    float g = scale * (c == label ? p - 1.0f : p);
+                    grad[c] = accumulate ? grad[c] + g : g;
                 }
             }
             float totalLoss = block_sum(lossSum, shared);
             float totalCorrect = block_sum(correct, shared);
-            if (threadIdx.x == 0) { stats[0] += totalLoss; stats[1] += totalCorrect; }
+            if (threadIdx.x == 0)
+            {
+                if (sum != 0) *sum += valueScale * totalLoss;
+                if (score != 0 && rows > 0) *score += totalCorrect / (float)rows;
+                if (value != 0) *value = valueScale * totalLoss;
+            }
         }
 
         // im2col over channels-last images (rows, h * w * c): columns (rows * oh * ow, c * k * k) in (channel, kernel row, kernel column)

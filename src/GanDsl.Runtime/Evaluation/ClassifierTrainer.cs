@@ -72,15 +72,17 @@ public sealed class ClassifierTrainer : IDisposable
                 backend.GatherImages(images, s * batch, input);
                 backend.GatherLabels(images, s * batch, labels);
                 _model.Forward(batch);
-                backend.SoftmaxCrossEntropy(_model.Output(batch), labels, 1f / batch, _model.OutputGradient(batch), _stats.All);
+                backend.SoftmaxCrossEntropy(_model.Output(batch), labels, _model.OutputGradient(batch),
+                    new LossSegment { Rows = batch, GradientScale = 1f / batch, ValueScale = 1f / batch, Sum = _stats.View(0, 1, 1), Score = _stats.View(1, 1, 1) });
                 _model.Backward(batch);
                 _optimizer.Step();
             }
 
             backend.Download(_stats.All, _statsHost);
-            accuracy = _statsHost[1] / (steps * (double)batch);
+            // Both sums hold one mean per step.
+            accuracy = _statsHost[1] / (double)steps;
             _options.Log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"classifier epoch {epoch}/{epochs}: loss {_statsHost[0] / (steps * batch):F4}, training accuracy {accuracy:P2}, {clock.Elapsed.TotalSeconds:F1} s"));
+                $"classifier epoch {epoch}/{epochs}: loss {_statsHost[0] / steps:F4}, training accuracy {accuracy:P2}, {clock.Elapsed.TotalSeconds:F1} s"));
             _optimizer.Settings = _optimizer.Settings with { LearningRate = _optimizer.Settings.LearningRate * _options.LearningRateDecay };
         }
 

@@ -4,27 +4,37 @@ using GanDsl.Training;
 namespace GanDsl.Imaging;
 
 /// <summary>
-/// The training curves as a PNG (ScottPlot): discriminator and generator loss on the left axis,
-/// D(x) and D(G(z)) (dashed) on the right axis, against the step.
+/// The training curves as a PNG (ScottPlot): every loss-like statistic on the left axis and every probability
+/// (D(x), D(G(z)), dashed) on the right axis from 0 to 1, against the step; a gap where a statistic was not recorded.
 /// </summary>
 public static class LossPlot
 {
-    /// <summary>Renders <paramref name="points"/> to <paramref name="path"/> (width x height pixels), atomically.</summary>
-    public static void Save(string path, IReadOnlyList<LogPoint> points, int width = 900, int height = 600)
+    /// <summary>Renders <paramref name="log"/>'s points to <paramref name="path"/> (width x height pixels), atomically.</summary>
+    public static void Save(string path, TrainingLog log, int width = 900, int height = 600)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(log);
+        var points = log.Points;
         var steps = points.Select(p => (double)p.Step).ToArray();
         var plot = new ScottPlot.Plot();
-        Line(plot, steps, points.Select(p => p.Stats.DiscriminatorLoss), "D loss", right: false);
-        Line(plot, steps, points.Select(p => p.Stats.GeneratorLoss), "G loss", right: false);
-        Line(plot, steps, points.Select(p => p.Stats.RealScore), "D(x)", right: true);
-        Line(plot, steps, points.Select(p => p.Stats.FakeScore), "D(G(z))", right: true);
+        bool right = false;
+        for (int i = 0; i < log.Statistics.Count; i++)
+        {
+            var statistic = log.Statistics[i];
+            bool probability = statistic.Kind == StatisticKind.Probability;
+            right |= probability;
+            Line(plot, steps, points.Select(p => p.Values[i]), statistic.Name, probability);
+        }
+
         plot.Title("Training curves");
         plot.Axes.Bottom.Label.Text = "step";
         plot.Axes.Left.Label.Text = "loss";
-        plot.Axes.Right.Label.Text = "D output (probability)";
-        plot.Axes.SetLimitsY(0, 1, plot.Axes.Right);
+        if (right)
+        {
+            plot.Axes.Right.Label.Text = "probability";
+            plot.Axes.SetLimitsY(0, 1, plot.Axes.Right);
+        }
+
         plot.ShowLegend();
         byte[] png = plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
         AtomicFile.WriteAllBytes(path, png);

@@ -27,6 +27,13 @@ public static class RandomStreams
     /// <summary>WGAN-GP's interpolation weights between real and generated images.</summary>
     public const ulong Interpolation = 0x6000;
 
-    /// <summary>Epoch shuffles of the dataset.</summary>
+    /// <summary>Epoch shuffles of the dataset; an unpaired domain's index is added.</summary>
     public const ulong Shuffle = 0x3000;
+
+    /// <summary>
+    /// The stream of a training step's draw <paramref name="draw"/> (<c>StepContext.Normal</c>): <see cref="Noise"/> for
+    /// the first, then streams above every fixed one.
+    /// </summary>
+    public static ulong StepNoise(int draw) =>
+        draw >= 0 ? Noise + ((ulong)draw << 32) : throw new ArgumentOutOfRangeException(nameof(draw), draw, "Draws are numbered from 0.");
 }

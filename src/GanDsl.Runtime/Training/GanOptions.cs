@@ -30,8 +30,8 @@ public enum GanLoss
     Hinge,
 }
 
-/// <summary>How <see cref="GanTrainer"/> trains. The defaults are the GAN literature's.</summary>
-public sealed record GanOptions
+/// <summary>How <see cref="GanTrainer"/> trains: the GAN step's settings, and the loop's (<see cref="TrainerOptions"/>). The defaults are the GAN literature's.</summary>
+public sealed record GanOptions : TrainerOptions
 {
     /// <summary>Images per batch for each network (default 64). The discriminator sees real and fake together, twice this many rows.</summary>
     public int BatchSize { get; init; } = 64;
@@ -57,51 +57,16 @@ public sealed record GanOptions
     /// <summary>One-sided label smoothing (Salimans et al. 2016): real images get target 1 - this (default 0; 0.1 is usual).</summary>
     public float LabelSmoothing { get; init; }
 
-    /// <summary>Seed of noise, shuffling and the fixed sample noise (default 0).</summary>
-    public ulong Seed { get; init; }
-
-    /// <summary>Where sample grids are written (<c>epoch_001.png</c>, ...); null writes none.</summary>
-    public string? SampleDirectory { get; init; }
-
     /// <summary>Images in the sample grid (default 64: 8 x 8).</summary>
     public int SampleCount { get; init; } = 64;
 
     /// <summary>Images per row of the sample grid (default 8).</summary>
     public int SampleColumns { get; init; } = 8;
 
-    /// <summary>
-    /// Where checkpoints go (<c>checkpoint_e003_s0002811.safetensors</c>, ...): after every
-    /// <see cref="CheckpointEvery"/> epochs, at the end, and when training is cancelled. Null writes none.
-    /// </summary>
-    public string? CheckpointDirectory { get; init; }
-
-    /// <summary>Epochs between checkpoints (default 1).</summary>
-    public int CheckpointEvery { get; init; } = 1;
-
-    /// <summary>Checkpoints kept in <see cref="CheckpointDirectory"/>; older ones are deleted (default 3).</summary>
-    public int KeepCheckpoints { get; init; } = 3;
-
-    /// <summary>Where the training curves go: <c>training.csv</c> (a row every <see cref="LogEvery"/> steps) and <c>training.png</c> (every epoch). Null writes neither.</summary>
-    public string? LogDirectory { get; init; }
-
-    /// <summary>Steps between rows of the training log (default 100).</summary>
-    public int LogEvery { get; init; } = 100;
-
-    /// <summary>Where progress and per-epoch lines go (default: none).</summary>
-    public TextWriter? Log { get; init; }
-
-    /// <summary>Show a progress bar within each epoch when <see cref="Log"/> is an interactive console (default true).</summary>
-    public bool ProgressBar { get; init; } = true;
-
-    /// <summary>
-    /// On a backend that can (CUDA), record the training step once as a graph and replay it, so a step
-    /// costs one launch instead of dozens (default on). Off runs every call directly, for comparison.
-    /// </summary>
-    public bool CaptureSteps { get; init; } = true;
-
     /// <summary>Checks the options, naming the first bad one.</summary>
-    public void Validate()
+    public override void Validate()
     {
+        base.Validate();
         if (BatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
@@ -115,11 +80,6 @@ public sealed record GanOptions
         if (!(WeightClip > 0) || !(GradientPenaltyWeight >= 0) || !(LabelSmoothing >= 0 && LabelSmoothing < 0.5f))
         {
             throw new ArgumentOutOfRangeException(nameof(WeightClip), "The weight clip must be positive, the penalty weight not negative, the label smoothing in [0, 0.5).");
-        }
-
-        if (CheckpointEvery < 0 || KeepCheckpoints <= 0 || LogEvery <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), "CheckpointEvery must be 0 or more, KeepCheckpoints and LogEvery positive.");
         }
 
         if (SampleCount <= 0 || SampleColumns <= 0)

@@ -3,28 +3,65 @@ using GanDsl.Backends;
 namespace GanDsl.Training;
 
 /// <summary>
-/// Updates a network's whole parameter buffer from its gradient buffer in one fused pass per step,
-/// with its state (moments) laid out like the parameters. The pass also flags NaN or infinite
-/// gradients (<see cref="TakeNonFiniteFlag"/>), so divergence is caught without another read.
+/// Updates the parameters of one or more networks (a parameter group: InfoGAN's generator and Q head, CycleGAN's two
+/// generators) from their gradients, one fused launch per network buffer, with its state (moments) laid out like the
+/// parameters. The pass also flags NaN or infinite gradients (<see cref="TakeNonFiniteFlag"/>), so divergence is caught
+/// without another read. A <see cref="Schedule"/> scales the learning rate from the epoch counter on the device, so a
+/// replayed step follows it.
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
     private readonly DeviceBuffer _nonFinite;
     private readonly DeviceCounter _steps;
     private readonly float[] _flag = new float[1];
+    private DeviceBuffer? _rateScale;
+    private LearningRateSchedule _schedule = LearningRateSchedule.Constant;
+    private (DeviceCounter Epoch, ScalarProgram Program)? _scheduleProgram;
     private int _settingsVersion;
 
     /// <summary>An optimizer for <paramref name="network"/>.</summary>
     protected Optimizer(Network network)
+        : this([network])
     {
-        ArgumentNullException.ThrowIfNull(network);
-        Network = network;
-        _nonFinite = network.Backend.Allocate(1);
-        _steps = network.Backend.CreateCounter();
     }
 
-    /// <summary>The network whose parameters this optimizer updates.</summary>
-    public Network Network { get; }
+    /// <summary>An optimizer for the parameters of <paramref name="networks"/> together (each network's buffer updated in one launch).</summary>
+    protected Optimizer(IReadOnlyList<Network> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        if (networks.Count == 0 || networks.Any(n => n is null))
+        {
+            throw new ArgumentException("An optimizer needs at least one network, and no null ones.", nameof(networks));
+        }
+
+        if (networks.Distinct().Count() != networks.Count)
+        {
+            throw new ArgumentException("A network appears twice in the optimizer's group: its parameters would be updated twice per step.", nameof(networks));
+        }
+
+        var backend = networks[0].Backend;
+        if (networks.Any(n => !ReferenceEquals(n.Backend, backend)))
+        {
+            throw new ArgumentException("The networks of one optimizer must live on the same backend.", nameof(networks));
+        }
+
+        Networks = [.. networks];
+        Backend = backend;
+        _nonFinite = backend.Allocate(1);
+        _steps = backend.CreateCounter();
+    }
+
+    /// <summary>The networks whose parameters this optimizer updates.</summary>
+    public IReadOnlyList<Network> Networks { get; }
+
+    /// <summary>The first (for most optimizers the only) network of <see cref="Networks"/>.</summary>
+    public Network Network => Networks[0];
+
+    /// <summary>The backend the networks and the optimizer's state live on.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>Parameters updated, over all networks.</summary>
+    public long ParameterCount => Networks.Sum(n => n.ParameterCount);
 
     /// <summary>Updates taken so far (kept in a counter the update kernel reads, for its bias correction).</summary>
     public long StepCount
@@ -33,11 +70,11 @@ public abstract class Optimizer : IDisposable
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            Network.Backend.SetCounter(_steps, (ulong)value);
+            Backend.SetCounter(_steps, (ulong)value);
         }
     }
 
-    /// <summary>The hyper-parameters; may be changed between steps (for example a decaying learning rate).</summary>
+    /// <summary>The hyper-parameters; may be changed between steps.</summary>
     public OptimizerSettings Settings
     {
         get => CurrentSettings;
@@ -48,8 +85,24 @@ public abstract class Optimizer : IDisposable
         }
     }
 
-    /// <summary>Changes each time <see cref="Settings"/> is set, so a captured step that baked the old ones can be recaptured.</summary>
+    /// <summary>Changes each time <see cref="Settings"/> or <see cref="Schedule"/> is set, so a captured step that baked the old ones is recaptured.</summary>
     public int SettingsVersion => _settingsVersion;
+
+    /// <summary>
+    /// How the learning rate changes over epochs (default <see cref="LearningRateSchedule.Constant"/>): its factor is
+    /// computed on the device from the trainer's epoch counter before each update.
+    /// </summary>
+    public LearningRateSchedule Schedule
+    {
+        get => _schedule;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _schedule = value;
+            _scheduleProgram = null;
+            _settingsVersion++;
+        }
+    }
 
     /// <summary>The hyper-parameters as the subclass keeps them.</summary>
     protected abstract OptimizerSettings CurrentSettings { get; set; }
@@ -57,21 +110,30 @@ public abstract class Optimizer : IDisposable
     /// <summary>The step number as the update kernel reads it: <see cref="StepCount"/> once this step's increment has run.</summary>
     protected CounterValue StepNumber => _steps;
 
-    /// <summary>The optimizer's state tensors by name (for checkpoints), each laid out like the parameters.</summary>
-    public abstract IReadOnlyList<(string Name, Tensor Tensor)> State { get; }
+    /// <summary>The learning-rate factor the update reads (one float), or empty when the rate is constant.</summary>
+    protected Tensor LearningRateScale => _rateScale?.All ?? default;
 
-    /// <summary>Creates the optimizer <paramref name="settings"/> describe.</summary>
-    public static Optimizer Create(Network network, OptimizerSettings settings) => settings switch
+    /// <summary>The optimizer's state tensors of <see cref="Network"/> by name (for checkpoints), each laid out like its parameters.</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> State => StateOf(0);
+
+    /// <summary>The optimizer's state tensors for network <paramref name="index"/> of <see cref="Networks"/>, by name.</summary>
+    public abstract IReadOnlyList<(string Name, Tensor Tensor)> StateOf(int index);
+
+    /// <summary>Creates the optimizer <paramref name="settings"/> describe, for the parameters of <paramref name="networks"/>.</summary>
+    public static Optimizer Create(OptimizerSettings settings, params Network[] networks) => settings switch
     {
-        AdamSettings adam => new AdamOptimizer(network, adam),
-        RmsPropSettings rms => new RmsPropOptimizer(network, rms),
+        AdamSettings adam => new AdamOptimizer(networks, adam),
+        RmsPropSettings rms => new RmsPropOptimizer(networks, rms),
         _ => throw new ArgumentException($"Unknown optimizer settings {settings?.GetType().Name ?? "null"}.", nameof(settings)),
     };
 
-    /// <summary>Applies the network's current gradients.</summary>
+    /// <summary>Creates the optimizer <paramref name="settings"/> describe, for <paramref name="network"/>.</summary>
+    public static Optimizer Create(Network network, OptimizerSettings settings) => Create(settings, network);
+
+    /// <summary>Applies the networks' current gradients.</summary>
     public void Step()
     {
-        Network.Backend.AddToCounter(_steps, 1);
+        Backend.AddToCounter(_steps, 1);
         StepCore(_nonFinite.All);
     }
 
@@ -81,8 +143,30 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     public DeviceCounter StepCounter => _steps;
 
-    /// <summary>Applies the network's current gradients, <see cref="StepCounter"/> having been advanced already.</summary>
+    /// <summary>Applies the networks' current gradients, <see cref="StepCounter"/> having been advanced already.</summary>
     public void StepCounted() => StepCore(_nonFinite.All);
+
+    /// <summary>
+    /// Sets the learning-rate factor from <see cref="Schedule"/> at <paramref name="epoch"/> (the epochs completed, as a
+    /// counter), on the device; nothing for a constant rate. The trainer calls it before each update.
+    /// </summary>
+    public void UpdateSchedule(DeviceCounter epoch)
+    {
+        ArgumentNullException.ThrowIfNull(epoch);
+        if (_schedule.IsConstant)
+        {
+            return;
+        }
+
+        _rateScale ??= Backend.Allocate(1);
+        if (_scheduleProgram is not { } cached || !ReferenceEquals(cached.Epoch, epoch))
+        {
+            cached = (epoch, new ScalarProgram(new ScalarAssignment(_rateScale.All, _schedule.Factor(ScalarExpr.Counter(epoch)))));
+            _scheduleProgram = cached;
+        }
+
+        Backend.Evaluate(cached.Program);
+    }
 
     /// <summary>
     /// Whether any gradient applied since the last call was NaN or infinite; reading it waits for the
@@ -90,13 +174,13 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     public bool TakeNonFiniteFlag()
     {
-        Network.Backend.Download(_nonFinite.All, _flag);
+        Backend.Download(_nonFinite.All, _flag);
         if (_flag[0] == 0f)
         {
             return false;
         }
 
-        Network.Backend.Fill(_nonFinite.All, 0f);
+        Backend.Fill(_nonFinite.All, 0f);
         return true;
     }
 
@@ -117,6 +201,7 @@ public abstract class Optimizer : IDisposable
         {
             _nonFinite.Dispose();
             _steps.Dispose();
+            _rateScale?.Dispose();
         }
     }
 
@@ -124,22 +209,31 @@ public abstract class Optimizer : IDisposable
     protected static T Require<T>(OptimizerSettings settings)
         where T : OptimizerSettings =>
         settings as T ?? throw new ArgumentException($"Expected {typeof(T).Name}, got {settings?.GetType().Name ?? "null"}.", nameof(settings));
+
+    /// <summary>One zeroed buffer per network, each as long as its parameters.</summary>
+    protected DeviceBuffer[] StatePerNetwork() => [.. Networks.Select(n => Backend.Allocate(n.ParameterCount))];
 }
 
-/// <summary>Adam (Kingma and Ba 2015, PyTorch's form) over a network's whole parameter buffer.</summary>
+/// <summary>Adam (Kingma and Ba 2015, PyTorch's form) over whole parameter buffers.</summary>
 public sealed class AdamOptimizer : Optimizer
 {
-    private readonly DeviceBuffer _m;
-    private readonly DeviceBuffer _v;
+    private readonly DeviceBuffer[] _m;
+    private readonly DeviceBuffer[] _v;
     private AdamSettings _settings;
 
     /// <summary>Allocates zeroed moments for <paramref name="network"/>.</summary>
     public AdamOptimizer(Network network, AdamSettings settings)
-        : base(network)
+        : this([network], settings)
     {
-        _settings = settings;
-        _m = network.Backend.Allocate(network.ParameterCount);
-        _v = network.Backend.Allocate(network.ParameterCount);
+    }
+
+    /// <summary>Allocates zeroed moments for every network of the group.</summary>
+    public AdamOptimizer(IReadOnlyList<Network> networks, AdamSettings settings)
+        : base(networks)
+    {
+        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        _m = StatePerNetwork();
+        _v = StatePerNetwork();
     }
 
     /// <inheritdoc />
@@ -149,44 +243,58 @@ public sealed class AdamOptimizer : Optimizer
         set => _settings = Require<AdamSettings>(value);
     }
 
-    /// <summary>The first-moment estimates, in the parameters' layout.</summary>
-    public Tensor FirstMoment => _m.All;
+    /// <summary>The first-moment estimates of <see cref="Optimizer.Network"/>, in its parameters' layout.</summary>
+    public Tensor FirstMoment => _m[0].All;
 
-    /// <summary>The second-moment estimates, in the parameters' layout.</summary>
-    public Tensor SecondMoment => _v.All;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<(string Name, Tensor Tensor)> State => [("m", _m.All), ("v", _v.All)];
+    /// <summary>The second-moment estimates of <see cref="Optimizer.Network"/>, in its parameters' layout.</summary>
+    public Tensor SecondMoment => _v[0].All;
 
     /// <inheritdoc />
-    protected override void StepCore(Tensor nonFinite) =>
-        Network.Backend.Adam(Network.Parameters, Network.Gradients, _m.All, _v.All, _settings, StepNumber, nonFinite);
+    public override IReadOnlyList<(string Name, Tensor Tensor)> StateOf(int index) => [("m", _m[index].All), ("v", _v[index].All)];
+
+    /// <inheritdoc />
+    protected override void StepCore(Tensor nonFinite)
+    {
+        for (int i = 0; i < Networks.Count; i++)
+        {
+            var network = Networks[i];
+            Backend.Adam(network.Parameters, network.Gradients, _m[i].All, _v[i].All, _settings, StepNumber, nonFinite, LearningRateScale);
+        }
+    }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _m.Dispose();
-            _v.Dispose();
+            foreach (var buffer in _m.Concat(_v))
+            {
+                buffer.Dispose();
+            }
         }
 
         base.Dispose(disposing);
     }
 }
 
-/// <summary>RMSprop (PyTorch's form, no momentum) over a network's whole parameter buffer.</summary>
+/// <summary>RMSprop (PyTorch's form, no momentum) over whole parameter buffers.</summary>
 public sealed class RmsPropOptimizer : Optimizer
 {
-    private readonly DeviceBuffer _squareAverage;
+    private readonly DeviceBuffer[] _squareAverage;
     private RmsPropSettings _settings;
 
     /// <summary>Allocates the zeroed square average for <paramref name="network"/>.</summary>
     public RmsPropOptimizer(Network network, RmsPropSettings settings)
-        : base(network)
+        : this([network], settings)
     {
-        _settings = settings;
-        _squareAverage = network.Backend.Allocate(network.ParameterCount);
+    }
+
+    /// <summary>Allocates the zeroed square averages for every network of the group.</summary>
+    public RmsPropOptimizer(IReadOnlyList<Network> networks, RmsPropSettings settings)
+        : base(networks)
+    {
+        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        _squareAverage = StatePerNetwork();
     }
 
     /// <inheritdoc />
@@ -197,20 +305,93 @@ public sealed class RmsPropOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<(string Name, Tensor Tensor)> State => [("square_avg", _squareAverage.All)];
+    public override IReadOnlyList<(string Name, Tensor Tensor)> StateOf(int index) => [("square_avg", _squareAverage[index].All)];
 
     /// <inheritdoc />
-    protected override void StepCore(Tensor nonFinite) =>
-        Network.Backend.RmsProp(Network.Parameters, Network.Gradients, _squareAverage.All, _settings, nonFinite);
+    protected override void StepCore(Tensor nonFinite)
+    {
+        for (int i = 0; i < Networks.Count; i++)
+        {
+            var network = Networks[i];
+            Backend.RmsProp(network.Parameters, network.Gradients, _squareAverage[i].All, _settings, nonFinite, LearningRateScale);
+        }
+    }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _squareAverage.Dispose();
+            foreach (var buffer in _squareAverage)
+            {
+                buffer.Dispose();
+            }
         }
 
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// How an optimizer's learning rate changes over training: a factor of the epochs completed, computed on the device
+/// (<see cref="ScalarExpr"/>), so a replayed step follows it.
+/// </summary>
+public abstract class LearningRateSchedule
+{
+    /// <summary>The rate as set, always.</summary>
+    public static LearningRateSchedule Constant { get; } = new ConstantSchedule();
+
+    /// <summary>
+    /// The rate as set through epoch <paramref name="lastFullEpoch"/> (counting from 1), then falling linearly so that
+    /// it reaches zero after epoch <paramref name="lastEpoch"/>: CycleGAN's and Pix2Pix's schedule (n_epochs =
+    /// lastFullEpoch, n_epochs_decay = lastEpoch - lastFullEpoch).
+    /// </summary>
+    public static LearningRateSchedule LinearDecay(int lastFullEpoch, int lastEpoch) => new LinearDecaySchedule(lastFullEpoch, lastEpoch);
+
+    /// <summary>Whether the factor is always 1 (no device work).</summary>
+    public virtual bool IsConstant => false;
+
+    /// <summary>The factor on the learning rate, given the number of epochs completed (0 during the first epoch).</summary>
+    public abstract ScalarExpr Factor(ScalarExpr epochsCompleted);
+
+    /// <summary>The factor in the epoch that follows <paramref name="epochsCompleted"/> epochs, computed on the host, for logs and tests.</summary>
+    public abstract double FactorAt(int epochsCompleted);
+
+    private sealed class ConstantSchedule : LearningRateSchedule
+    {
+        public override bool IsConstant => true;
+
+        public override ScalarExpr Factor(ScalarExpr epochsCompleted) => 1f;
+
+        public override double FactorAt(int epochsCompleted) => 1;
+
+        public override string ToString() => "constant";
+    }
+
+    private sealed class LinearDecaySchedule : LearningRateSchedule
+    {
+        private readonly int _lastFull;
+        private readonly int _last;
+
+        public LinearDecaySchedule(int lastFullEpoch, int lastEpoch)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(lastFullEpoch);
+            if (lastEpoch <= lastFullEpoch)
+            {
+                throw new ArgumentOutOfRangeException(nameof(lastEpoch), lastEpoch, $"The decay must end after it starts (epoch {lastFullEpoch}).");
+            }
+
+            _lastFull = lastFullEpoch;
+            _last = lastEpoch;
+        }
+
+        // In epoch e = completed + 1: 1 - clamp((e - lastFull) / (last - lastFull + 1), 0, 1).
+        public override ScalarExpr Factor(ScalarExpr epochsCompleted) =>
+            1f - ScalarExpr.Clamp((epochsCompleted + (1f - _lastFull)) / (float)(_last - _lastFull + 1), 0f, 1f);
+
+        public override double FactorAt(int epochsCompleted) =>
+            1 - Math.Clamp((epochsCompleted + 1.0 - _lastFull) / (_last - _lastFull + 1), 0, 1);
+
+        public override string ToString() => $"linear decay from epoch {_lastFull} to zero after epoch {_last}";
     }
 }

@@ -25,13 +25,14 @@ internal sealed class ProgressBar
     /// <summary>Whether it is time to redraw (cheap; true at most four times a second).</summary>
     public bool Due => _enabled && _since.Elapsed >= s_interval;
 
-    public void Show(int epoch, int epochs, int step, int steps, TrainingStats stats, double imagesPerSecond)
+    public void Show(int epoch, int epochs, int step, int steps, StatisticValues stats, double imagesPerSecond, TimeSpan remaining)
     {
         _since.Restart();
         const int width = 24;
         int filled = (int)((long)width * step / steps);
+        string values = string.Join("  ", stats.Statistics.Where(s => stats.Recorded(s.Index)).Select(s => $"{s.Name} {stats.Values[s.Index].ToString("F3", CultureInfo.InvariantCulture)}"));
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch}/{epochs} [{new string('#', filled)}{new string('.', width - filled)}] {step}/{steps}  D {stats.DiscriminatorLoss:F3}  G {stats.GeneratorLoss:F3}  {imagesPerSecond:N0} img/s");
+            $"epoch {epoch}/{epochs} [{new string('#', filled)}{new string('.', width - filled)}] {step}/{steps}  {values}  {imagesPerSecond:N0} img/s  ETA {remaining:hh\\:mm\\:ss}");
         _log!.Write("\r" + line.PadRight(_lastLength));
         _lastLength = line.Length;
     }

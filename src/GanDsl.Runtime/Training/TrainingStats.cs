@@ -15,11 +15,11 @@ public readonly record struct TrainingStats(long Steps, double DiscriminatorLoss
 
 /// <summary>What one epoch did.</summary>
 /// <param name="Epoch">The epoch, counting from 1.</param>
-/// <param name="Stats">Averages over its steps.</param>
-/// <param name="ImagesPerSecond">Real images consumed per second of training.</param>
-/// <param name="Elapsed">Training time since <see cref="GanTrainer.Fit(GanDsl.Data.MnistDataset, int, CancellationToken)"/> started.</param>
+/// <param name="Stats">Averages of the step's statistics over its steps.</param>
+/// <param name="ImagesPerSecond">Images (per domain) consumed per second of training.</param>
+/// <param name="Elapsed">Training time since <see cref="Trainer.Fit"/> started.</param>
 /// <param name="SamplePath">The sample grid written at its end, if any.</param>
-public sealed record EpochResult(int Epoch, TrainingStats Stats, double ImagesPerSecond, TimeSpan Elapsed, string? SamplePath);
+public sealed record EpochResult(int Epoch, StatisticValues Stats, double ImagesPerSecond, TimeSpan Elapsed, string? SamplePath);
 
 /// <summary>Thrown when a loss stops being a finite number; training cannot recover from that by itself.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -180,14 +180,22 @@ public sealed class CudaOperationParityTests
             }
         }
 
+        // Softmax cross-entropy, written and then added to (with a device weight), with all three outputs.
         var classes = Gpu.Random(70 * 10, 6, 4f);
         var labels = Enumerable.Range(0, 70).Select(i => (float)(i * 3 % 10)).ToArray();
         Gpu.Close(Softmax(cpu), Softmax(gpu), 1e-5, "SoftmaxCrossEntropy");
 
         Tensor Softmax(Backend backend)
         {
-            var all = backend.Allocate(702);
-            backend.SoftmaxCrossEntropy(Gpu.Tensor(backend, classes, 70, 10), Gpu.Tensor(backend, labels, 70, 1), 1f / 70, all.View(0, 70, 10), all.View(700, 1, 2));
+            var all = backend.Allocate(705);
+            backend.Fill(all.View(704, 1, 1), 0.5f);
+            var segment = new LossSegment
+            {
+                Rows = 70, GradientScale = 1f / 70, ValueScale = 1f / 70, Sum = all.View(700, 1, 1), Score = all.View(701, 1, 1), Value = all.View(702, 1, 1),
+            };
+            backend.SoftmaxCrossEntropy(Gpu.Tensor(backend, classes, 70, 10), Gpu.Tensor(backend, labels, 70, 1), all.View(0, 70, 10), segment);
+            backend.SoftmaxCrossEntropy(Gpu.Tensor(backend, classes, 70, 10), Gpu.Tensor(backend, labels, 70, 1), all.View(0, 70, 10),
+                segment with { Weight = all.View(704, 1, 1), Value = all.View(703, 1, 1) }, accumulate: true);
             return all.All;
         }
     }

@@ -108,7 +108,7 @@ public sealed class CheckpointTests : IDisposable
         SafetensorsFile.Write(plain, [new SafetensorsTensor("x", [2], [1f, 2f])]);
         using var gan = Trainer(out _, out _, seed: 3);
         var e = Assert.Throws<CheckpointMismatchException>(() => gan.LoadCheckpoint(plain));
-        Assert.Contains("not a GanDsl GAN checkpoint", e.Message);
+        Assert.Contains("not a GanDsl checkpoint", e.Message);
 
         gan.Fit(_data, 1);
         string good = gan.SaveCheckpoint(_dir.File("good.safetensors"));
@@ -156,7 +156,8 @@ public sealed class CheckpointTests : IDisposable
             new GanOptions { BatchSize = Batch, LogDirectory = logs, LogEvery = 4 });
         gan.Fit(_data, 2);
         var lines = File.ReadAllLines(Path.Combine(logs, "training.csv"));
-        Assert.Equal(TrainingLog.Header, lines[0]);
+        Assert.Equal(gan.Log!.Header, lines[0]);
+        Assert.Equal("step,epoch,d_loss,g_loss,d_x,d_g_z,images_per_second", lines[0]);
         Assert.Equal(new[] { "4", "8", "10", "12", "16", "20" }, lines.Skip(1).Select(l => l.Split(',')[0]));
         var png = File.ReadAllBytes(Path.Combine(logs, "training.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);

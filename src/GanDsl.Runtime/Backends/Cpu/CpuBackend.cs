@@ -99,6 +99,24 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void AddCore(Tensor source, Tensor destination, float scale)
+    {
+        var x = source.Span;
+        var y = destination.Span;
+        var a = Vector256.Create(scale);
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            (Vector256.Create(y.Slice(i)) + a * Vector256.Create(x.Slice(i))).CopyTo(y.Slice(i));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] += scale * x[i];
+        }
+    }
+
+    /// <inheritdoc />
     protected override void AddBiasCore(Tensor y, Tensor bias)
     {
         var b = bias.Span;
@@ -257,16 +275,16 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite)
+    protected override void AdamCore(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite, Tensor learningRateScale)
     {
-        _adamJob.Set(parameters, gradients, m, v, settings, (long)step.Resolve());
+        _adamJob.Set(parameters, gradients, m, v, settings, (long)step.Resolve(), learningRateScale.IsEmpty ? null : learningRateScale.Span[0]);
         RunUpdate(_adamJob, parameters.Length, nonFinite);
     }
 
     /// <inheritdoc />
-    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite)
+    protected override void RmsPropCore(Tensor parameters, Tensor gradients, Tensor squareAverage, RmsPropSettings settings, Tensor nonFinite, Tensor learningRateScale)
     {
-        _rmsPropJob.Set(parameters, gradients, squareAverage, settings);
+        _rmsPropJob.Set(parameters, gradients, squareAverage, settings, learningRateScale.IsEmpty ? null : learningRateScale.Span[0]);
         RunUpdate(_rmsPropJob, parameters.Length, nonFinite);
     }
 
@@ -345,8 +363,14 @@ public sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, float gradientScale, Tensor gradient, Tensor stats)
+    protected override void SoftmaxCrossEntropyCore(Tensor logits, Tensor labels, Tensor gradient, in LossSegment segment, bool accumulate)
     {
+        float gradientScale = segment.GradientScale;
+        if (!segment.Weight.IsEmpty)
+        {
+            gradientScale *= segment.Weight.Span[0];
+        }
+
         int classes = logits.Cols;
         var l = logits.Span;
         var y = labels.Span;
@@ -387,17 +411,29 @@ public sealed unsafe partial class CpuBackend : Backend
             for (int c = 0; c < classes; c++)
             {
                 float p = MathF.Exp(row[c] - max - logSum);
-                grad[c] = gradientScale * (c == label ? p - 1f : p);
+                float delta = gradientScale * (c == label ? p - 1f : p);
+                grad[c] = accumulate ? grad[c] + delta : delta;
             }
         }
 
-        var s = stats.Span;
-        s[0] += (float)lossSum;
-        s[1] += correct;
+        if (!segment.Sum.IsEmpty)
+        {
+            segment.Sum.Span[0] += (float)(segment.ValueScale * lossSum);
+        }
+
+        if (!segment.Score.IsEmpty && logits.Rows > 0)
+        {
+            segment.Score.Span[0] += (float)correct / logits.Rows;
+        }
+
+        if (!segment.Value.IsEmpty)
+        {
+            segment.Value.Span[0] = (float)(segment.ValueScale * lossSum);
+        }
     }
 
     /// <inheritdoc />
-    protected override void GatherImagesCore(ImageSet images, CounterValue at, Tensor destination)
+    protected override void GatherImagesCore(ImageSet images, CounterValue at, Tensor destination, PixelScale scale)
     {
         int position = checked((int)at.Resolve());
         var set = images as CpuImageSet
@@ -410,6 +446,16 @@ public sealed unsafe partial class CpuBackend : Backend
             var source = pixels.Slice(set.Order[position + r] * width, width);
             var row = rows.Slice(r * width, width);
             int i = 0;
+            if (scale == PixelScale.ZeroToOne)
+            {
+                for (; i < width; i++)
+                {
+                    row[i] = source[i] / 255f;
+                }
+
+                continue;
+            }
+
             if (Avx2.IsSupported)
             {
                 // Eight bytes widened to floats at a time, then the table's own b / 127.5 - 1: the same bits.
@@ -555,8 +601,10 @@ public sealed unsafe partial class CpuBackend : Backend
         private Tensor _p, _g, _m, _v;
         private float _b1, _b1c, _b2, _b2c, _eps, _keep, _stepSize, _bc2Sqrt;
 
-        public void Set(Tensor p, Tensor g, Tensor m, Tensor v, AdamSettings s, long step)
+        public void Set(Tensor p, Tensor g, Tensor m, Tensor v, AdamSettings s, long step, float? learningRateScale)
         {
+            // A schedule's factor multiplies the rate in double, as the GPU kernel does; without one the rate is used as is.
+            double lr = learningRateScale is float factor ? s.LearningRate * factor : s.LearningRate;
             (_p, _g, _m, _v) = (p, g, m, v);
             Length = p.Length;
             Reset();
@@ -567,10 +615,10 @@ public sealed unsafe partial class CpuBackend : Backend
             _b2 = (float)s.Beta2;
             _b2c = (float)(1 - s.Beta2);
             _eps = (float)s.Epsilon;
-            _keep = (float)(1 - s.LearningRate * s.WeightDecay);
+            _keep = (float)(1 - lr * s.WeightDecay);
 
             // PyTorch: p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-            _stepSize = (float)(s.LearningRate / (1 - Math.Pow(s.Beta1, step)));
+            _stepSize = (float)(lr / (1 - Math.Pow(s.Beta1, step)));
             _bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(s.Beta2, step));
         }
 
@@ -624,14 +672,14 @@ public sealed unsafe partial class CpuBackend : Backend
         private Tensor _p, _g, _v;
         private float _alpha, _alphaC, _lr, _eps;
 
-        public void Set(Tensor p, Tensor g, Tensor v, RmsPropSettings s)
+        public void Set(Tensor p, Tensor g, Tensor v, RmsPropSettings s, float? learningRateScale)
         {
             (_p, _g, _v) = (p, g, v);
             Length = p.Length;
             Reset();
             _alpha = (float)s.Alpha;
             _alphaC = (float)(1 - s.Alpha);
-            _lr = (float)s.LearningRate;
+            _lr = learningRateScale is float factor ? (float)(s.LearningRate * factor) : (float)s.LearningRate;
             _eps = (float)s.Epsilon;
         }
 

@@ -1,0 +1,236 @@
+using GanDsl.Backends;
+using GanDsl.Data;
+
+namespace GanDsl.Training;
+
+/// <summary>
+/// What one training step does, for <see cref="Trainer"/>'s loop to run over the data: compose the networks'
+/// forward and backward passes, loss terms and optimizer updates (<see cref="Run"/>), as Keras' <c>train_step</c> or
+/// Lightning's manual optimisation. A step declares its parts in its constructor (networks, optimizers, device
+/// scalars: what a checkpoint holds) and its statistics; the loop does the rest (epochs, shuffling, progress,
+/// logs, sample grids, checkpoints, resume, the NaN stop, Ctrl+C).
+/// </summary>
+/// <remarks>
+/// <see cref="Run"/> must be a fixed sequence of backend calls for a given phase (see <see cref="PhaseOf"/>): on a GPU
+/// the loop runs the first step of each phase directly, captures the second as a CUDA graph and replays it from then
+/// on. Numbers that change from step to step come from the context's counters (noise, the batch position) and device
+/// scalars, never from host variables read inside <see cref="Run"/>.
+/// </remarks>
+public abstract class TrainingStep : IDisposable
+{
+    /// <summary>Most statistics one step reports.</summary>
+    public const int MaxStatistics = 64;
+
+    /// <summary>Most device scalars one step keeps.</summary>
+    public const int MaxScalars = 64;
+
+    private readonly List<(string Name, Network Network)> _networks = [];
+    private readonly List<(string Name, Optimizer Optimizer)> _optimizers = [];
+    private readonly List<DeviceScalar> _scalars = [];
+    private readonly List<Statistic> _statistics = [];
+    private readonly DeviceBuffer _scalarMemory;
+    private readonly DeviceBuffer _statisticSums;
+    private ulong _seed;
+    private int _version;
+
+    /// <summary>A step on <paramref name="backend"/> that trains on batches of <paramref name="batchSize"/> images.</summary>
+    protected TrainingStep(Backend backend, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        Backend = backend;
+        BatchSize = batchSize;
+        _scalarMemory = backend.Allocate(MaxScalars);
+        _statisticSums = backend.Allocate(MaxStatistics);
+    }
+
+    /// <summary>The backend every part lives on.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>Images per batch (per domain).</summary>
+    public int BatchSize { get; }
+
+    /// <summary>What the step is, in checkpoints (default: the type's name); a checkpoint of another kind is refused.</summary>
+    public virtual string Kind => GetType().Name;
+
+    /// <summary>The run's seed (set by the trainer): noise, dropout and sample grids draw from it.</summary>
+    public ulong Seed
+    {
+        get => _seed;
+        internal set
+        {
+            _seed = value;
+            OnSeedChanged(value);
+        }
+    }
+
+    /// <summary>The networks the step trains, by name (checkpoint tensors are named <c>{name}.{parameter}</c>).</summary>
+    public IReadOnlyList<(string Name, Network Network)> Networks => _networks;
+
+    /// <summary>The optimizers, by name.</summary>
+    public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => _optimizers;
+
+    /// <summary>The device scalars.</summary>
+    public IReadOnlyList<DeviceScalar> Scalars => _scalars;
+
+    /// <summary>The statistics the step reports, in the order the epoch line and <c>training.csv</c> show them.</summary>
+    public IReadOnlyList<Statistic> Statistics => _statistics;
+
+    /// <summary>The device floats the statistics sum into, one per statistic in order (read and reset by the trainer).</summary>
+    internal Tensor StatisticSums => _statisticSums.View(0, 1, Math.Max(1, _statistics.Count));
+
+    /// <summary>Changes whenever something a captured step bakes in changes (see <see cref="Changed"/>).</summary>
+    internal int Version => _version;
+
+    /// <summary>
+    /// Which kind of step comes after <paramref name="stepsTaken"/> steps (default 0 for every step): steps of
+    /// different phases run different calls (a critic-only step and a critic-and-generator step), and each gets its
+    /// own captured graph.
+    /// </summary>
+    public virtual int PhaseOf(long stepsTaken) => 0;
+
+    /// <summary>One training step over the batch at the context's position: backend calls only.</summary>
+    public abstract void Run(StepContext context);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> saying what is wrong when <paramref name="data"/> does not fit the step (default: any data).</summary>
+    public virtual void CheckData(TrainingData data)
+    {
+    }
+
+    /// <summary>The sample grid written after each epoch, or null for none (default).</summary>
+    public virtual SampleGrid? Samples() => null;
+
+    /// <summary>Settings worth keeping in a checkpoint's metadata (the loss, n_critic, ...), by name; informative.</summary>
+    public virtual IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>();
+
+    /// <summary>Registers <paramref name="network"/> under <paramref name="name"/> (not owned: the caller disposes it).</summary>
+    protected T AddNetwork<T>(string name, T network)
+        where T : Network
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        RequireName(name);
+        if (!ReferenceEquals(network.Backend, Backend))
+        {
+            throw new ArgumentException($"The network {network.Layout.Name} lives on another backend than the step.", nameof(network));
+        }
+
+        if (_networks.Any(n => ReferenceEquals(n.Network, network)))
+        {
+            throw new ArgumentException($"The network {network.Layout.Name} is already part of the step.", nameof(network));
+        }
+
+        network.RandomSeed = Seed;
+        _networks.Add((name, network));
+        return network;
+    }
+
+    /// <summary>Creates and registers an optimizer over the parameters of <paramref name="networks"/> (owned by the step).</summary>
+    protected Optimizer AddOptimizer(string name, OptimizerSettings settings, params Network[] networks)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        RequireName(name);
+        foreach (var network in networks)
+        {
+            if (!_networks.Any(n => ReferenceEquals(n.Network, network)))
+            {
+                throw new ArgumentException($"Add the network {network?.Layout.Name} to the step (AddNetwork) before giving it an optimizer.", nameof(networks));
+            }
+        }
+
+        var optimizer = Optimizer.Create(settings, networks);
+        _optimizers.Add((name, optimizer));
+        return optimizer;
+    }
+
+    /// <summary>A device scalar starting at <paramref name="initial"/>; <paramref name="checkpointed"/>: whether checkpoints keep it.</summary>
+    protected DeviceScalar AddScalar(string name, float initial = 0f, bool checkpointed = true)
+    {
+        RequireName(name);
+        if (_scalars.Count == MaxScalars)
+        {
+            throw new InvalidOperationException($"A step keeps at most {MaxScalars} device scalars.");
+        }
+
+        var scalar = new DeviceScalar(name, _scalarMemory.View(_scalars.Count, 1, 1), initial, checkpointed);
+        scalar.Set(initial);
+        _scalars.Add(scalar);
+        return scalar;
+    }
+
+    /// <summary>A statistic the step records with its losses or a scalar program, shown under <paramref name="name"/>.</summary>
+    protected Statistic AddStatistic(string name, StatisticKind kind = StatisticKind.Loss)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (_statistics.Count == MaxStatistics)
+        {
+            throw new InvalidOperationException($"A step reports at most {MaxStatistics} statistics.");
+        }
+
+        string column = Statistic.ColumnOf(name);
+        if (column.Length == 0 || column is "step" or "epoch" or "images_per_second" || _statistics.Any(s => s.Name == name || s.Column == column))
+        {
+            throw new ArgumentException($"The statistic '{name}' needs a name with a letter or digit, unlike the other statistics' and the log's own columns (column '{column}').", nameof(name));
+        }
+
+        var statistic = new Statistic(name, kind, _statistics.Count, _statisticSums.View(_statistics.Count, 1, 1));
+        _statistics.Add(statistic);
+        return statistic;
+    }
+
+    /// <summary>Call when a setting that <see cref="Run"/> bakes into its calls changes, so a captured step is captured again.</summary>
+    protected void Changed() => _version++;
+
+    /// <summary>Called when the trainer sets <see cref="Seed"/> (at its start and when resuming), before any step.</summary>
+    protected virtual void OnSeedChanged(ulong seed)
+    {
+        foreach (var (_, network) in _networks)
+        {
+            network.RandomSeed = seed;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the optimizers and the step's device memory (not the networks, which the caller owns).</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var (_, optimizer) in _optimizers)
+            {
+                optimizer.Dispose();
+            }
+
+            _scalarMemory.Dispose();
+            _statisticSums.Dispose();
+        }
+    }
+
+    // Part names become checkpoint tensor names: letters, digits and . _ - only, and one part per name.
+    private void RequireName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') || name.StartsWith('.') || name.EndsWith('.'))
+        {
+            throw new ArgumentException($"The part name '{name}' may hold only letters, digits, '.', '_' and '-', and not start or end with '.'.", nameof(name));
+        }
+
+        if (_networks.Any(n => n.Name == name) || _optimizers.Any(o => o.Name == name) || _scalars.Any(s => s.Name == name))
+        {
+            throw new ArgumentException($"The step already has a part named '{name}'.", nameof(name));
+        }
+    }
+}
+
+/// <summary>Images for a sample grid: <paramref name="Count"/> images of (<paramref name="Height"/>, <paramref name="Width"/>) grey-scale floats in [-1, 1], <paramref name="Columns"/> per row.</summary>
+/// <param name="Pixels">Count x Height x Width floats, image after image.</param>
+/// <param name="Count">Images.</param>
+/// <param name="Height">Rows per image.</param>
+/// <param name="Width">Columns per image.</param>
+/// <param name="Columns">Images per row of the grid.</param>
+public sealed record SampleGrid(float[] Pixels, int Count, int Height, int Width, int Columns);
