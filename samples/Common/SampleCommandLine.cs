@@ -84,7 +84,21 @@ internal sealed record SampleCommandLine
         string lossLine = defaults.LossOption
             ? "\n  --loss L              nonsaturating, minimax, lsgan, hinge or wgan                    (default nonsaturating)"
             : "";
-        string optimizer = $"{defaults.Optimizer(1).Kind} learning rate of both networks".PadRight(63);
+        string ganLines = defaults.GanOptions
+            ? $"""
+
+              --critic-steps N      discriminator updates per generator update                      (default {defaults.CriticSteps})
+              --label-smoothing S   one-sided: real images get target 1 - S                         (default 0){lossLine}
+            """.TrimEnd()
+            : "";
+        string exportLines = defaults.Generates
+            ? """
+
+              --export N PATH       after training, write N generated images to PATH as an IDX file
+                                    and PATH.png as a grid
+            """.TrimEnd()
+            : "";
+        string optimizer = $"{defaults.Optimizer(1).Kind} learning rate of every network".PadRight(63);
         string rate = defaults.LearningRate.ToString(CultureInfo.InvariantCulture);
         return $"""
         {sample}: {description}
@@ -95,17 +109,13 @@ internal sealed record SampleCommandLine
         Training:
           --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaults.Epochs})
           --batch-size N        images per batch                                                (default {defaults.BatchSize})
-          --lr X                {optimizer} (default {rate})
-          --critic-steps N      discriminator updates per generator update                      (default {defaults.CriticSteps})
-          --label-smoothing S   one-sided: real images get target 1 - S                         (default 0){lossLine}
+          --lr X                {optimizer} (default {rate}){ganLines}
           --seed N              seed of initialisation, noise and shuffling                     (default 0)
           --resume PATH|latest  continue from a checkpoint (latest: the newest in --out/checkpoints)
           --checkpoint-every N  epochs between checkpoints; 0 = only at the end and on Ctrl+C   (default 1)
           --keep N              checkpoints to keep                                             (default 3)
           --metrics-every K     MNIST metrics every K epochs; 0 = never                         (default 0)
-          --log-every N         steps between rows of training.csv                              (default 100)
-          --export N PATH       after training, write N generated images to PATH as an IDX file
-                                and PATH.png as a grid
+          --log-every N         steps between rows of training.csv                              (default 100){exportLines}
           --no-progress         no progress bar, one line per epoch
           --no-graphs           on a GPU, launch every call instead of replaying the captured step
 
@@ -182,6 +192,16 @@ internal sealed record SampleCommandLine
                 "--help" or "-h" or "-?" => result with { Help = true },
                 _ => throw new FormatException($"Unknown option '{name}'."),
             };
+        }
+
+        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--loss") is { } gan)
+        {
+            throw new FormatException($"{gan} is an option of the GAN samples; this sample's step has no discriminator steps or labels to smooth.");
+        }
+
+        if (!defaults.Generates && result.ExportCount is not null)
+        {
+            throw new FormatException("--export writes generated images, and this sample's step generates none.");
         }
 
         if (result.Command == SampleCommand.Eval && (result.Resume is not null || result.ExportCount is not null))

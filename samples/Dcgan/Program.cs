@@ -4,7 +4,7 @@ using GanDsl.Samples;
 
 // The tutorial trains 50 epochs of batch 256 with Adam(1e-4) (Keras' betas 0.9 and 0.999); on a
 // 2-core CPU an epoch takes minutes, so the default here is 2: digits appear, a GPU does the rest.
-return new GanSample(
+return GanSample.Create(
     "Dcgan",
     "trains the TensorFlow tutorial's DCGAN (transposed convolutions, BatchNorm) on MNIST.",
     (backend, seed) => new DcganGenerator(backend, seed),

@@ -1,7 +1,7 @@
 using GanDsl.Samples;
 using MnistGan;
 
-return new GanSample(
+return GanSample.Create(
     "MnistGan",
     "trains the seed MLP GAN (generator 100-256-784, discriminator 784-100-50-1) on MNIST.",
     (backend, seed) => new MnistGenerator(backend, seed),

@@ -4,7 +4,7 @@ using GanDsl.Training;
 using Wgan;
 
 // Arjovsky et al. (2017), Algorithm 1: RMSprop at 5e-5, five critic updates per generator update, clip 0.01.
-return new GanSample(
+return GanSample.Create(
     "Wgan",
     "trains a Wasserstein GAN with weight clipping (Arjovsky et al. 2017) on MNIST.",
     (backend, seed) => new WganGenerator(backend, seed),

@@ -5,7 +5,7 @@ using WganGp;
 
 // Gulrajani et al. (2017), Algorithm 1: Adam at 1e-4 with betas 0 and 0.9, five critic updates per
 // generator update, penalty weight 10.
-return new GanSample(
+return GanSample.Create(
     "WganGp",
     "trains a Wasserstein GAN with gradient penalty (Gulrajani et al. 2017) on MNIST.",
     (backend, seed) => new WganGpGenerator(backend, seed),

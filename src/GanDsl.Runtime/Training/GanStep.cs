@@ -11,7 +11,7 @@ namespace GanDsl.Training;
 /// gradient penalty), one-sided label smoothing, conditional labels, and real and fake batches kept apart for a
 /// critic with BatchNorm. It reports D loss, G loss, D(x) and D(G(z)).
 /// </summary>
-public sealed class GanStep : TrainingStep
+public sealed class GanStep : TrainingStep, IImageGenerator
 {
     private readonly Network _g;
     private readonly Network _d;
@@ -25,8 +25,7 @@ public sealed class GanStep : TrainingStep
     private readonly Terms _terms;
     private readonly bool _conditional;
     private readonly bool _separateBatches;
-    private readonly DeviceBuffer _fixedNoise;
-    private readonly DeviceBuffer? _fixedLabels;
+    private readonly ImageSampler _sampler;
     private readonly DeviceBuffer? _penaltyGradient;
 
     /// <summary>The step of <paramref name="generator"/> against <paramref name="discriminator"/>; checks that they fit together.</summary>
@@ -77,26 +76,11 @@ public sealed class GanStep : TrainingStep
         int batch = _options.BatchSize;
         generator.EnsureCapacity(Math.Max(batch, _options.SampleCount));
         discriminator.EnsureCapacity(2 * batch);
-        _fixedNoise = Backend.Allocate((long)_options.SampleCount * generator.InputFeatures);
-        if (_conditional)
-        {
-            // The sample grid shows one class per row.
-            _fixedLabels = Backend.Allocate(_options.SampleCount);
-            var labels = new float[_options.SampleCount];
-            for (int i = 0; i < labels.Length; i++)
-            {
-                labels[i] = i / _options.SampleColumns % generator.Layout.ConditionClasses;
-            }
-
-            Backend.Upload(labels, _fixedLabels.All);
-        }
-
+        _sampler = new ImageSampler(generator, this, _options.SampleCount, _options.SampleColumns);
         if (_options.Loss == GanLoss.WassersteinGradientPenalty)
         {
             _penaltyGradient = Backend.Allocate((long)batch * discriminator.InputFeatures);
         }
-
-        OnSeedChanged(Seed);
     }
 
     /// <summary>The generator.</summary>
@@ -296,101 +280,26 @@ public sealed class GanStep : TrainingStep
     }
 
     /// <summary>The generator's images for the fixed sample noise (and, conditioned, one class per row).</summary>
-    public override SampleGrid Samples()
-    {
-        var (height, width) = ImageShape(_g.OutputFeatures);
-        return new SampleGrid(GenerateSamples(), _options.SampleCount, height, width, _options.SampleColumns);
-    }
+    public override SampleGrid Samples() => _sampler.Grid();
 
     /// <summary>
     /// Runs the generator on the fixed sample noise and returns its first <see cref="GanOptions.SampleCount"/>
     /// images as (count, features) floats in [-1, 1].
     /// </summary>
-    public float[] GenerateSamples()
-    {
-        int n = _options.SampleCount;
-        Backend.Copy(_fixedNoise.All, _g.Input(n).Reshape(1, _fixedNoise.All.Length));
-        if (_fixedLabels is not null)
-        {
-            Backend.Copy(_fixedLabels.All, _g.Labels(n).Reshape(1, n));
-        }
-
-        bool training = _g.Training;
-        _g.Training = false;
-        _g.Forward(n);
-        _g.Training = training;
-        var pixels = new float[n * _g.OutputFeatures];
-        Backend.Download(_g.Output(n), pixels);
-        return pixels;
-    }
-
-    /// <summary>
-    /// Runs the generator (in evaluation mode) on <paramref name="count"/> fresh noise vectors, from the
-    /// seed's evaluation stream so the same count gives the same images, and returns (count, features)
-    /// floats in [-1, 1]. A conditional generator is asked for the classes in turn (0, 1, ..., 0, 1, ...),
-    /// which <paramref name="labels"/> receives when given.
-    /// </summary>
-    public float[] Generate(int count, Span<int> labels = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        int chunk = _g.Capacity;
-        int features = _g.OutputFeatures;
-        int classes = _g.Layout.ConditionClasses;
-        var pixels = new float[(long)count * features];
-        var chunkLabels = classes > 0 ? new float[chunk] : null;
-        ulong blocksPerChunk = (ulong)(((long)chunk * _g.InputFeatures + 3) / 4);
-        bool training = _g.Training;
-        _g.Training = false;
-        for (int start = 0, c = 0; start < count; start += chunk, c++)
-        {
-            int rows = Math.Min(chunk, count - start);
-            Backend.RandomNormal(_g.Input(rows), Seed, RandomStreams.Evaluation, (ulong)c * blocksPerChunk);
-            if (chunkLabels is not null)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    chunkLabels[r] = (start + r) % classes;
-                    if (!labels.IsEmpty)
-                    {
-                        labels[start + r] = (start + r) % classes;
-                    }
-                }
-
-                Backend.Upload(chunkLabels.AsSpan(0, rows), _g.Labels(rows));
-            }
-
-            _g.Forward(rows);
-            Backend.Download(_g.Output(rows), pixels.AsSpan(start * features, rows * features));
-        }
-
-        _g.Training = training;
-        return pixels;
-    }
-
-    /// <summary>Square images when the width is a square (784 = 28 x 28), else one row.</summary>
-    internal static (int Height, int Width) ImageShape(int features)
-    {
-        int side = (int)Math.Round(Math.Sqrt(features));
-        return side * side == features ? (side, side) : (1, features);
-    }
+    public float[] GenerateSamples() => _sampler.GenerateSamples();
 
     /// <inheritdoc />
-    protected override void OnSeedChanged(ulong seed)
-    {
-        base.OnSeedChanged(seed);
-        if (_fixedNoise is not null)
-        {
-            Backend.RandomNormal(_fixedNoise.All, seed, RandomStreams.FixedNoise, 0);
-        }
-    }
+    public int ClassCount => _g.Layout.ConditionClasses;
+
+    /// <inheritdoc />
+    public float[] Generate(int count, Span<int> labels = default) => _sampler.Generate(count, labels);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _fixedNoise.Dispose();
-            _fixedLabels?.Dispose();
+            _sampler.Dispose();
             _penaltyGradient?.Dispose();
         }
 

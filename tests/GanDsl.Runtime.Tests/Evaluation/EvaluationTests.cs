@@ -4,19 +4,33 @@ using GanDsl.Evaluation;
 
 namespace GanDsl.Tests.Evaluation;
 
-/// <summary>Trains the reference classifier once per test run (into a temporary cache) and builds the evaluator.</summary>
+/// <summary>
+/// Trains the reference classifier once per test run, into a temporary cache that every test class taking the fixture
+/// then loads it from (the cache is removed when the run ends), and builds an evaluator of its own for each class.
+/// </summary>
 public sealed class EvaluatorFixture : IDisposable
 {
-    private readonly TestData.TempDirectory _cache = new();
+    private static readonly Lock s_gate = new();
+    private static TestData.TempDirectory? s_cache;
 
     public EvaluatorFixture()
     {
-        Data = Mnist.Load(TestData.MnistDirectory);
-        Backend = new CpuBackend(2);
-        var log = new StringWriter();
-        Evaluator = MnistEvaluator.Create(Data, Backend, log, _cache.Path);
-        TrainingLog = log.ToString();
-        CacheDirectory = _cache.Path;
+        lock (s_gate)
+        {
+            if (s_cache is null)
+            {
+                s_cache = new TestData.TempDirectory();
+                var cache = s_cache;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => cache.Dispose();
+            }
+
+            Data = Mnist.Load(TestData.MnistDirectory);
+            Backend = new CpuBackend(2);
+            var log = new StringWriter();
+            Evaluator = MnistEvaluator.Create(Data, Backend, log, s_cache.Path);
+            TrainingLog = log.ToString();
+            CacheDirectory = s_cache.Path;
+        }
     }
 
     public MnistData Data { get; }
@@ -29,11 +43,7 @@ public sealed class EvaluatorFixture : IDisposable
 
     public string CacheDirectory { get; }
 
-    public void Dispose()
-    {
-        Backend.Dispose();
-        _cache.Dispose();
-    }
+    public void Dispose() => Backend.Dispose();
 }
 
 /// <summary>The reference classifier and the metrics on real data.</summary>

@@ -120,41 +120,9 @@ public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixt
         Assert.NotEqual("0", file.Metadata["step"]);
     }
 
-    private static (int ExitCode, string Output) Run(params string[] args) => Run(null, args);
+    private static (int ExitCode, string Output) Run(params string[] args) => SampleProcess.Run("MnistGan", null, args);
 
-    private static (int ExitCode, string Output) Run(Dictionary<string, string>? environment, params string[] args)
-    {
-        var (process, errors) = Start(environment, args);
-        using (process)
-        {
-            string stdout = process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the sample did not finish in 3 minutes");
-            return (process.ExitCode, stdout + errors.Result);
-        }
-    }
+    private static (int ExitCode, string Output) Run(Dictionary<string, string>? environment, params string[] args) => SampleProcess.Run("MnistGan", environment, args);
 
-    private static (Process Process, Task<string> Errors) Start(Dictionary<string, string>? environment, string[] args)
-    {
-        string sample = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "MnistGan", "bin",
-            new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "MnistGan.dll");
-        Assert.True(File.Exists(sample), $"The sample was not built at {sample}.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(sample);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        foreach (var (key, value) in environment ?? [])
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
-        return (process, process.StandardError.ReadToEndAsync());
-    }
+    private static (Process Process, Task<string> Errors) Start(Dictionary<string, string>? environment, string[] args) => SampleProcess.Start("MnistGan", environment, args);
 }
