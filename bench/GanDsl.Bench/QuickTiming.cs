@@ -19,5 +19,18 @@ internal static class QuickTiming
                 bench.Cleanup();
             }
         }
+
+        // The user-written steps of the samples, at their samples' batch sizes: images per second.
+        foreach (var (name, batch, make) in new (string, int, Func<Backends.Backend, int, Training.TrainingStep>)[]
+        {
+            ("BEGAN", 64, (backend, b) => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new Backends.AdamSettings(2e-4), b)),
+            ("autoencoder", 256, (backend, b) => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new Backends.AdamSettings(1e-3), b)),
+        })
+        {
+            using var runner = new UserStepRunner(make, batch);
+            var (samples, _) = Timing.Runs(runner.Step, null, warmup: 20, runs: 7, calls: name == "BEGAN" ? 10 : 100);
+            double median = Timing.Median(samples);
+            Console.WriteLine($"{name,-11} batch {batch,4}  median {median / 1000:F3} ms/step, {batch / (median / 1e6):N0} images/s  (min {samples[0] / 1000:F3}, max {samples[^1] / 1000:F3})");
+        }
     }
 }

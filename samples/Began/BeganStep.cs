@@ -10,52 +10,43 @@ namespace Began;
 /// equilibrium term k, kept on the device, follows k = clamp(k + lambda_k (gamma L(x) - L(G(z))), 0, 1). The
 /// convergence measure M = L(x) + |gamma L(x) - L(G(z))| is logged.
 /// </summary>
-public sealed class BeganStep : TrainingStep, IImageGenerator
+public sealed class BeganStep : GeneratorStep
 {
-    private readonly Network _g, _d;
+    private readonly Network _d;
     private readonly Optimizer _optimizerG, _optimizerD;
     private readonly DeviceScalar _k, _real, _fake;
     private readonly Statistic _gLoss;
     private readonly ScalarProgram _afterStep;
-    private readonly ImageSampler _sampler;
 
-    /// <summary>BEGAN with <paramref name="gamma"/> (diversity ratio) and <paramref name="lambdaK"/> (k's learning rate).</summary>
+    /// <summary>BEGAN with <paramref name="gamma"/> (the diversity ratio) and <paramref name="lambdaK"/> (k's learning rate).</summary>
     public BeganStep(Network generator, Network discriminator, OptimizerSettings optimizer, int batchSize, float gamma = 0.5f, float lambdaK = 0.001f)
-        : base(generator.Backend, batchSize)
+        : base(generator, batchSize)
     {
-        _g = AddNetwork("generator", generator);
         _d = AddNetwork("discriminator", discriminator);
+        discriminator.EnsureCapacity(2 * batchSize);
         _optimizerG = AddOptimizer("generator.optimizer", optimizer, generator);
         _optimizerD = AddOptimizer("discriminator.optimizer", optimizer, discriminator);
-        _k = AddScalar("k", 0f);
-        _real = AddScalar("L_real", checkpointed: false);
-        _fake = AddScalar("L_fake", checkpointed: false);
-        var m = AddStatistic("M");
-        var k = AddStatistic("k", StatisticKind.Probability);
-        var dLoss = AddStatistic("D loss");
+        (_k, _real, _fake) = (AddScalar("k", 0f), AddScalar("L_real", checkpointed: false), AddScalar("L_fake", checkpointed: false));
         _gLoss = AddStatistic("G loss");
         _afterStep = new ScalarProgram(
-            m.Add(_real + ScalarExpr.Abs(gamma * _real - _fake)),
-            dLoss.Add(_real - _k * _fake),
+            AddStatistic("M").Add(_real + ScalarExpr.Abs(gamma * _real - _fake)),
+            AddStatistic("D loss").Add(_real - _k * _fake),
             _k.Assign(ScalarExpr.Clamp(_k + lambdaK * (gamma * _real - _fake), 0f, 1f)),
-            k.Add(_k));
-        generator.EnsureCapacity(batchSize);
-        discriminator.EnsureCapacity(2 * batchSize);
-        _sampler = new ImageSampler(generator, this);
+            AddStatistic("k", StatisticKind.Probability).Add(_k));
     }
 
     /// <inheritdoc />
     public override void Run(StepContext s)
     {
         int b = BatchSize;
-        var input = _d.Input(2 * b);
-        var (fake, real) = (input.Slice(0, b), input.Slice(b, b));
+        var g = Generator;
+        var (fake, real) = (_d.Input(2 * b).Slice(0, b), _d.Input(2 * b).Slice(b, b));
         var (reconstruction, gradient) = (_d.Output(2 * b), _d.OutputGradient(2 * b));
 
         // D on [G(z); x]: minimise L(x) - k L(G(z)).
-        s.Normal(_g.Input(b));
-        _g.Forward(b);
-        Backend.Copy(_g.Output(b), fake);
+        s.Normal(g.Input(b));
+        g.Forward(b);
+        Backend.Copy(g.Output(b), fake);
         s.Images(real);
         _d.Forward(2 * b);
         s.Loss(LossTerm.L1, reconstruction.Slice(b, b), gradient.Slice(b, b), target: real, value: _real);
@@ -65,22 +56,13 @@ public sealed class BeganStep : TrainingStep, IImageGenerator
 
         // G: minimise L(G(z)) through the updated D; G(z) is both D's input and the reconstruction's target.
         _d.Forward(b);
-        s.Loss(LossTerm.L1, _d.Output(b), _d.OutputGradient(b), target: fake, statistic: _gLoss, targetGradient: _g.OutputGradient(b));
+        s.Loss(LossTerm.L1, _d.Output(b), _d.OutputGradient(b), target: fake, statistic: _gLoss, targetGradient: g.OutputGradient(b));
         _d.Backward(b, weightGradients: false, inputGradient: true);
-        Backend.Add(_d.InputGradient(b), _g.OutputGradient(b));
-        _g.Backward(b);
+        Backend.Add(_d.InputGradient(b), g.OutputGradient(b));
+        g.Backward(b);
         s.Update(_optimizerG);
 
         // M and D loss from this step's losses, then k's update.
         s.Evaluate(_afterStep);
     }
-
-    /// <inheritdoc />
-    public override SampleGrid Samples() => _sampler.Grid();
-
-    /// <inheritdoc />
-    public float[] Generate(int count, Span<int> labels = default) => _sampler.Generate(count);
-
-    /// <inheritdoc />
-    public int ClassCount => 0;
 }

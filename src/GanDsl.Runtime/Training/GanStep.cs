@@ -11,7 +11,7 @@ namespace GanDsl.Training;
 /// gradient penalty), one-sided label smoothing, conditional labels, and real and fake batches kept apart for a
 /// critic with BatchNorm. It reports D loss, G loss, D(x) and D(G(z)).
 /// </summary>
-public sealed class GanStep : TrainingStep, IImageGenerator
+public sealed class GanStep : GeneratorStep
 {
     private readonly Network _g;
     private readonly Network _d;
@@ -25,15 +25,13 @@ public sealed class GanStep : TrainingStep, IImageGenerator
     private readonly Terms _terms;
     private readonly bool _conditional;
     private readonly bool _separateBatches;
-    private readonly ImageSampler _sampler;
     private readonly DeviceBuffer? _penaltyGradient;
 
     /// <summary>The step of <paramref name="generator"/> against <paramref name="discriminator"/>; checks that they fit together.</summary>
     public GanStep(Network generator, Network discriminator, GanOptions? options = null)
-        : base(RequireBackend(generator, discriminator), (options ?? new GanOptions()).BatchSize)
+        : base(RequireSameBackend(generator, discriminator), Valid(options).BatchSize, Valid(options).SampleCount, Valid(options).SampleColumns)
     {
-        _options = options ?? new GanOptions();
-        _options.Validate();
+        _options = Valid(options);
         if (generator.OutputFeatures != discriminator.InputFeatures)
         {
             throw new ArgumentException(
@@ -58,7 +56,7 @@ public sealed class GanStep : TrainingStep, IImageGenerator
                 $"WGAN-GP needs the critic's second-order pass: declare {discriminator.Layout.Name} with [GradientPenalty] (it then allows no BatchNorm, Tanh or Sigmoid).");
         }
 
-        _g = AddNetwork("generator", generator);
+        _g = Generator;
         _d = AddNetwork("discriminator", discriminator);
         _optimizerG = AddOptimizer("generator.optimizer", _options.GeneratorOptimizer, generator);
         _optimizerD = AddOptimizer("discriminator.optimizer", _options.DiscriminatorOptimizer, discriminator);
@@ -74,17 +72,12 @@ public sealed class GanStep : TrainingStep, IImageGenerator
         // so neither batch's statistics leak into the other's.
         _separateBatches = discriminator.Layout.States.Count > 0;
         int batch = _options.BatchSize;
-        generator.EnsureCapacity(Math.Max(batch, _options.SampleCount));
         discriminator.EnsureCapacity(2 * batch);
-        _sampler = new ImageSampler(generator, this, _options.SampleCount, _options.SampleColumns);
         if (_options.Loss == GanLoss.WassersteinGradientPenalty)
         {
             _penaltyGradient = Backend.Allocate((long)batch * discriminator.InputFeatures);
         }
     }
-
-    /// <summary>The generator.</summary>
-    public Network Generator => _g;
 
     /// <summary>The discriminator (critic).</summary>
     public Network Discriminator => _d;
@@ -279,40 +272,32 @@ public sealed class GanStep : TrainingStep, IImageGenerator
         d.GradientPenaltyBackward(b, tangent, ones);
     }
 
-    /// <summary>The generator's images for the fixed sample noise (and, conditioned, one class per row).</summary>
-    public override SampleGrid Samples() => _sampler.Grid();
-
-    /// <summary>
-    /// Runs the generator on the fixed sample noise and returns its first <see cref="GanOptions.SampleCount"/>
-    /// images as (count, features) floats in [-1, 1].
-    /// </summary>
-    public float[] GenerateSamples() => _sampler.GenerateSamples();
-
-    /// <inheritdoc />
-    public int ClassCount => _g.Layout.ConditionClasses;
-
-    /// <inheritdoc />
-    public float[] Generate(int count, Span<int> labels = default) => _sampler.Generate(count, labels);
-
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _sampler.Dispose();
             _penaltyGradient?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private static Backend RequireBackend(Network generator, Network discriminator)
+    // The generator, once checked to live with the discriminator.
+    private static Network RequireSameBackend(Network generator, Network discriminator)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(discriminator);
         return ReferenceEquals(generator.Backend, discriminator.Backend)
-            ? generator.Backend
+            ? generator
             : throw new ArgumentException("The generator and the discriminator must be created on the same backend.");
+    }
+
+    private static GanOptions Valid(GanOptions? options)
+    {
+        options ??= new GanOptions();
+        options.Validate();
+        return options;
     }
 
     /// <summary>The loss terms, and their targets, a <see cref="GanLoss"/> is made of.</summary>

@@ -68,10 +68,10 @@ public sealed class GanTrainer : Trainer
         return new TrainingStats(values.Steps, values["D loss"], values["G loss"], values["D(x)"], values["D(G(z))"]);
     }
 
-    /// <inheritdoc cref="GanStep.GenerateSamples"/>
+    /// <inheritdoc cref="GeneratorStep.GenerateSamples"/>
     public float[] GenerateSamples() => _gan.GenerateSamples();
 
-    /// <inheritdoc cref="GanStep.Generate"/>
+    /// <inheritdoc cref="IImageGenerator.Generate"/>
     public float[] Generate(int count, Span<int> labels = default) => _gan.Generate(count, labels);
 
     /// <summary>Writes a grid of the generator's images for the fixed sample noise to <paramref name="path"/> as PNG.</summary>
