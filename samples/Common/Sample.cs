@@ -39,6 +39,9 @@ internal sealed record SampleDefaults
 
     /// <summary>Whether the step generates images from noise (--export, and the MNIST metrics of generated images).</summary>
     public bool Generates { get; init; } = true;
+
+    /// <summary>The sample's own options, with their defaults.</summary>
+    public IReadOnlyList<SampleSetting> Settings { get; init; } = [];
 }
 
 /// <summary>What a sample's step is made with: the backend, the parsed options, MNIST.</summary>

@@ -67,6 +67,12 @@ internal sealed record SampleCommandLine
 
     public int Samples { get; init; } = 10_000;
 
+    /// <summary>The values of the sample's own options (<see cref="SampleDefaults.Settings"/>), by name without the dashes.</summary>
+    public IReadOnlyDictionary<string, double> Settings { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The value of the sample's own option <paramref name="name"/>.</summary>
+    public double Setting(string name) => Settings[name];
+
     public bool Help { get; init; }
 
     /// <summary>The objectives --loss accepts, by name.</summary>
@@ -98,6 +104,8 @@ internal sealed record SampleCommandLine
                                     and PATH.png as a grid
             """.TrimEnd()
             : "";
+        string settingLines = string.Concat(defaults.Settings.Select(o =>
+            $"\n  {("--" + o.Name + " X").PadRight(21)} {o.Description.PadRight(63)} (default {o.Default.ToString(CultureInfo.InvariantCulture)})"));
         string optimizer = $"{defaults.Optimizer(1).Kind} learning rate of every network".PadRight(63);
         string rate = defaults.LearningRate.ToString(CultureInfo.InvariantCulture);
         return $"""
@@ -109,7 +117,7 @@ internal sealed record SampleCommandLine
         Training:
           --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaults.Epochs})
           --batch-size N        images per batch                                                (default {defaults.BatchSize})
-          --lr X                {optimizer} (default {rate}){ganLines}
+          --lr X                {optimizer} (default {rate}){ganLines}{settingLines}
           --seed N              seed of initialisation, noise and shuffling                     (default 0)
           --resume PATH|latest  continue from a checkpoint (latest: the newest in --out/checkpoints)
           --checkpoint-every N  epochs between checkpoints; 0 = only at the end and on Ctrl+C   (default 1)
@@ -144,6 +152,7 @@ internal sealed record SampleCommandLine
             LearningRate = defaults.LearningRate,
             Loss = defaults.Loss,
             CriticSteps = defaults.CriticSteps,
+            Settings = defaults.Settings.ToDictionary(o => o.Name, o => o.Default),
         };
         int i = 0;
         if (args.Length > 0 && args[0] == "eval")
@@ -190,6 +199,10 @@ internal sealed record SampleCommandLine
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
                 "--help" or "-h" or "-?" => result with { Help = true },
+                _ when defaults.Settings.FirstOrDefault(o => "--" + o.Name == name) is { } setting => result with
+                {
+                    Settings = new Dictionary<string, double>(result.Settings) { [setting.Name] = setting.Parse(name, Value()) },
+                },
                 _ => throw new FormatException($"Unknown option '{name}'."),
             };
         }
@@ -221,4 +234,18 @@ internal sealed record SampleCommandLine
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value)
             ? value
             : throw new FormatException($"{name} takes a whole number of 0 or more, not '{text}'.");
+}
+
+/// <summary>An option of one sample's own (BEGAN's --gamma): a number in [<paramref name="Minimum"/>, <paramref name="Maximum"/>].</summary>
+/// <param name="Name">The option without its dashes.</param>
+/// <param name="Description">One line for the usage text.</param>
+/// <param name="Default">Its value when not given.</param>
+/// <param name="Minimum">The smallest value allowed.</param>
+/// <param name="Maximum">The largest value allowed.</param>
+internal sealed record SampleSetting(string Name, string Description, double Default, double Minimum, double Maximum)
+{
+    public double Parse(string option, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= Minimum && value <= Maximum
+            ? value
+            : throw new FormatException($"{option} takes a number from {Minimum.ToString(CultureInfo.InvariantCulture)} to {Maximum.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
 }

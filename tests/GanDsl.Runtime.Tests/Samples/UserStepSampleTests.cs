@@ -39,7 +39,9 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("Autoencoder", "--critic-steps", "5")]
     [InlineData("Autoencoder", "--export", "10", "images")]
     [InlineData("Began", "--label-smoothing", "0.1")]
-    public void OptionsTheStepHasNoUseForAreRefused(string sample, params string[] args)
+    [InlineData("Began", "--gamma", "5")]
+    [InlineData("Began", "--lambda-k")]
+    public void ForeignOrBadOptionsAreRefused(string sample, params string[] args)
     {
         var run = SampleProcess.Run(sample, null, args);
         Assert.Equal(2, run.ExitCode);
@@ -48,12 +50,13 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     }
 
     [Fact]
-    public void BeganListsTheCommonOptions()
+    public void BeganListsTheCommonOptionsAndItsOwn()
     {
         var run = SampleProcess.Run("Began", null, "--help");
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("--resume PATH|latest", run.Output);
         Assert.Contains("--export N PATH", run.Output);
+        Assert.Contains("--gamma X", run.Output);
         Assert.DoesNotContain("--critic-steps", run.Output);
     }
 }
