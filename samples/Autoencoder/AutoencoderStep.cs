@@ -25,11 +25,20 @@ public sealed class AutoencoderStep : TrainingStep
         _optimizer = AddOptimizer("autoencoder.optimizer", optimizer, autoencoder);
         _loss = AddStatistic("BCE");
         _shown = shown;
-        autoencoder.EnsureCapacity(batchSize);
     }
 
     /// <summary>The network.</summary>
     public Network Network => _net;
+
+    /// <summary>Refuses images that are not what the network reconstructs.</summary>
+    public override void CheckData(TrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Domains[0].PixelsPerImage != _net.InputFeatures)
+        {
+            throw new ArgumentException($"The images have {data.Domains[0].PixelsPerImage} pixels but {_net.Layout.Name} reconstructs {_net.InputFeatures}.", nameof(data));
+        }
+    }
 
     /// <inheritdoc />
     public override void Run(StepContext s)
@@ -50,10 +59,11 @@ public sealed class AutoencoderStep : TrainingStep
             return null;
         }
 
-        const int rows = 4, columns = 10;
-        int n = rows * columns, pixels = _shown.PixelsPerImage;
+        const int columns = 10;
+        int rows = Math.Max(1, Math.Min(4, _shown.Count / columns)), n = Math.Min(rows * columns, _shown.Count), pixels = _shown.PixelsPerImage;
         var reconstructions = Reconstruct(_shown, n);
-        var grid = new float[2 * n * pixels];
+        var grid = new float[2 * rows * columns * pixels];
+        Array.Fill(grid, -1f);
         var image = _shown.Images.Span;
         for (int i = 0; i < n; i++)
         {
@@ -67,33 +77,41 @@ public sealed class AutoencoderStep : TrainingStep
             }
         }
 
-        return new SampleGrid(grid, 2 * n, _shown.Height, _shown.Width, columns);
+        return new SampleGrid(grid, 2 * rows * columns, _shown.Height, _shown.Width, columns);
     }
 
     /// <summary>The reconstructions, in [0, 1], of the first <paramref name="count"/> images of <paramref name="images"/>.</summary>
     public float[] Reconstruct(ImageDataset images, int count)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, images.Count);
         int pixels = images.PixelsPerImage, chunk = _net.Capacity;
         var output = new float[(long)count * pixels];
         var input = new float[chunk * pixels];
         var bytes = images.Images.Span;
         bool training = _net.Training;
         _net.Training = false;
-        for (int start = 0; start < count; start += chunk)
+        try
         {
-            int n = Math.Min(chunk, count - start);
-            for (int i = 0; i < n * pixels; i++)
+            for (int start = 0; start < count; start += chunk)
             {
-                input[i] = bytes[start * pixels + i] / 255f;
-            }
+                int n = Math.Min(chunk, count - start);
+                for (int i = 0; i < n * pixels; i++)
+                {
+                    input[i] = bytes[start * pixels + i] / 255f;
+                }
 
-            Backend.Upload(input.AsSpan(0, n * pixels), _net.Input(n));
-            _net.Forward(n);
-            Backend.Download(_net.Output(n), output.AsSpan(start * pixels, n * pixels));
+                Backend.Upload(input.AsSpan(0, n * pixels), _net.Input(n));
+                _net.Forward(n);
+                Backend.Download(_net.Output(n), output.AsSpan(start * pixels, n * pixels));
+            }
+        }
+        finally
+        {
+            _net.Training = training;
         }
 
-        _net.Training = training;
         return output;
     }
 

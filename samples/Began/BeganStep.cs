@@ -22,8 +22,7 @@ public sealed class BeganStep : GeneratorStep
     public BeganStep(Network generator, Network discriminator, OptimizerSettings optimizer, int batchSize, float gamma = 0.5f, float lambdaK = 0.001f)
         : base(generator, batchSize)
     {
-        _d = AddNetwork("discriminator", discriminator);
-        discriminator.EnsureCapacity(2 * batchSize);
+        _d = AddNetwork("discriminator", discriminator, rows: 2 * batchSize);
         _optimizerG = AddOptimizer("generator.optimizer", optimizer, generator);
         _optimizerD = AddOptimizer("discriminator.optimizer", optimizer, discriminator);
         (_k, _real, _fake) = (AddScalar("k", 0f), AddScalar("L_real", checkpointed: false), AddScalar("L_fake", checkpointed: false));

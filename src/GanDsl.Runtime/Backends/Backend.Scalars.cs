@@ -9,17 +9,19 @@ public abstract partial class Backend
     public void Evaluate(ScalarProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        foreach (var tensor in program.Tensors)
+        var tensors = program.Tensors;
+        for (int i = 0; i < tensors.Count; i++)
         {
-            if (!ReferenceEquals(tensor.Buffer.Backend, this))
+            if (!ReferenceEquals(tensors[i].Buffer.Backend, this))
             {
-                RequireOwned(tensor, nameof(program));
+                RequireOwned(tensors[i], nameof(program));
             }
         }
 
-        foreach (var counter in program.Counters)
+        var counters = program.Counters;
+        for (int i = 0; i < counters.Count; i++)
         {
-            RequireCounter(counter);
+            RequireCounter(counters[i]);
         }
 
         EvaluateCore(program);

@@ -153,19 +153,25 @@ public abstract class ScalarExpr
         }
     }
 
-    // abs, min, max: fabsf, fminf, fmaxf on the GPU, their MathF twins here (NaN-free inputs agree exactly).
+    // abs, min, max. min and max are written out, the same on both sides, so a NaN operand gives NaN (a clamp never
+    // hides a diverged loss; CUDA's fminf and fmaxf would return the other operand).
     private sealed class Call(string function, ScalarExpr a, ScalarExpr? b) : ScalarExpr
     {
-        internal override float Evaluate() => function switch
+        internal override float Evaluate()
         {
-            "abs" => MathF.Abs(a.Evaluate()),
-            "min" => MathF.Min(a.Evaluate(), b!.Evaluate()),
-            _ => MathF.Max(a.Evaluate(), b!.Evaluate()),
-        };
+            float x = a.Evaluate();
+            if (function == "abs")
+            {
+                return MathF.Abs(x);
+            }
+
+            float y = b!.Evaluate();
+            return function == "min" ? (float.IsNaN(x) || x < y ? x : y) : (float.IsNaN(x) || x > y ? x : y);
+        }
 
         internal override void Print(StringBuilder text, Func<Tensor, string> tensor, Func<CounterValue, string> counter)
         {
-            text.Append(function switch { "abs" => "fabsf(", "min" => "fminf(", _ => "fmaxf(" });
+            text.Append(function switch { "abs" => "fabsf(", "min" => "gandsl_min(", _ => "gandsl_max(" });
             a.Print(text, tensor, counter);
             if (b is not null)
             {
@@ -248,8 +254,9 @@ public sealed class ScalarProgram
     /// <summary>Runs the statements on the host (the CPU backend's memory), in float.</summary>
     internal void EvaluateOnHost()
     {
-        foreach (var a in Assignments)
+        for (int i = 0; i < Assignments.Count; i++)
         {
+            var a = Assignments[i];
             float value = a.Value.Evaluate();
             ref float target = ref a.Target.Span[0];
             target = a.Add ? target + value : value;
@@ -261,6 +268,8 @@ public sealed class ScalarProgram
     {
         var text = new StringBuilder();
         text.Append("// A GanDsl scalar program: one thread runs its assignments in order.\n");
+        text.Append("__device__ __forceinline__ float gandsl_min(float x, float y) { return x != x || x < y ? x : y; }\n");
+        text.Append("__device__ __forceinline__ float gandsl_max(float x, float y) { return x != x || x > y ? x : y; }\n");
         text.Append("extern \"C\" __global__ void ").Append(name).Append('(');
         var parameters = Tensors.Select((_, i) => $"float* s{i}").Concat(Counters.Select((_, i) => $"const unsigned long long* c{i}"));
         text.Append(string.Join(", ", parameters)).Append(")\n{\n");

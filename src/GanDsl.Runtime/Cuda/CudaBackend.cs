@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using GanDsl.Backends;
@@ -44,8 +45,9 @@ public sealed unsafe class CudaBackend : Backend
     private readonly nint _runtimeModule;
     private readonly Dictionary<string, nint> _runtime = [];
     private readonly nint _lossModule;
-    private readonly Dictionary<ScalarProgram, nint> _scalarPrograms = new(ReferenceEqualityComparer.Instance);
-    private readonly List<nint> _scalarModules = [];
+    private readonly ConditionalWeakTable<ScalarProgram, StrongBox<nint>> _scalarPrograms = new(); // program -> its kernel, while the program lives
+    private readonly Dictionary<string, nint> _scalarModules = []; // program source -> kernel
+    private readonly List<nint> _scalarModuleHandles = [];
     private readonly nint[] _losses = new nint[Enum.GetValues<LossKind>().Length]; // by LossKind
     private readonly Dictionary<KernelProgram, nint> _modules = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedKernel, nint> _functions = new(ReferenceEqualityComparer.Instance);
@@ -345,15 +347,25 @@ public sealed unsafe class CudaBackend : Backend
     /// <inheritdoc />
     protected override void EvaluateCore(ScalarProgram program)
     {
-        // Each program is compiled once (cached on disk like every kernel) into a module of its own; one thread runs it.
-        if (!_scalarPrograms.TryGetValue(program, out nint function))
+        // Each distinct program text is compiled once (and cached on disk like every kernel) into a module of its own;
+        // programs built again with the same statements (a schedule set anew) share it. One thread runs it.
+        if (!_scalarPrograms.TryGetValue(program, out var compiled))
         {
-            string name = "gandsl_scalars";
-            nint module = LoadModule(program.CudaSource(name), "GanDslScalarProgram");
-            _scalarModules.Add(module);
-            CudaDriver.Check(CudaDriver.cuModuleGetFunction(out function, module, name), $"cuModuleGetFunction({name})");
-            _scalarPrograms.Add(program, function);
+            const string name = "gandsl_scalars";
+            string source = program.CudaSource(name);
+            if (!_scalarModules.TryGetValue(source, out nint function))
+            {
+                nint module = LoadModule(source, "GanDslScalarProgram");
+                CudaDriver.Check(CudaDriver.cuModuleGetFunction(out function, module, name), $"cuModuleGetFunction({name})");
+                _scalarModules.Add(source, function);
+                _scalarModuleHandles.Add(module);
+            }
+
+            compiled = new StrongBox<nint>(function);
+            _scalarPrograms.Add(program, compiled);
         }
+
+        nint kernel = compiled.Value!;
 
         var p = default(KernelParams);
         foreach (var tensor in program.Tensors)
@@ -366,7 +378,7 @@ public sealed unsafe class CudaBackend : Backend
             p.Pointer(CounterAddress(counter));
         }
 
-        Launch(function, 1, 1, 1, 1, &p, "gandsl_scalars");
+        Launch(kernel, 1, 1, 1, 1, &p, "gandsl_scalars");
     }
 
     /// <inheritdoc />
@@ -855,11 +867,12 @@ public sealed unsafe class CudaBackend : Backend
         }
 
         _modules.Clear();
-        foreach (nint module in _scalarModules)
+        foreach (nint module in _scalarModuleHandles)
         {
             CudaDriver.cuModuleUnload(module);
         }
 
+        _scalarModuleHandles.Clear();
         _scalarModules.Clear();
         foreach (nint module in (ReadOnlySpan<nint>)[_runtimeModule, _lossModule])
         {

@@ -29,35 +29,11 @@ public sealed class GanStep : GeneratorStep
 
     /// <summary>The step of <paramref name="generator"/> against <paramref name="discriminator"/>; checks that they fit together.</summary>
     public GanStep(Network generator, Network discriminator, GanOptions? options = null)
-        : base(RequireSameBackend(generator, discriminator), Valid(options).BatchSize, Valid(options).SampleCount, Valid(options).SampleColumns)
+        : base(Checked(generator, discriminator, Valid(options)), Valid(options).BatchSize, Valid(options).SampleCount, Valid(options).SampleColumns)
     {
         _options = Valid(options);
-        if (generator.OutputFeatures != discriminator.InputFeatures)
-        {
-            throw new ArgumentException(
-                $"The generator {generator.Layout.Name} makes {generator.OutputFeatures} features per sample but the discriminator {discriminator.Layout.Name} reads {discriminator.InputFeatures}.");
-        }
-
-        if (discriminator.OutputFeatures != 1)
-        {
-            throw new ArgumentException(
-                $"The discriminator {discriminator.Layout.Name} must end in one output (a Dense(1) without activation), but it outputs {discriminator.OutputFeatures} features.");
-        }
-
-        if (generator.Layout.ConditionClasses != discriminator.Layout.ConditionClasses)
-        {
-            throw new ArgumentException(
-                $"A conditional GAN needs [Condition] with the same classes on both networks; {generator.Layout.Name} has {generator.Layout.ConditionClasses} and {discriminator.Layout.Name} {discriminator.Layout.ConditionClasses}.");
-        }
-
-        if (_options.Loss == GanLoss.WassersteinGradientPenalty && !discriminator.Layout.SupportsGradientPenalty)
-        {
-            throw new ArgumentException(
-                $"WGAN-GP needs the critic's second-order pass: declare {discriminator.Layout.Name} with [GradientPenalty] (it then allows no BatchNorm, Tanh or Sigmoid).");
-        }
-
         _g = Generator;
-        _d = AddNetwork("discriminator", discriminator);
+        _d = AddNetwork("discriminator", discriminator, rows: 2 * _options.BatchSize);
         _optimizerG = AddOptimizer("generator.optimizer", _options.GeneratorOptimizer, generator);
         _optimizerD = AddOptimizer("discriminator.optimizer", _options.DiscriminatorOptimizer, discriminator);
         _terms = Terms.For(_options.Loss, 1f - _options.LabelSmoothing);
@@ -72,7 +48,6 @@ public sealed class GanStep : GeneratorStep
         // so neither batch's statistics leak into the other's.
         _separateBatches = discriminator.Layout.States.Count > 0;
         int batch = _options.BatchSize;
-        discriminator.EnsureCapacity(2 * batch);
         if (_options.Loss == GanLoss.WassersteinGradientPenalty)
         {
             _penaltyGradient = Backend.Allocate((long)batch * discriminator.InputFeatures);
@@ -97,17 +72,10 @@ public sealed class GanStep : GeneratorStep
     /// <inheritdoc />
     public override void CheckData(TrainingData data)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        var images = data.Domains[0];
-        if (images.PixelsPerImage != _d.InputFeatures)
+        base.CheckData(data);
+        if (data.Domains[0].PixelsPerImage != _d.InputFeatures)
         {
-            throw new ArgumentException($"The images have {images.PixelsPerImage} pixels but the discriminator reads {_d.InputFeatures} features.", nameof(data));
-        }
-
-        if (_conditional && (!images.HasLabels || images.Classes > _g.Layout.ConditionClasses))
-        {
-            throw new ArgumentException(
-                $"A conditional GAN of {_g.Layout.ConditionClasses} classes needs images labelled 0-{_g.Layout.ConditionClasses - 1}; these have {(images.HasLabels ? images.Classes + " classes" : "no labels")}.", nameof(data));
+            throw new ArgumentException($"The images have {data.Domains[0].PixelsPerImage} pixels but the discriminator reads {_d.InputFeatures} features.", nameof(data));
         }
     }
 
@@ -283,14 +251,41 @@ public sealed class GanStep : GeneratorStep
         base.Dispose(disposing);
     }
 
-    // The generator, once checked to live with the discriminator.
-    private static Network RequireSameBackend(Network generator, Network discriminator)
+    // The generator, once checked to fit the discriminator (before anything is allocated).
+    private static Network Checked(Network generator, Network discriminator, GanOptions options)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(discriminator);
-        return ReferenceEquals(generator.Backend, discriminator.Backend)
-            ? generator
-            : throw new ArgumentException("The generator and the discriminator must be created on the same backend.");
+        if (!ReferenceEquals(generator.Backend, discriminator.Backend))
+        {
+            throw new ArgumentException("The generator and the discriminator must be created on the same backend.");
+        }
+
+        if (generator.OutputFeatures != discriminator.InputFeatures)
+        {
+            throw new ArgumentException(
+                $"The generator {generator.Layout.Name} makes {generator.OutputFeatures} features per sample but the discriminator {discriminator.Layout.Name} reads {discriminator.InputFeatures}.");
+        }
+
+        if (discriminator.OutputFeatures != 1)
+        {
+            throw new ArgumentException(
+                $"The discriminator {discriminator.Layout.Name} must end in one output (a Dense(1) without activation), but it outputs {discriminator.OutputFeatures} features.");
+        }
+
+        if (generator.Layout.ConditionClasses != discriminator.Layout.ConditionClasses)
+        {
+            throw new ArgumentException(
+                $"A conditional GAN needs [Condition] with the same classes on both networks; {generator.Layout.Name} has {generator.Layout.ConditionClasses} and {discriminator.Layout.Name} {discriminator.Layout.ConditionClasses}.");
+        }
+
+        if (options.Loss == GanLoss.WassersteinGradientPenalty && !discriminator.Layout.SupportsGradientPenalty)
+        {
+            throw new ArgumentException(
+                $"WGAN-GP needs the critic's second-order pass: declare {discriminator.Layout.Name} with [GradientPenalty] (it then allows no BatchNorm, Tanh or Sigmoid).");
+        }
+
+        return generator;
     }
 
     private static GanOptions Valid(GanOptions? options)

@@ -61,11 +61,15 @@ public sealed class GanTrainer : Trainer
         Step(data, position);
     }
 
-    /// <summary>D loss, G loss, D(x) and D(G(z)) averaged over the steps since the last read (or the start), and starts a new window.</summary>
+    /// <summary>
+    /// D loss, G loss, D(x) and D(G(z)) averaged over the steps since the last read (or the start), and starts a new
+    /// window; a statistic no step of the window recorded (G loss between generator steps) reads 0.
+    /// </summary>
     public new TrainingStats ReadStats()
     {
         var values = base.ReadStats();
-        return new TrainingStats(values.Steps, values["D loss"], values["G loss"], values["D(x)"], values["D(G(z))"]);
+        double Value(int index) => values.Recorded(index) ? values.Values[index] : 0;
+        return new TrainingStats(values.Steps, Value(0), Value(1), Value(2), Value(3));
     }
 
     /// <inheritdoc cref="GeneratorStep.GenerateSamples"/>

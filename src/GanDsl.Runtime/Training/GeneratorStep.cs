@@ -14,7 +14,6 @@ public abstract class GeneratorStep : TrainingStep, IImageGenerator
         : base(generator?.Backend ?? throw new ArgumentNullException(nameof(generator)), batchSize)
     {
         Generator = AddNetwork("generator", generator);
-        generator.EnsureCapacity(batchSize);
         _sampler = new ImageSampler(generator, this, sampleCount, sampleColumns);
     }
 
@@ -23,6 +22,23 @@ public abstract class GeneratorStep : TrainingStep, IImageGenerator
 
     /// <inheritdoc />
     public int ClassCount => Generator.Layout.ConditionClasses;
+
+    /// <summary>Refuses data whose images (domain 0) are not what the generator makes, or lack the labels a conditional generator needs.</summary>
+    public override void CheckData(Data.TrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var images = data.Domains[0];
+        if (images.PixelsPerImage != Generator.OutputFeatures)
+        {
+            throw new ArgumentException($"The images have {images.PixelsPerImage} pixels but the generator {Generator.Layout.Name} makes {Generator.OutputFeatures}.", nameof(data));
+        }
+
+        if (ClassCount > 0 && (!images.HasLabels || images.Classes > ClassCount))
+        {
+            throw new ArgumentException(
+                $"A conditional generator of {ClassCount} classes needs images labelled 0-{ClassCount - 1}; these have {(images.HasLabels ? images.Classes + " classes" : "no labels")}.", nameof(data));
+        }
+    }
 
     /// <summary>The generator's images for the fixed noise, as (count, features) floats in [-1, 1].</summary>
     public float[] GenerateSamples() => _sampler.GenerateSamples();

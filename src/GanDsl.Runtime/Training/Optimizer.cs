@@ -111,7 +111,7 @@ public abstract class Optimizer : IDisposable
     protected CounterValue StepNumber => _steps;
 
     /// <summary>The learning-rate factor the update reads (one float), or empty when the rate is constant.</summary>
-    protected Tensor LearningRateScale => _rateScale?.All ?? default;
+    protected Tensor LearningRateScale => _schedule.IsConstant ? default : _rateScale?.All ?? default;
 
     /// <summary>The optimizer's state tensors of <see cref="Network"/> by name (for checkpoints), each laid out like its parameters.</summary>
     public IReadOnlyList<(string Name, Tensor Tensor)> State => StateOf(0);
@@ -210,6 +210,13 @@ public abstract class Optimizer : IDisposable
         where T : OptimizerSettings =>
         settings as T ?? throw new ArgumentException($"Expected {typeof(T).Name}, got {settings?.GetType().Name ?? "null"}.", nameof(settings));
 
+    /// <summary><paramref name="networks"/>, once <paramref name="settings"/> is known not to be null (checked before the base allocates).</summary>
+    protected static IReadOnlyList<Network> RequireSettings(IReadOnlyList<Network> networks, OptimizerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return networks;
+    }
+
     /// <summary>One zeroed buffer per network, each as long as its parameters.</summary>
     protected DeviceBuffer[] StatePerNetwork() => [.. Networks.Select(n => Backend.Allocate(n.ParameterCount))];
 }
@@ -229,9 +236,9 @@ public sealed class AdamOptimizer : Optimizer
 
     /// <summary>Allocates zeroed moments for every network of the group.</summary>
     public AdamOptimizer(IReadOnlyList<Network> networks, AdamSettings settings)
-        : base(networks)
+        : base(RequireSettings(networks, settings))
     {
-        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        _settings = settings;
         _m = StatePerNetwork();
         _v = StatePerNetwork();
     }
@@ -291,9 +298,9 @@ public sealed class RmsPropOptimizer : Optimizer
 
     /// <summary>Allocates the zeroed square averages for every network of the group.</summary>
     public RmsPropOptimizer(IReadOnlyList<Network> networks, RmsPropSettings settings)
-        : base(networks)
+        : base(RequireSettings(networks, settings))
     {
-        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        _settings = settings;
         _squareAverage = StatePerNetwork();
     }
 

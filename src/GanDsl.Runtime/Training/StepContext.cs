@@ -58,10 +58,10 @@ public sealed class StepContext
     /// ((rows, pixels): the first rows of the batch), scaled to [-1, 1] or, with <see cref="PixelScale.ZeroToOne"/>, [0, 1].
     /// </summary>
     public void Images(Tensor destination, int domain = 0, PixelScale scale = PixelScale.MinusOneToOne) =>
-        Backend.GatherImages(Data.Domain(domain), Position, destination, scale);
+        Backend.GatherImages(Data.Domain(domain), Position, RequireBatch(destination, nameof(destination)), scale);
 
     /// <summary>Writes this step's labels of domain <paramref name="domain"/> into the (rows, 1) <paramref name="destination"/>, as floats.</summary>
-    public void Labels(Tensor destination, int domain = 0) => Backend.GatherLabels(Data.Domain(domain), Position, destination);
+    public void Labels(Tensor destination, int domain = 0) => Backend.GatherLabels(Data.Domain(domain), Position, RequireBatch(destination, nameof(destination)));
 
     /// <summary>
     /// Fills <paramref name="destination"/> with standard normal noise, new every step: draw <paramref name="draw"/> of
@@ -94,7 +94,6 @@ public sealed class StepContext
     public void Loss(LossTerm term, Tensor prediction, Tensor gradient, LossTarget target = default, Statistic? statistic = null, Statistic? score = null,
         DeviceScalar? value = null, DeviceScalar? scale = null, Tensor targetGradient = default, bool accumulate = false)
     {
-        ArgumentNullException.ThrowIfNull(term);
         var segment = Segment(term, prediction.Rows, prediction.Cols, target.Constant, statistic, score, value, scale);
         if (term.IsSoftmax)
         {
@@ -118,7 +117,6 @@ public sealed class StepContext
     public void Loss(LossTerm term, Tensor mean, Tensor logVariance, Tensor meanGradient, Tensor logVarianceGradient, LossTarget target = default,
         Statistic? statistic = null, Statistic? score = null, DeviceScalar? value = null, DeviceScalar? scale = null, Tensor targetGradient = default, bool accumulate = false)
     {
-        ArgumentNullException.ThrowIfNull(term);
         var segment = Segment(term, mean.Rows, mean.Cols, target.Constant, statistic, score, value, scale);
         Backend.Loss(term.Kind, new LossOperands(mean, meanGradient, target.Tensor, targetGradient, logVariance, logVarianceGradient, accumulate), segment);
     }
@@ -131,7 +129,11 @@ public sealed class StepContext
     public LossSegment Segment(LossTerm term, int rows, int cols, float target = 0f, Statistic? statistic = null, Statistic? score = null,
         DeviceScalar? value = null, DeviceScalar? scale = null)
     {
-        ArgumentNullException.ThrowIfNull(term);
+        if (rows <= 0 || cols <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"A loss segment covers at least one row of at least one output, not ({rows}, {cols}).");
+        }
+
         float reduction = term.ReductionScale(rows, cols);
         Touch(statistic);
         Touch(score);
@@ -152,13 +154,15 @@ public sealed class StepContext
     public void Evaluate(ScalarProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        foreach (var statistic in _trainer.TrainingStep.Statistics)
+        var statistics = _trainer.TrainingStep.Statistics;
+        var assignments = program.Assignments;
+        for (int s = 0; s < statistics.Count; s++)
         {
-            foreach (var assignment in program.Assignments)
+            for (int a = 0; a < assignments.Count; a++)
             {
-                if (assignment.Add && assignment.Target == statistic.Sum)
+                if (assignments[a].Add && assignments[a].Target == statistics[s].Sum)
                 {
-                    Touch(statistic);
+                    Touch(statistics[s]);
                 }
             }
         }
@@ -206,6 +210,15 @@ public sealed class StepContext
         _touched = 0;
         _updated.Clear();
         _advanced = _phaseOptimizers.GetValueOrDefault(phase);
+
+        // Dropout masks new every step, a different stream position for each network; a step that runs a network
+        // twice sets DropoutCounter itself before each pass (GanStep does).
+        var networks = _trainer.TrainingStep.Networks;
+        for (int i = 0; i < networks.Count; i++)
+        {
+            networks[i].Network.DropoutCounter = Steps.Times((ulong)networks.Count, (ulong)i);
+        }
+
         int extra = _advanced?.Count ?? 0;
         int first = Math.Min(extra, Backend.MaxCountersPerAdd - 2);
         switch (first)
@@ -235,9 +248,26 @@ public sealed class StepContext
             var once = _updated.Where(o => _updated.Count(u => ReferenceEquals(u, o)) == 1).ToList();
             _phaseOptimizers[Phase] = once;
         }
+        else
+        {
+            for (int i = 0; i < _advanced.Count; i++)
+            {
+                if (!_updated.Contains(_advanced[i]))
+                {
+                    throw new InvalidOperationException(
+                        $"A step of phase {Phase} did not update an optimizer its first step of that phase updated: a step must make the same calls every time it runs a phase (give a step that changes its calls another phase, or call Changed()).");
+                }
+            }
+        }
 
         _advanced = null;
     }
+
+    // A batch destination: at most the batch's rows (the batch is all the step may read of the data).
+    private Tensor RequireBatch(Tensor destination, string name) =>
+        destination.Rows <= BatchSize
+            ? destination
+            : throw new ArgumentException($"A step's batch holds {BatchSize} rows; the destination {destination} asks for {destination.Rows}.", name);
 
     /// <summary>Forgets what the phases updated (a step's parts changed).</summary>
     internal void Reset() => _phaseOptimizers.Clear();

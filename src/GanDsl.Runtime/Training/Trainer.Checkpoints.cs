@@ -17,12 +17,24 @@ public partial class Trainer
     /// crash mid-write leaves any previous file intact): each network's parameters, one tensor each under
     /// PyTorch-friendly names (<c>generator.W0</c> with <c>nn.Linear</c>'s shape, ...) and its state, each optimizer's
     /// moments (<c>{optimizer}.m</c>, or <c>{optimizer}.{network}.m</c> for a group), and in the metadata the step's
-    /// kind and settings, its parts, its device scalars, the step, epoch, position in the epoch and seed (which with
+    /// kind and settings, its parts, its device scalars and counters, the step, epoch, position in the epoch and seed (which with
     /// the counters is the whole random-number state), and the epoch's running statistic sums.
     /// </summary>
     public string SaveCheckpoint(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+
+        // The epoch's statistics so far, the window not yet folded into them included, so a run resumed from here
+        // prints the epoch line the run that never stopped prints.
+        PeekWindow();
+        var sums = new double[_epochSums.Length];
+        var counts = new long[_epochCounts.Length];
+        for (int i = 0; i < sums.Length; i++)
+        {
+            sums[i] = _epochSums[i] + _windowHost[i];
+            counts[i] = _epochCounts[i] + _windowCounts[i];
+        }
+
         var tensors = new List<SafetensorsTensor>();
         var metadata = new Dictionary<string, string>
         {
@@ -31,13 +43,14 @@ public partial class Trainer
             ["networks"] = string.Join(";", _step.Networks.Select(n => $"{n.Name}={n.Network.Layout.Name}")),
             ["optimizers"] = string.Join(";", _step.Optimizers.Select(o => $"{o.Name}={o.Optimizer.Settings.Kind}:{string.Join(",", o.Optimizer.Networks.Select(PartName))}")),
             ["scalars"] = string.Join(";", CheckpointedScalars().Select(s => s.Name)),
+            ["counters"] = string.Join(";", _step.Counters.Select(c => c.Name)),
             ["statistics"] = string.Join("\n", _step.Statistics.Select(s => s.Name)),
-            ["statistics.epoch_sums"] = string.Join(",", _epochSums.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
-            ["statistics.epoch_counts"] = string.Join(",", _epochCounts.Select(Text)),
+            ["statistics.epoch_sums"] = string.Join(",", sums.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
+            ["statistics.epoch_counts"] = string.Join(",", counts.Select(Text)),
             ["step"] = Text(StepCount),
             ["epoch"] = Text(EpochCount),
             ["epoch_position"] = Text(EpochPosition),
-            ["epoch_steps"] = Text(_epochSteps),
+            ["epoch_steps"] = Text(_epochSteps + _windowSteps),
             ["seed"] = Text(_options.Seed),
             ["batch_size"] = Text(_step.BatchSize),
             ["written"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
@@ -67,6 +80,11 @@ public partial class Trainer
         foreach (var scalar in CheckpointedScalars())
         {
             metadata[$"scalar.{scalar.Name}"] = scalar.Read().ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (name, counter) in _step.Counters)
+        {
+            metadata[$"counter.{name}"] = Text(counter.Value);
         }
 
         foreach (var (key, value) in _step.Describe())
@@ -120,6 +138,7 @@ public partial class Trainer
         RequireParts(path, "networks", Meta("networks"), _step.Networks.Select(n => $"{n.Name}={n.Network.Layout.Name}"));
         RequireParts(path, "optimizers", Meta("optimizers"), _step.Optimizers.Select(o => $"{o.Name}={o.Optimizer.Settings.Kind}:{string.Join(",", o.Optimizer.Networks.Select(PartName))}"));
         RequireParts(path, "device scalars", Meta("scalars"), CheckpointedScalars().Select(s => s.Name));
+        RequireParts(path, "counters", Meta("counters"), _step.Counters.Select(c => c.Name));
         var statistics = Meta("statistics");
         if (statistics != string.Join("\n", _step.Statistics.Select(s => s.Name)))
         {
@@ -132,11 +151,14 @@ public partial class Trainer
         var moments = _step.Optimizers.Select(o => ReadOptimizer(file, path, o.Name, o.Optimizer)).ToList();
         var optimizerSteps = _step.Optimizers.Select(o => Number(path, $"optimizer.{o.Name}.step", Meta($"optimizer.{o.Name}.step"))).ToList();
         var scalars = CheckpointedScalars().Select(s => Float(path, $"scalar.{s.Name}", Meta($"scalar.{s.Name}"))).ToList();
+        var counters = _step.Counters.Select(c => (ulong)Number(path, $"counter.{c.Name}", Meta($"counter.{c.Name}"))).ToList();
         long step = Number(path, "step", Meta("step"));
         int epoch = (int)Number(path, "epoch", Meta("epoch"));
         int position = (int)Number(path, "epoch_position", Meta("epoch_position"));
         long epochSteps = Number(path, "epoch_steps", Meta("epoch_steps"));
-        ulong seed = (ulong)Number(path, "seed", Meta("seed"));
+        ulong seed = ulong.TryParse(Meta("seed"), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong storedSeed)
+            ? storedSeed
+            : throw new CheckpointMismatchException(path, $"its metadata 'seed' is '{Meta("seed")}', not a whole number of 0 or more");
         int batch = (int)Number(path, "batch_size", Meta("batch_size"));
         var sums = Numbers(path, "statistics.epoch_sums", Meta("statistics.epoch_sums"), _epochSums.Length, s => double.Parse(s, CultureInfo.InvariantCulture));
         var counts = Numbers(path, "statistics.epoch_counts", Meta("statistics.epoch_counts"), _epochCounts.Length, s => long.Parse(s, CultureInfo.InvariantCulture));
@@ -174,9 +196,15 @@ public partial class Trainer
             kept[i].Set(scalars[i]);
         }
 
+        for (int i = 0; i < counters.Count; i++)
+        {
+            _backend.SetCounter(_step.Counters[i].Counter, counters[i]);
+        }
+
         StepCount = step;
         EpochCount = epoch;
         EpochPosition = position;
+        _backend.SetCounter(_epochs, (ulong)epoch);
         sums.CopyTo(_epochSums, 0);
         counts.CopyTo(_epochCounts, 0);
         _epochSteps = epochSteps;
@@ -184,8 +212,11 @@ public partial class Trainer
         if (requireSameOptions && seed != _options.Seed)
         {
             // The seed and the counters are the random state: continuing the run means continuing its seed.
+            // Captured graphs baked the old seed into their launches: capture again.
             _options = _options with { Seed = seed };
             _step.Seed = seed;
+            DisposeGraphs();
+            _context.Reset();
             _options.Log?.WriteLine($"note: continuing with the checkpoint's seed {seed}");
         }
 

@@ -20,8 +20,9 @@ namespace GanDsl.Training;
 /// </remarks>
 /// <example>
 /// <code>
-/// using var trainer = new Trainer(new BeganStep(generator, discriminator), new TrainerOptions { SampleDirectory = "out" });
-/// trainer.Fit(Mnist.Load().Train, epochs: 20);
+/// using var step = new BeganStep(generator, discriminator, new AdamSettings(2e-4), batchSize: 64);
+/// using var trainer = new Trainer(step, new TrainerOptions { SampleDirectory = "out" });
+/// trainer.Fit(Mnist.Load().Train, epochs: 5);
 /// </code>
 /// </example>
 public partial class Trainer : IDisposable
@@ -49,6 +50,7 @@ public partial class Trainer : IDisposable
     private readonly Dictionary<int, CapturedStep> _graphs = [];
     private readonly int[] _keyScratch;
     private DeviceDataset? _data;
+    private int _stepVersion;
 
     /// <summary>A loop running <paramref name="step"/>; the step's statistics and parts must all be declared by now.</summary>
     public Trainer(TrainingStep step, TrainerOptions? options = null)
@@ -69,7 +71,9 @@ public partial class Trainer : IDisposable
         _epochCounts = new long[statistics];
         _keyScratch = new int[1 + 3 * step.Networks.Count + step.Optimizers.Count];
         _backend.Fill(step.StatisticSums, 0f);
+        step.Seal();
         step.Seed = _options.Seed;
+        _stepVersion = step.Version;
     }
 
     /// <summary>The step the loop runs.</summary>
@@ -381,6 +385,13 @@ public partial class Trainer : IDisposable
     // The step's body: the context's first launch moves the counters, then the step's calls.
     private void RunBody(int phase)
     {
+        if (_step.Version != _stepVersion)
+        {
+            // The step changed what it bakes in (and perhaps which optimizers a phase updates): learn each phase again.
+            _context.Reset();
+            _stepVersion = _step.Version;
+        }
+
         _context.Begin(phase);
         _step.Run(_context);
         _context.End();
@@ -393,16 +404,19 @@ public partial class Trainer : IDisposable
     {
         int k = 0;
         _keyScratch[k++] = _step.Version;
-        foreach (var (_, network) in _step.Networks)
+        var networks = _step.Networks;
+        for (int i = 0; i < networks.Count; i++)
         {
+            var network = networks[i].Network;
             _keyScratch[k++] = network.FuseKernels ? 1 : 0;
             _keyScratch[k++] = network.Training ? 1 : 0;
             _keyScratch[k++] = network.Capacity;
         }
 
-        foreach (var (_, optimizer) in _step.Optimizers)
+        var optimizers = _step.Optimizers;
+        for (int i = 0; i < optimizers.Count; i++)
         {
-            _keyScratch[k++] = optimizer.SettingsVersion;
+            _keyScratch[k++] = optimizers[i].Optimizer.SettingsVersion;
         }
     }
 
@@ -494,8 +508,10 @@ public partial class Trainer : IDisposable
     private void CheckGradients()
     {
         // The update pass flags NaN or infinite gradients as it reads them; reading the flags is cheap on the CPU.
-        foreach (var (name, optimizer) in _step.Optimizers)
+        var optimizers = _step.Optimizers;
+        for (int i = 0; i < optimizers.Count; i++)
         {
+            var (name, optimizer) = optimizers[i];
             if (optimizer.TakeNonFiniteFlag())
             {
                 string networks = string.Join(" and ", optimizer.Networks.Select(n => $"the {PartName(n)} {n.Layout.Name}"));

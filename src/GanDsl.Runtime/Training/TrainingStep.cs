@@ -7,7 +7,7 @@ namespace GanDsl.Training;
 /// What one training step does, for <see cref="Trainer"/>'s loop to run over the data: compose the networks'
 /// forward and backward passes, loss terms and optimizer updates (<see cref="Run"/>), as Keras' <c>train_step</c> or
 /// Lightning's manual optimisation. A step declares its parts in its constructor (networks, optimizers, device
-/// scalars: what a checkpoint holds) and its statistics; the loop does the rest (epochs, shuffling, progress,
+/// scalars, counters: what a checkpoint holds) and its statistics; the loop does the rest (epochs, shuffling, progress,
 /// logs, sample grids, checkpoints, resume, the NaN stop, Ctrl+C).
 /// </summary>
 /// <remarks>
@@ -27,11 +27,13 @@ public abstract class TrainingStep : IDisposable
     private readonly List<(string Name, Network Network)> _networks = [];
     private readonly List<(string Name, Optimizer Optimizer)> _optimizers = [];
     private readonly List<DeviceScalar> _scalars = [];
+    private readonly List<(string Name, DeviceCounter Counter)> _counters = [];
     private readonly List<Statistic> _statistics = [];
     private readonly DeviceBuffer _scalarMemory;
     private readonly DeviceBuffer _statisticSums;
     private ulong _seed;
     private int _version;
+    private bool _sealed;
 
     /// <summary>A step on <paramref name="backend"/> that trains on batches of <paramref name="batchSize"/> images.</summary>
     protected TrainingStep(Backend backend, int batchSize)
@@ -73,6 +75,9 @@ public abstract class TrainingStep : IDisposable
     /// <summary>The device scalars.</summary>
     public IReadOnlyList<DeviceScalar> Scalars => _scalars;
 
+    /// <summary>The step's own counters, by name (checkpoints hold their values).</summary>
+    public IReadOnlyList<(string Name, DeviceCounter Counter)> Counters => _counters;
+
     /// <summary>The statistics the step reports, in the order the epoch line and <c>training.csv</c> show them.</summary>
     public IReadOnlyList<Statistic> Statistics => _statistics;
 
@@ -103,11 +108,15 @@ public abstract class TrainingStep : IDisposable
     /// <summary>Settings worth keeping in a checkpoint's metadata (the loss, n_critic, ...), by name; informative.</summary>
     public virtual IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>();
 
-    /// <summary>Registers <paramref name="network"/> under <paramref name="name"/> (not owned: the caller disposes it).</summary>
-    protected T AddNetwork<T>(string name, T network)
+    /// <summary>
+    /// Registers <paramref name="network"/> under <paramref name="name"/> (not owned: the caller disposes it), its
+    /// activation memory made to hold <paramref name="rows"/> rows (default: a batch).
+    /// </summary>
+    protected T AddNetwork<T>(string name, T network, int rows = 0)
         where T : Network
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
         RequireName(name);
         if (!ReferenceEquals(network.Backend, Backend))
         {
@@ -119,6 +128,7 @@ public abstract class TrainingStep : IDisposable
             throw new ArgumentException($"The network {network.Layout.Name} is already part of the step.", nameof(network));
         }
 
+        network.EnsureCapacity(rows > 0 ? rows : BatchSize);
         network.RandomSeed = Seed;
         _networks.Add((name, network));
         return network;
@@ -157,10 +167,23 @@ public abstract class TrainingStep : IDisposable
         return scalar;
     }
 
+    /// <summary>
+    /// A counter of the step's own (a step taken every so often, a position in a schedule), kept where kernels read it and
+    /// held by checkpoints; a step moves it with <see cref="Backend.AddToCounter"/>, so a replayed step moves it too.
+    /// </summary>
+    protected DeviceCounter AddCounter(string name, ulong initial = 0)
+    {
+        RequireName(name);
+        var counter = Backend.CreateCounter(initial);
+        _counters.Add((name, counter));
+        return counter;
+    }
+
     /// <summary>A statistic the step records with its losses or a scalar program, shown under <paramref name="name"/>.</summary>
     protected Statistic AddStatistic(string name, StatisticKind kind = StatisticKind.Loss)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        RequireOpen();
         if (_statistics.Count == MaxStatistics)
         {
             throw new InvalidOperationException($"A step reports at most {MaxStatistics} statistics.");
@@ -175,6 +198,17 @@ public abstract class TrainingStep : IDisposable
         var statistic = new Statistic(name, kind, _statistics.Count, _statisticSums.View(_statistics.Count, 1, 1));
         _statistics.Add(statistic);
         return statistic;
+    }
+
+    /// <summary>Closes the step's declarations: a trainer sized itself to its parts and statistics.</summary>
+    internal void Seal() => _sealed = true;
+
+    private void RequireOpen()
+    {
+        if (_sealed)
+        {
+            throw new InvalidOperationException($"{Kind} is already run by a trainer: declare a step's parts and statistics in its constructor.");
+        }
     }
 
     /// <summary>Call when a setting that <see cref="Run"/> bakes into its calls changes, so a captured step is captured again.</summary>
@@ -206,6 +240,11 @@ public abstract class TrainingStep : IDisposable
                 optimizer.Dispose();
             }
 
+            foreach (var (_, counter) in _counters)
+            {
+                counter.Dispose();
+            }
+
             _scalarMemory.Dispose();
             _statisticSums.Dispose();
         }
@@ -215,12 +254,13 @@ public abstract class TrainingStep : IDisposable
     private void RequireName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        RequireOpen();
         if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') || name.StartsWith('.') || name.EndsWith('.'))
         {
             throw new ArgumentException($"The part name '{name}' may hold only letters, digits, '.', '_' and '-', and not start or end with '.'.", nameof(name));
         }
 
-        if (_networks.Any(n => n.Name == name) || _optimizers.Any(o => o.Name == name) || _scalars.Any(s => s.Name == name))
+        if (_networks.Any(n => n.Name == name) || _optimizers.Any(o => o.Name == name) || _scalars.Any(s => s.Name == name) || _counters.Any(c => c.Name == name))
         {
             throw new ArgumentException($"The step already has a part named '{name}'.", nameof(name));
         }

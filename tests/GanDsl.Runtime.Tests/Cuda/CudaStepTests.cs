@@ -108,6 +108,42 @@ public sealed class CudaStepTests
     }
 
     [Fact]
+    public void LoadingACheckpointOfAnotherSeedCapturesTheStepAgain()
+    {
+        // A trainer that has replayed steps under seed 1, then loads a run of seed 7, continues exactly as a fresh
+        // trainer that loaded the same checkpoint: its graphs do not keep the old seed's draws.
+        using var gpu = Gpu.Require();
+        using var dir = new TestData.TempDirectory();
+        var pixels = new byte[40 * 40];
+        new Random(4).NextBytes(pixels);
+        var data = ImageDataset.Create(pixels, 40, 1, 5, 8);
+        string path;
+        using (var step = new ThreeNetworkStep(gpu, 8))
+        using (var trainer = new Trainer(step, new TrainerOptions { Seed = 7 }))
+        {
+            trainer.Fit(data, 1);
+            path = trainer.SaveCheckpoint(dir.File("seed7.safetensors"));
+        }
+
+        float[] Continue(bool replayedBefore)
+        {
+            using var step = new ThreeNetworkStep(gpu, 8);
+            using var trainer = new Trainer(step, new TrainerOptions { Seed = 1 });
+            if (replayedBefore)
+            {
+                trainer.Fit(data, 1);
+                Assert.True(trainer.ReplayingGraphs);
+            }
+
+            trainer.LoadCheckpoint(path);
+            trainer.Fit(data, 3);
+            return [.. step.Networks.SelectMany(n => n.Network.GetParameters())];
+        }
+
+        Gpu.Close(Continue(false), Continue(true), 0, "resumed after replaying another seed's steps");
+    }
+
+    [Fact]
     public void BeganAndTheAutoencoderFollowTheCpuAndReplayAsTheyRun()
     {
         using var gpu = Gpu.Require();

@@ -100,6 +100,26 @@ public sealed class OptimizerGroupTests : IDisposable
         Assert.NotEqual(start, a);
     }
 
+    [Fact]
+    public void BackToAConstantScheduleTheRateIsTheSettingsAgain()
+    {
+        using var scheduled = new ReluNet(_backend, 1);
+        using var plain = new ReluNet(_backend, 1);
+        using var withSchedule = Optimizer.Create(new AdamSettings(1e-2), scheduled);
+        using var reference = Optimizer.Create(new AdamSettings(1e-2), plain);
+        using var epochs = _backend.CreateCounter(150);
+        withSchedule.Schedule = LearningRateSchedule.LinearDecay(100, 200);
+        withSchedule.UpdateSchedule(epochs);
+        withSchedule.Schedule = LearningRateSchedule.Constant;
+        withSchedule.UpdateSchedule(epochs);
+        var gradient = Random(scheduled.ParameterCount, 7);
+        _backend.Upload(gradient, scheduled.Gradients);
+        _backend.Upload(gradient, plain.Gradients);
+        withSchedule.Step();
+        reference.Step();
+        Assert.Equal(plain.GetParameters(), scheduled.GetParameters());
+    }
+
     public void Dispose() => _backend.Dispose();
 
     private static float[] Random(long count, int seed)

@@ -18,6 +18,7 @@ public sealed class ThreeNetworkStep : TrainingStep
     private readonly Statistic _aLoss, _cLoss, _average;
     private readonly ScalarProgram _afterStep;
     private readonly DeviceScalar _aValue;
+    private readonly DeviceCounter _cSteps;
 
     public ThreeNetworkStep(Backend backend, int batch, bool withScalar = true, Func<Backend, Network>? makeB = null, OptimizerSettings? second = null)
         : base(backend, batch)
@@ -33,6 +34,7 @@ public sealed class ThreeNetworkStep : TrainingStep
         _aValue = AddScalar("a_value", checkpointed: false);
         var average = withScalar ? AddScalar("average", 0.5f) : _aValue;
         _afterStep = new ScalarProgram(average.Assign(0.9f * average + 0.1f * _aValue), _average.Add(average));
+        _cSteps = AddCounter("c_steps");
         foreach (var (_, network) in Networks)
         {
             network.EnsureCapacity(batch);
@@ -44,6 +46,8 @@ public sealed class ThreeNetworkStep : TrainingStep
     public Network C => _c;
 
     public Optimizer GroupOptimizer => _ab;
+
+    public DeviceCounter CSteps => _cSteps;
 
     public override int PhaseOf(long stepsTaken) => (int)(stepsTaken % 2);
 
@@ -70,6 +74,7 @@ public sealed class ThreeNetworkStep : TrainingStep
             s.Loss(LossTerm.BinaryCrossEntropy, _c.Output(n), _c.OutputGradient(n), target: 1f, statistic: _cLoss);
             _c.Backward(n);
             s.Update(_c1);
+            Backend.AddToCounter(_cSteps, 1);
         }
 
         s.Evaluate(_afterStep);
@@ -178,6 +183,7 @@ public sealed class TrainerTests : IDisposable
         }
 
         Assert.Equal(first.Scalars.Single(s => s.Name == "average").Read(), second.Scalars.Single(s => s.Name == "average").Read());
+        Assert.Equal(10UL, second.CSteps.Value);
         Assert.Equal((a.StepCount, a.EpochCount, a.EpochPosition, 4UL), (b.StepCount, b.EpochCount, b.EpochPosition, b.Options.Seed));
 
         // The file: PyTorch-style parameter tensors per network, the group's moments per network, parts by name.
@@ -191,6 +197,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal("a=LeakyTanhNet;b=ReluNet;c=DeepNet", file.Metadata["networks"]);
         Assert.Equal("ab.optimizer=adam:a,b;c.optimizer=rmsprop:c", file.Metadata["optimizers"]);
         Assert.Equal("average", file.Metadata["scalars"]);
+        Assert.Equal("10", file.Metadata["counter.c_steps"]);
     }
 
     [Fact]
@@ -229,6 +236,7 @@ public sealed class TrainerTests : IDisposable
 
         Assert.Equal(straightStep.GroupOptimizer.StateOf(1)[1].Tensor.Span.ToArray(), resumedStep.GroupOptimizer.StateOf(1)[1].Tensor.Span.ToArray());
         Assert.Equal(straightStep.Scalars.Single(s => s.Name == "average").Read(), resumedStep.Scalars.Single(s => s.Name == "average").Read());
+        Assert.Equal(straightStep.CSteps.Value, resumedStep.CSteps.Value);
         Assert.Equal(2, epochs.Count);
     }
 
@@ -308,6 +316,145 @@ public sealed class TrainerTests : IDisposable
 
         public override void Run(StepContext context)
         {
+        }
+    }
+}
+
+/// <summary>What the trainer guards: steps that change, dropout masks, sealed declarations, batch sizes, windows in checkpoints.</summary>
+public sealed class TrainerGuardTests : IDisposable
+{
+    private const int Batch = 4;
+    private readonly CpuBackend _backend = new(1);
+    private readonly ImageDataset _data = ImageDataset.Create(new byte[16 * 40], 16, 1, 5, 8);
+
+    [Fact]
+    public void DropoutMasksAreNewEveryStepOfAUserStep()
+    {
+        using var step = new DropoutStep(_backend, Batch);
+        using var trainer = new Trainer(step, new TrainerOptions { Seed = 1 });
+        var data = trainer.Upload(_data);
+        var outputs = new List<float[]>();
+        for (int i = 0; i < 3; i++)
+        {
+            trainer.Step(data, 0);
+            outputs.Add(step.Net.Output(Batch).Span.ToArray());
+        }
+
+        // The same input and parameters (nothing is updated) through different masks.
+        Assert.NotEqual(outputs[0], outputs[1]);
+        Assert.NotEqual(outputs[1], outputs[2]);
+    }
+
+    [Fact]
+    public void AStepThatChangesItsCallsSaysSoOrIsRefused()
+    {
+        using var step = new SwitchingStep(_backend, Batch);
+        using var trainer = new Trainer(step);
+        var data = trainer.Upload(_data);
+        trainer.Step(data, 0);
+        trainer.Step(data, 0);
+
+        // Said (Changed): the phase is learned again, and the optimizer's count stays the number of its updates.
+        step.Freeze(tell: true);
+        trainer.Step(data, 0);
+        trainer.Step(data, 0);
+        Assert.Equal(2, step.Optimizer.StepCount);
+
+        step.Freeze(tell: true, frozen: false);
+        trainer.Step(data, 0);
+        trainer.Step(data, 0);
+        Assert.Equal(4, step.Optimizer.StepCount);
+
+        // Not said: refused at the end of the step, not a silently wrong bias correction.
+        step.Freeze(tell: false, frozen: true);
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Step(data, 0));
+        Assert.Contains("same calls", e.Message);
+    }
+
+    [Fact]
+    public void DeclarationsCloseWhenATrainerRunsTheStepAndBatchesAreChecked()
+    {
+        using var step = new SwitchingStep(_backend, Batch);
+        using var trainer = new Trainer(step);
+        Assert.Contains("declare a step's parts", Assert.Throws<InvalidOperationException>(() => step.AddLate()).Message);
+
+        using var greedy = new SwitchingStep(_backend, Batch) { Rows = Batch + 1 };
+        using var other = new Trainer(greedy);
+        var e = Assert.Throws<ArgumentException>(() => other.Step(other.Upload(_data), 0));
+        Assert.Contains("batch holds 4 rows", e.Message);
+    }
+
+    [Fact]
+    public void ACheckpointWrittenBetweenFlushesKeepsTheUnflushedSteps()
+    {
+        using var dir = new TestData.TempDirectory();
+        using var step = new ThreeNetworkStep(_backend, Batch);
+        using var trainer = new Trainer(step);
+        var data = trainer.Upload(_data);
+        for (int i = 0; i < 3; i++)
+        {
+            trainer.Step(data, i * Batch);
+        }
+
+        var file = SafetensorsFile.Read(trainer.SaveCheckpoint(dir.File("window.safetensors")));
+        Assert.Equal("3", file.Metadata["epoch_steps"]);
+        Assert.Equal("3,1,3", file.Metadata["statistics.epoch_counts"]);
+    }
+
+    public void Dispose() => _backend.Dispose();
+
+    /// <summary>A network with dropout run on a fixed batch; nothing learns.</summary>
+    private sealed class DropoutStep : TrainingStep
+    {
+        public DropoutStep(Backend backend, int batch)
+            : base(backend, batch)
+        {
+            Net = AddNetwork("net", new ConditionNet(backend, 1));
+            backend.Fill(Net.Input(batch), 0.5f);
+            backend.Fill(Net.Labels(batch), 1f);
+        }
+
+        public Network Net { get; }
+
+        public override void Run(StepContext context) => Net.Forward(BatchSize);
+    }
+
+    /// <summary>A step whose optimizer can be frozen, telling the trainer (Changed) or not.</summary>
+    private sealed class SwitchingStep : TrainingStep
+    {
+        private bool _frozen;
+
+        public SwitchingStep(Backend backend, int batch)
+            : base(backend, batch)
+        {
+            Net = AddNetwork("net", new DeepNet(backend, 1));
+            Optimizer = AddOptimizer("optimizer", new AdamSettings(), Net);
+        }
+
+        public Network Net { get; }
+
+        public Optimizer Optimizer { get; }
+
+        public int Rows { get; init; } = 4;
+
+        public void Freeze(bool tell, bool frozen = true)
+        {
+            _frozen = frozen;
+            if (tell)
+            {
+                Changed();
+            }
+        }
+
+        public void AddLate() => AddStatistic("late");
+
+        public override void Run(StepContext context)
+        {
+            context.Images(Net.Input(BatchSize).Buffer.View(0, Rows, 40));
+            if (!_frozen)
+            {
+                context.Update(Optimizer);
+            }
         }
     }
 }

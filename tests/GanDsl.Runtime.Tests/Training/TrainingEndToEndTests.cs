@@ -1,3 +1,4 @@
+using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Data;
 using GanDsl.Tests.Models;
@@ -143,5 +144,53 @@ public sealed class TrainingStepAllocationTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
+
+/// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
+public sealed class UserStepAllocationTests
+{
+    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder"];
+
+    [Theory]
+    [MemberData(nameof(Steps))]
+    public void WarmStepsAllocateNothing(string which)
+    {
+        const int batch = 8;
+        using var backend = new CpuBackend(2);
+        TrainingStep step = which switch
+        {
+            "three networks" => new ThreeNetworkStep(backend, batch),
+            "BEGAN" => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
+            _ => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), batch),
+        };
+        using (step)
+        using (var trainer = new Trainer(step))
+        {
+            int pixels = which == "three networks" ? 40 : 784;
+            var bytes = new byte[8 * batch * pixels];
+            new System.Random(1).NextBytes(bytes);
+            var data = trainer.Upload(GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28));
+            for (int i = 0; i < 8; i++)
+            {
+                trainer.Step(data, i * batch);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 24; i++)
+            {
+                trainer.Step(data, (i % 8) * batch);
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        if (which != "three networks")
+        {
+            foreach (var (_, network) in step.Networks)
+            {
+                network.Dispose();
+            }
+        }
     }
 }
