@@ -49,7 +49,10 @@ public sealed class LossKernelTests
             Assert.Contains($"case global::GanDsl.Backends.LossKind.{kind}:", text);
         }
 
-        Assert.Equal(kinds.Length, text.Split("extern \"C\" __global__ void gandsl_loss_").Length - 1);
+        // One kernel per elementwise loss, and softmax cross-entropy's.
+        Assert.Equal(kinds.Length + 1, text.Split("extern \"C\" __global__ void gandsl_loss_").Length - 1);
+        Assert.Contains("public static void SoftmaxCrossEntropy(in global::GanDsl.Backends.LossKernelArgs a,", text);
+        Assert.Contains("extern \"C\" __global__ void gandsl_loss_softmax_cross_entropy(", text);
     }
 
     [Fact]

@@ -73,6 +73,9 @@ namespace GanDsl.Generator
             w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(kind), kind, \"Unknown loss.\"),");
             w.Close(";");
             w.Line();
+            w.Line("/// <summary>The CUDA entry point of softmax cross-entropy.</summary>");
+            w.Line($"public const string SoftmaxKernelName = \"{SoftmaxKernel}\";");
+            w.Line();
             w.Line("/// <summary>Whether <paramref name=\"kind\"/> reads a second prediction (a log variance).</summary>");
             w.Line($"public static bool UsesSecond({LossKindType} kind) => kind is {Join(LossMath.All, f => f.UsesSecond)};");
             w.Line();
@@ -99,6 +102,8 @@ namespace GanDsl.Generator
                 CpuLoop(w, formula);
             }
 
+            w.Line();
+            SoftmaxCpu(w);
             w.Close();
             if (ns is not null)
             {
@@ -181,6 +186,57 @@ namespace GanDsl.Generator
             w.Close();
             w.Line("valueSum = values;");
             w.Line("scoreSum = scores;");
+            w.Close();
+        }
+
+        // Softmax cross-entropy over rows: the row loops here, the math from SoftmaxMath. Labels are checked by the caller.
+        private static void SoftmaxCpu(IndentedWriter w)
+        {
+            var print = CSharpMathPrinter.Instance;
+            w.Line("/// <summary>Softmax cross-entropy over rows [start, end) of a.Prediction (rows, classes), labels in a.Target (rows, 1): gradients times a.Scale (added when a.Accumulate); the summed losses and the rows whose arg-max is the label.</summary>");
+            w.Open($"public static void SoftmaxCrossEntropy(in {Args} a, int start, int end, out double valueSum, out int correct)");
+            w.Line("int classes = a.Prediction.Cols;");
+            w.Line("ref float logits = ref a.Prediction.Ref;");
+            w.Line("ref float labels = ref a.Target.Ref;");
+            w.Line("ref float gradients = ref a.PredictionGradient.Ref;");
+            w.Line("float scale = a.Scale;");
+            w.Line("bool accumulate = a.Accumulate;");
+            w.Line("double values = 0;");
+            w.Line("int right = 0;");
+            w.Open("for (int r = start; r < end; r++)");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref logits, r * classes);");
+            w.Line($"ref float grad = ref {Unsafe}.Add(ref gradients, r * classes);");
+            w.Line($"int label = (int){Unsafe}.Add(ref labels, r);");
+            w.Line("float m = row;");
+            w.Line("int argmax = 0;");
+            w.Open("for (int c = 1; c < classes; c++)");
+            w.Line($"float x = {Unsafe}.Add(ref row, c);");
+            w.Open("if (x > m)");
+            w.Line("m = x;");
+            w.Line("argmax = c;");
+            w.Close();
+            w.Close();
+            w.Line("float sum = 0f;");
+            w.Open("for (int c = 0; c < classes; c++)");
+            w.Line($"float x = {Unsafe}.Add(ref row, c);");
+            w.Line($"sum += {SoftmaxMath.Summand.Print(print)};");
+            w.Close();
+            w.Line($"float logSum = {SoftmaxMath.LogNormaliser.Print(print)};");
+            w.Line("{").Indent();
+            w.Line($"float x = {Unsafe}.Add(ref row, label);");
+            w.Line($"values += {SoftmaxMath.Value.Print(print)};");
+            w.Close();
+            w.Line("right += argmax == label ? 1 : 0;");
+            w.Open("for (int c = 0; c < classes; c++)");
+            w.Line($"float x = {Unsafe}.Add(ref row, c);");
+            w.Line($"float p = {SoftmaxMath.Probability.Print(print)};");
+            w.Line($"float delta = scale * (c == label ? {SoftmaxMath.GradientAtLabel.Print(print)} : {SoftmaxMath.Gradient.Print(print)});");
+            w.Line($"ref float g = ref {Unsafe}.Add(ref grad, c);");
+            w.Line("g = accumulate ? g + delta : delta;");
+            w.Close();
+            w.Close();
+            w.Line("valueSum = values;");
+            w.Line("correct = right;");
             w.Close();
         }
 
@@ -295,7 +351,67 @@ namespace GanDsl.Generator
                 w.Line("}");
             }
 
+            SoftmaxCuda(w, print);
             return w.ToString().TrimEnd('\n');
+        }
+
+        /// <summary>The CUDA name of the softmax cross-entropy kernel.</summary>
+        public const string SoftmaxKernel = "gandsl_loss_softmax_cross_entropy";
+
+        // Softmax cross-entropy: one block, a thread per row, the math from SoftmaxMath; a label outside 0..classes-1
+        // (or not whole) gives a zero gradient row and no loss.
+        private static void SoftmaxCuda(IndentedWriter w, ExprPrinter print)
+        {
+            w.Line();
+            w.Line("// softmax cross-entropy over rows of logits (rows, classes) against labels (rows) stored as floats: gradient = scale (softmax - onehot)");
+            w.Line("// (scale times *weight when given; added when accumulate), sum += valueScale * sum of losses, score += fraction of rows whose");
+            w.Line("// arg-max is the label, value = valueScale * sum of losses (each when not null).");
+            w.Line($"extern \"C\" __global__ void {SoftmaxKernel}(const float* __restrict__ logits, const float* __restrict__ labels, float* __restrict__ gradient,");
+            w.Line("    int rows, int classes, float scale, const float* __restrict__ weight, int accumulate, float valueScale,");
+            w.Line("    float* __restrict__ sum0, float* __restrict__ score0, float* __restrict__ value0)");
+            w.Line("{");
+            w.Indent();
+            w.Line($"__shared__ float shared[{Threads}];");
+            w.Line("if (weight != 0) scale *= *weight;");
+            w.Line("float values = 0.0f, right = 0.0f;");
+            w.Open("for (int r = threadIdx.x; r < rows; r += blockDim.x)");
+            w.Line("const float* row = logits + (long long)r * classes;");
+            w.Line("float* grad = gradient + (long long)r * classes;");
+            w.Line("int label = (int)labels[r];");
+            w.Open("if (label < 0 || label >= classes || (float)label != labels[r])");
+            w.Line("if (!accumulate) for (int c = 0; c < classes; c++) grad[c] = 0.0f;");
+            w.Line("continue;");
+            w.Close();
+            w.Line("float m = row[0];");
+            w.Line("int argmax = 0;");
+            w.Line("for (int c = 1; c < classes; c++) if (row[c] > m) { m = row[c]; argmax = c; }");
+            w.Line("float sum = 0.0f;");
+            w.Open("for (int c = 0; c < classes; c++)");
+            w.Line("float x = row[c];");
+            w.Line($"sum += {SoftmaxMath.Summand.Print(print)};");
+            w.Close();
+            w.Line($"float logSum = {SoftmaxMath.LogNormaliser.Print(print)};");
+            w.Line("{").Indent();
+            w.Line("float x = row[label];");
+            w.Line($"values += {SoftmaxMath.Value.Print(print)};");
+            w.Close();
+            w.Line("right += argmax == label ? 1.0f : 0.0f;");
+            w.Open("for (int c = 0; c < classes; c++)");
+            w.Line("float x = row[c];");
+            w.Line($"float p = {SoftmaxMath.Probability.Print(print)};");
+            w.Line($"float delta = scale * (c == label ? {SoftmaxMath.GradientAtLabel.Print(print)} : {SoftmaxMath.Gradient.Print(print)});");
+            w.Line("grad[c] = accumulate ? grad[c] + delta : delta;");
+            w.Close();
+            w.Close();
+            w.Line("float totalValue = gandsl_loss_block_sum(values, shared);");
+            w.Line("float totalRight = gandsl_loss_block_sum(right, shared);");
+            w.Open("if (threadIdx.x == 0)");
+            w.Line("if (sum0 != 0) *sum0 += valueScale * totalValue;");
+            w.Line("if (score0 != 0 && rows > 0) *score0 += totalRight / (float)rows;");
+            w.Line("if (value0 != 0) *value0 = valueScale * totalValue;");
+            w.Close();
+            w.Dedent();
+            w.Line("}");
         }
     }
 }

@@ -56,6 +56,45 @@ namespace GanDsl.Generator
         }
     }
 
+    /// <summary>
+    /// Softmax cross-entropy over a row of logits with an integer label, written once as the expressions of its
+    /// log-sum-exp (around the row's maximum <c>m</c>, so no exponent overflows): with <c>x</c> a logit,
+    /// <c>sum</c> = the sum of <see cref="Summand"/> over the row and <c>logSum</c> = <see cref="LogNormaliser"/>, the
+    /// row's loss is <see cref="Value"/> at the label's logit, and each logit's gradient is <see cref="Gradient"/>
+    /// (<see cref="GradientAtLabel"/> at the label) with <c>p</c> = <see cref="Probability"/>. The emitters print the
+    /// row loops around them.
+    /// </summary>
+    internal static class SoftmaxMath
+    {
+        public static Expr X { get; } = Expr.Var("x");
+
+        public static Expr M { get; } = Expr.Var("m");
+
+        public static Expr Sum { get; } = Expr.Var("sum");
+
+        public static Expr LogSum { get; } = Expr.Var("logSum");
+
+        public static Expr P { get; } = Expr.Var("p");
+
+        /// <summary>exp(x - m), summed over the row.</summary>
+        public static Expr Summand { get; } = Expr.Exp(X - M);
+
+        /// <summary>log(sum).</summary>
+        public static Expr LogNormaliser { get; } = Expr.Log(Sum);
+
+        /// <summary>-log softmax(x) at the label: logSum + m - x.</summary>
+        public static Expr Value { get; } = LogSum + M - X;
+
+        /// <summary>softmax(x) = exp(x - m - logSum).</summary>
+        public static Expr Probability { get; } = Expr.Exp(X - M - LogSum);
+
+        /// <summary>d loss / dx away from the label: p.</summary>
+        public static Expr Gradient { get; } = P;
+
+        /// <summary>d loss / dx at the label: p - 1.</summary>
+        public static Expr GradientAtLabel { get; } = P - 1f;
+    }
+
     /// <summary>The formula of every <see cref="LossKind"/>.</summary>
     internal static class LossMath
     {

@@ -49,6 +49,7 @@ public sealed unsafe class CudaBackend : Backend
     private readonly Dictionary<string, nint> _scalarModules = []; // program source -> kernel
     private readonly List<nint> _scalarModuleHandles = [];
     private readonly nint[] _losses = new nint[Enum.GetValues<LossKind>().Length]; // by LossKind
+    private readonly nint _softmax;
     private readonly Dictionary<KernelProgram, nint> _modules = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedKernel, nint> _functions = new(ReferenceEqualityComparer.Instance);
     private readonly uint _maxBlocks;
@@ -111,6 +112,8 @@ public sealed unsafe class CudaBackend : Backend
                 string name = LossKernels.KernelName(kind);
                 CudaDriver.Check(CudaDriver.cuModuleGetFunction(out _losses[(int)kind], _lossModule, name), $"cuModuleGetFunction({name})");
             }
+
+            CudaDriver.Check(CudaDriver.cuModuleGetFunction(out _softmax, _lossModule, LossKernels.SoftmaxKernelName), $"cuModuleGetFunction({LossKernels.SoftmaxKernelName})");
         }
         catch
         {
@@ -425,7 +428,7 @@ public sealed unsafe class CudaBackend : Backend
         p.Pointer(Address(segment.Sum));
         p.Pointer(Address(segment.Score));
         p.Pointer(Address(segment.Value));
-        Run("gandsl_softmax_xent", 1, RuntimeKernels.ReductionThreads, 1, &p);
+        Launch(_softmax, 1, 1, LossKernels.CudaThreads, 1, &p, LossKernels.SoftmaxKernelName);
     }
 
     /// <inheritdoc />

@@ -21,7 +21,7 @@ public static class RuntimeKernels
         "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
-        "gandsl_softmax_xent", "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
+        "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
@@ -318,52 +318,6 @@ public static class RuntimeKernels
                 __syncthreads();
             }
             if (threadIdx.x == 0) stats[0] += (float)(weight * penalty);
-        }
-
-        // Softmax cross-entropy on logits (rows, classes) against labels (rows) stored as floats: gradient = scale (softmax - onehot)
-        // (scale times *weight when given; added when accumulate), sum += valueScale * sum of losses, score += fraction of rows whose
-        // arg-max is the label, value = valueScale * sum of losses (each when not null). One block; a label outside 0..classes-1
-        // gives a zero row.
-        extern "C" __global__ void gandsl_softmax_xent(const float* __restrict__ logits, const float* __restrict__ labels, float* __restrict__ gradient,
-            int rows, int classes, float scale, const float* __restrict__ weight, int accumulate, float valueScale,
-            float* __restrict__ sum, float* __restrict__ score, float* __restrict__ value)
-        {
-            __shared__ float shared[256];
-            if (weight != 0) scale *= *weight;
-            float lossSum = 0.0f, correct = 0.0f;
-            for (int r = threadIdx.x; r < rows; r += blockDim.x)
-            {
-                const float* row = logits + (long long)r * classes;
-                float* grad = gradient + (long long)r * classes;
-                int label = (int)labels[r];
-                if (label < 0 || label >= classes || (float)label != labels[r])
-                {
-                    if (!accumulate) for (int c = 0; c < classes; c++) grad[c] = 0.0f;
-                    continue;
-                }
-                float max = row[0];
-                int argmax = 0;
-                for (int c = 1; c < classes; c++) if (row[c] > max) { max = row[c]; argmax = c; }
-                float total = 0.0f;
-                for (int c = 0; c < classes; c++) total += expf(row[c] - max);
-                float logSum = logf(total);
-                lossSum += logSum + max - row[label];
-                correct += argmax == label ? 1.0f : 0.0f;
-                for (int c = 0; c < classes; c++)
-                {
-                    float p = expf(row[c] - max - logSum);
-                    float g = scale * (c == label ? p - 1.0f : p);
-                    grad[c] = accumulate ? grad[c] + g : g;
-                }
-            }
-            float totalLoss = block_sum(lossSum, shared);
-            float totalCorrect = block_sum(correct, shared);
-            if (threadIdx.x == 0)
-            {
-                if (sum != 0) *sum += valueScale * totalLoss;
-                if (score != 0 && rows > 0) *score += totalCorrect / (float)rows;
-                if (value != 0) *value = valueScale * totalLoss;
-            }
         }
 
         // im2col over channels-last images (rows, h * w * c): columns (rows * oh * ow, c * k * k) in (channel, kernel row, kernel column)

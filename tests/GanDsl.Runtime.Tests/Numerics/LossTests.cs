@@ -181,6 +181,64 @@ public sealed class LossTests : IDisposable
         Assert.Contains("add up", e.Message);
     }
 
+    [Fact]
+    public void SoftmaxCrossEntropyMatchesFiniteDifferencesAndCountsTheRightRows()
+    {
+        const int rows = 4, classes = 10;
+        var random = new Random(8);
+        var logits = Enumerable.Range(0, rows * classes).Select(_ => (float)(random.NextDouble() * 8 - 4)).ToArray();
+        var labels = new float[] { 3, 0, 9, 3 };
+        var x = _backend.Allocate(rows * classes);
+        var y = _backend.Allocate(rows);
+        var g = _backend.Allocate(rows * classes);
+        var outputs = _backend.Allocate(3);
+        _backend.Upload(logits, x.All);
+        _backend.Upload(labels, y.All);
+        _backend.SoftmaxCrossEntropy(x.View(0, rows, classes), y.View(0, rows, 1), g.View(0, rows, classes), new LossSegment
+        {
+            Rows = rows, GradientScale = 0.5f / rows, ValueScale = 1f / rows, Sum = outputs.View(0, 1, 1), Score = outputs.View(1, 1, 1), Value = outputs.View(2, 1, 1),
+        });
+
+        // -log softmax at the label, as its definition reads, in double; half the mean over rows.
+        double Loss(double[] z)
+        {
+            double total = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double normaliser = Enumerable.Range(0, classes).Sum(c => Math.Exp(z[r * classes + c]));
+                total -= Math.Log(Math.Exp(z[r * classes + (int)labels[r]]) / normaliser);
+            }
+
+            return total / rows;
+        }
+
+        var z = logits.Select(v => (double)v).ToArray();
+        var gradient = g.All.Span.ToArray();
+        for (int i = 0; i < z.Length; i++)
+        {
+            var plus = (double[])z.Clone();
+            var minus = (double[])z.Clone();
+            plus[i] += 1e-5;
+            minus[i] -= 1e-5;
+            double expected = 0.5 * (Loss(plus) - Loss(minus)) / 2e-5;
+            Assert.True(Math.Abs(gradient[i] - expected) <= 1e-4 * (Math.Abs(expected) + 1e-3), $"logit {i}: {gradient[i]} vs {expected}");
+        }
+
+        int right = Enumerable.Range(0, rows).Count(r => logits.AsSpan(r * classes, classes).IndexOf(logits.AsSpan(r * classes, classes).ToArray().Max()) == (int)labels[r]);
+        var o = outputs.All.Span.ToArray();
+        Assert.Equal(Loss(z), o[0], 1e-5);
+        Assert.Equal((float)right / rows, o[1]);
+        Assert.Equal(o[0], o[2]);
+
+        // A label that is not a class is refused before any row changes.
+        _backend.Upload([3f, 0f, 10f, 1.5f], y.All);
+        var before = g.All.Span.ToArray();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _backend.SoftmaxCrossEntropy(x.View(0, rows, classes), y.View(0, rows, 1), g.View(0, rows, classes),
+            new LossSegment { Rows = rows, GradientScale = 1f }));
+        Assert.Contains("Label 10 of row 2", e.Message);
+        Assert.Equal(before, g.All.Span.ToArray());
+    }
+
     public void Dispose() => _backend.Dispose();
 
     // Operands of (x.Length / cols, cols) and zeroed gradients for each operand given.

@@ -371,51 +371,19 @@ public sealed unsafe partial class CpuBackend : Backend
             gradientScale *= segment.Weight.Span[0];
         }
 
+        // Every label checked before any row changes; then the generated rows (LossKernels, from SoftmaxMath).
         int classes = logits.Cols;
-        var l = logits.Span;
         var y = labels.Span;
-        var g = gradient.Span;
-        double lossSum = 0;
-        int correct = 0;
-        for (int r = 0; r < logits.Rows; r++)
+        for (int r = 0; r < y.Length; r++)
         {
-            var row = l.Slice(r * classes, classes);
-            var grad = g.Slice(r * classes, classes);
-            int label = (int)y[r];
-            if ((uint)label >= (uint)classes)
+            if (!(y[r] >= 0 && y[r] < classes && y[r] == MathF.Floor(y[r])))
             {
-                throw new ArgumentOutOfRangeException(nameof(labels), $"Label {y[r]} of row {r} is outside 0..{classes - 1}.");
-            }
-
-            // Log-sum-exp around the maximum, so no exponent overflows.
-            float max = row[0];
-            int argmax = 0;
-            for (int c = 1; c < classes; c++)
-            {
-                if (row[c] > max)
-                {
-                    max = row[c];
-                    argmax = c;
-                }
-            }
-
-            float sum = 0f;
-            for (int c = 0; c < classes; c++)
-            {
-                sum += MathF.Exp(row[c] - max);
-            }
-
-            float logSum = MathF.Log(sum);
-            lossSum += logSum + max - row[label];
-            correct += argmax == label ? 1 : 0;
-            for (int c = 0; c < classes; c++)
-            {
-                float p = MathF.Exp(row[c] - max - logSum);
-                float delta = gradientScale * (c == label ? p - 1f : p);
-                grad[c] = accumulate ? grad[c] + delta : delta;
+                throw new ArgumentOutOfRangeException(nameof(labels), $"Label {y[r]} of row {r} is not a class in 0..{classes - 1}.");
             }
         }
 
+        var args = new LossKernelArgs(logits, default, labels, 0f, gradient, default, default, gradientScale, accumulate);
+        LossKernels.SoftmaxCrossEntropy(args, 0, logits.Rows, out double lossSum, out int correct);
         if (!segment.Sum.IsEmpty)
         {
             segment.Sum.Span[0] += (float)(segment.ValueScale * lossSum);
