@@ -101,6 +101,30 @@ namespace GanDsl.Generator
             "GAN0023", "Unknown initialization scheme",
             "[Initialization] on network '{0}' names {1}, which is not a WeightInit scheme (PyTorch, Keras or Dcgan)");
 
+        public static readonly DiagnosticDescriptor NotAClass = Error(
+            "GAN0024", "Network must be a plain class",
+            "Network '{0}' is declared as a {1}; declare it as a partial class (records compare by value, and a network is a handle to device memory)");
+
+        public static readonly DiagnosticDescriptor PrimaryConstructor = Error(
+            "GAN0025", "Network class cannot have a primary constructor",
+            "Network '{0}' has a primary constructor; the generated constructor (Backend backend, ulong seed) must be the network's own, so remove the parameter list and use members instead");
+
+        public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
+            "GAN0026", "Argument is not a value of its enum",
+            "{0} in network '{1}' gives {2} = {3}, which is not a {2} value; use {4}");
+
+        public static readonly DiagnosticDescriptor SizeTooLarge = Error(
+            "GAN0027", "Size over the limit",
+            "{0} in network '{1}': {2} is {3}, over GanDsl's limit of {4}{5}");
+
+        public static readonly DiagnosticDescriptor TooManyLayers = Error(
+            "GAN0028", "Too many layers",
+            "Network '{0}' declares {1} layers, over GanDsl's limit of {2} layer attributes a network; split it into networks that feed each other");
+
+        public static readonly DiagnosticDescriptor MemberConflict = Error(
+            "GAN0029", "Member conflicts with the generated network",
+            "Network '{0}' declares '{1}', which {2}; rename it");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");

@@ -26,7 +26,7 @@ namespace GanDsl.Generator
                 .ForAttributeWithMetadataName(
                     AttributeName,
                     static (node, _) => node is ClassDeclarationSyntax,
-                    static (ctx, _) => (Namespace: ctx.TargetSymbol.ContainingNamespace.IsGlobalNamespace ? null : ctx.TargetSymbol.ContainingNamespace.ToDisplayString(), Name: ctx.TargetSymbol.Name))
+                    static (ctx, _) => (Namespace: Identifiers.Namespace(ctx.TargetSymbol.ContainingNamespace), Name: ctx.TargetSymbol.Name))
                 .WithTrackingName(Step);
 
             context.RegisterSourceOutput(targets, static (spc, target) =>
@@ -42,7 +42,7 @@ namespace GanDsl.Generator
                     return;
                 }
 
-                string hint = (target.Namespace is null ? "" : target.Namespace + ".") + target.Name + ".g.cs";
+                string hint = Identifiers.HintName((target.Namespace is null ? "" : target.Namespace + ".") + target.Name);
                 spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
             });
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using GanDsl.Generator.Model;
@@ -21,16 +22,16 @@ namespace GanDsl.Generator
         /// <summary>Symbols to a <see cref="NetworkModel"/>, checking shapes; every problem becomes a diagnostic.</summary>
         internal static class Parser
         {
-            /// <summary>Cheap syntactic filter: a class with at least one attribute.</summary>
+            /// <summary>Cheap syntactic filter: a class or record with at least one attribute (a record is refused with GAN0024).</summary>
             public static bool IsCandidate(SyntaxNode node) =>
-                node is ClassDeclarationSyntax { AttributeLists.Count: > 0 };
+                node is ClassDeclarationSyntax { AttributeLists.Count: > 0 } or RecordDeclarationSyntax { AttributeLists.Count: > 0 };
 
             /// <summary>Test hook: called with each candidate type's name, so tests can make parsing fail and see GAN0099.</summary>
             internal static Action<string>? OnParse { get; set; }
 
             public static ParseResult? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
             {
-                var declaration = (ClassDeclarationSyntax)context.Node;
+                var declaration = (TypeDeclarationSyntax)context.Node;
                 if (context.SemanticModel.GetDeclaredSymbol(declaration, cancellationToken) is not INamedTypeSymbol type)
                 {
                     return null;
@@ -39,7 +40,7 @@ namespace GanDsl.Generator
                 try
                 {
                     OnParse?.Invoke(type.Name);
-                    return ParseNetwork(declaration, type, cancellationToken);
+                    return ParseNetwork(declaration, type, context.SemanticModel.Compilation, cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -49,14 +50,14 @@ namespace GanDsl.Generator
                 {
                     // The generator must never throw (an escaping exception is CS8785 and a confusing build).
                     var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, declaration.Identifier.GetLocation(), type.Name, e.GetType().Name + ": " + e.Message);
-                    return new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { diagnostic }));
+                    return new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { diagnostic }), null);
                 }
             }
 
-            private static ParseResult? ParseNetwork(ClassDeclarationSyntax declaration, INamedTypeSymbol type, CancellationToken cancellationToken)
+            private static ParseResult? ParseNetwork(TypeDeclarationSyntax declaration, INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
             {
                 // Layer attributes from every partial declaration, in source order (never GetAttributes' order).
-                var layers = new List<(AttributeData Data, AttributeSyntax Syntax, ClassDeclarationSyntax Owner)>();
+                var layers = new List<(AttributeData Data, AttributeSyntax Syntax, TypeDeclarationSyntax Owner)>();
                 foreach (var data in type.GetAttributes())
                 {
                     if (!IsLayerAttribute(data.AttributeClass) || data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax)
@@ -64,7 +65,7 @@ namespace GanDsl.Generator
                         continue;
                     }
 
-                    if (syntax.Parent?.Parent is ClassDeclarationSyntax owner)
+                    if (syntax.Parent?.Parent is TypeDeclarationSyntax owner)
                     {
                         layers.Add((data, syntax, owner));
                     }
@@ -98,6 +99,15 @@ namespace GanDsl.Generator
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SplitDeclarations, split.Syntax.GetLocation(), type.Name));
                 }
 
+                // A class GanDsl can add a part to gets at least a placeholder with the constructor when its layers
+                // have errors, so the build shows the GAN diagnostics and not the errors of code that uses the network.
+                var stub = diagnostics.Count == 0 ? new NetworkStub(Identifiers.Namespace(type.ContainingNamespace), type.Name) : null;
+                if (layers.Count > NetworkLimits.MaxLayers)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooManyLayers, classLocation, type.Name, Format.Count(layers.Count), Format.Count(NetworkLimits.MaxLayers)));
+                    return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics), stub);
+                }
+
                 var models = new List<LayerModel>();
                 bool wellFormed = true;
                 foreach (var (data, syntax, _) in layers)
@@ -121,7 +131,7 @@ namespace GanDsl.Generator
 
                 var model = wellFormed && diagnostics.Count == 0
                     ? new NetworkModel(
-                        type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+                        Identifiers.Namespace(type.ContainingNamespace),
                         type.Name,
                         new EquatableArray<LayerModel>(models),
                         gradientPenalty)
@@ -129,7 +139,14 @@ namespace GanDsl.Generator
                         Initialization = initialization,
                     }
                     : null;
-                return new ParseResult(model, new EquatableArray<DiagnosticInfo>(diagnostics));
+                var (conflict, stubbable) = CheckMembers(type, model, compilation, diagnostics);
+                if (conflict)
+                {
+                    model = null;
+                    stub = stubbable ? stub : null;
+                }
+
+                return new ParseResult(model, new EquatableArray<DiagnosticInfo>(diagnostics), model is null ? stub : null);
             }
 
             // [Initialization(WeightInit.X)] on the class: the scheme's name, "PyTorch" when absent; a value
@@ -153,8 +170,107 @@ namespace GanDsl.Generator
                 return InitializationSchemes[0];
             }
 
-            private static void CheckClass(ClassDeclarationSyntax declaration, INamedTypeSymbol type, Location location, List<DiagnosticInfo> diagnostics)
+            // The names the placeholder part declares (besides its constructor).
+            private static readonly string[] StubMembers = { "GanDslNotGenerated", "ForwardCore", "BackwardCore" };
+
+            /// <summary>
+            /// The user's own members against the generated part's: one with a name the generated part declares, the
+            /// constructor (Backend, ulong), or a member that hides one of GanDsl.Network's (which generated code calls) is
+            /// GAN0029 at the member, instead of a CS error in generated code. Says whether any conflicts, and whether the
+            /// placeholder part still can be added.
+            /// </summary>
+            private static (bool Conflict, bool Stubbable) CheckMembers(INamedTypeSymbol type, NetworkModel? model, Compilation compilation, List<DiagnosticInfo> diagnostics)
             {
+                var own = type.GetMembers().Where(m => !m.IsImplicitlyDeclared).ToList();
+                if (own.Count == 0)
+                {
+                    return (false, true);
+                }
+
+                var generated = new HashSet<string>(StubMembers);
+                if (model is not null)
+                {
+                    generated.UnionWith(DeclaredMembers(CSharpEmitter.Emit(NetworkPlan.Create(model))));
+                }
+
+                var inherited = new HashSet<string>();
+                var network = compilation.GetTypeByMetadataName("GanDsl.Network");
+                foreach (var member in network?.GetMembers() ?? ImmutableArray<ISymbol>.Empty)
+                {
+                    if (member.DeclaredAccessibility != Accessibility.Private && !member.IsImplicitlyDeclared && member.CanBeReferencedByName)
+                    {
+                        inherited.Add(member.Name);
+                    }
+                }
+
+                bool conflict = false, stubbable = true;
+                foreach (var member in own)
+                {
+                    string? why =
+                        member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
+                            ? constructor.Parameters.Length == 2 && constructor.Parameters[0].Type.ToDisplayString() == "GanDsl.Backends.Backend"
+                              && constructor.Parameters[1].Type.SpecialType == SpecialType.System_UInt64
+                                ? "is the constructor (Backend, ulong) that the generated part declares"
+                                : null
+                            : !member.CanBeReferencedByName ? null
+                            : generated.Contains(member.Name) ? "the generated part declares too"
+                            : inherited.Contains(member.Name) && !member.IsOverride ? $"hides GanDsl.Network.{member.Name}, which the generated code calls"
+                            : null;
+                    if (why is null)
+                    {
+                        continue;
+                    }
+
+                    conflict = true;
+                    stubbable &= !(member is IMethodSymbol { MethodKind: MethodKind.Constructor } || Array.IndexOf(StubMembers, member.Name) >= 0);
+                    string name = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? type.Name + "(Backend, ulong)" : member.Name;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, member.Locations.FirstOrDefault(l => l.IsInSource), type.Name, name, why));
+                }
+
+                return (conflict, stubbable);
+            }
+
+            // The member names a generated part declares, read back from its text.
+            private static IEnumerable<string> DeclaredMembers(string source)
+            {
+                var part = CSharpSyntaxTree.ParseText(source).GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>().First();
+                foreach (var member in part.Members)
+                {
+                    switch (member)
+                    {
+                        case MethodDeclarationSyntax method:
+                            yield return method.Identifier.ValueText;
+                            break;
+                        case PropertyDeclarationSyntax property:
+                            yield return property.Identifier.ValueText;
+                            break;
+                        case BaseFieldDeclarationSyntax field:
+                            foreach (var variable in field.Declaration.Variables)
+                            {
+                                yield return variable.Identifier.ValueText;
+                            }
+
+                            break;
+                        case BaseTypeDeclarationSyntax nested:
+                            yield return nested.Identifier.ValueText;
+                            break;
+                    }
+                }
+            }
+
+            private static void CheckClass(TypeDeclarationSyntax declaration, INamedTypeSymbol type, Location location, List<DiagnosticInfo> diagnostics)
+            {
+                if (type.IsRecord)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, location, type.Name, "record"));
+                }
+
+                var primary = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<TypeDeclarationSyntax>().FirstOrDefault(d => d.ParameterList is not null);
+                if (primary is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PrimaryConstructor, primary.ParameterList!.GetLocation(), type.Name));
+                }
+
                 if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, location, type.Name));
@@ -204,16 +320,27 @@ namespace GanDsl.Generator
                 }
 
                 string text = syntax.ToString();
-                bool Positive(string what, int value)
+
+                // A size must be positive and at most its limit (NetworkLimits), so every size computed from it fits.
+                bool Within(string what, int value, int maximum)
                 {
-                    if (value > 0)
+                    if (value <= 0)
                     {
-                        return true;
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, location, text, network, what, value));
+                        return false;
                     }
 
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, location, text, network, what, value));
-                    return false;
+                    if (value > maximum)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeTooLarge, location, text, network, what, Format.Count(value), Format.Count(maximum), ""));
+                        return false;
+                    }
+
+                    return true;
                 }
+
+                bool Image(int channels, int height, int width) =>
+                    Within("channels", channels, NetworkLimits.MaxWidth) && Within("height", height, NetworkLimits.MaxSide) && Within("width", width, NetworkLimits.MaxSide);
 
                 switch (name)
                 {
@@ -222,14 +349,14 @@ namespace GanDsl.Generator
                         var shape = data.ConstructorArguments.Length == 3
                             ? new Shape(IntArgument(data, 0), IntArgument(data, 1), IntArgument(data, 2), true)
                             : Shape.Vector(IntArgument(data, 0));
-                        _ = Positive(shape.Spatial ? "channels" : "features", shape.Channels) && Positive("height", shape.Height) && Positive("width", shape.Width);
+                        _ = shape.Spatial ? Image(shape.Channels, shape.Height, shape.Width) : Within("features", shape.Channels, NetworkLimits.MaxWidth);
                         return new LayerModel(LayerKind.Input) { Declared = shape, Text = text };
                     }
 
                     case "Dense":
                     {
                         int units = IntArgument(data, 0);
-                        Positive("units", units);
+                        Within("units", units, NetworkLimits.MaxWidth);
                         return new LayerModel(LayerKind.Dense) { Size = units, Bias = NamedBool(data, "Bias", true), Text = text };
                     }
 
@@ -237,11 +364,17 @@ namespace GanDsl.Generator
                     case "ConvTranspose2D":
                     {
                         int filters = IntArgument(data, 0), kernel = IntArgument(data, 1), stride = IntArgument(data, 2);
-                        _ = Positive("filters", filters) & Positive("kernel", kernel) & Positive("stride", stride);
+                        _ = Within("filters", filters, NetworkLimits.MaxWidth) & Within("kernel", kernel, NetworkLimits.MaxKernel) & Within("stride", stride, NetworkLimits.MaxKernel);
                         int outputSize = NamedInt(data, "OutputSize", 0);
-                        if (outputSize < 0)
+                        if (outputSize != 0)
                         {
-                            Positive("OutputSize", outputSize);
+                            Within("OutputSize", outputSize, NetworkLimits.MaxSide);
+                        }
+
+                        int padding = IntArgument(data, 3);
+                        if (padding is not (0 or 1))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, location, text, network, "Padding", padding, "Padding.Same or Padding.Valid"));
                         }
 
                         return new LayerModel(name == "Conv2D" ? LayerKind.Conv2D : LayerKind.ConvTranspose2D)
@@ -249,7 +382,7 @@ namespace GanDsl.Generator
                             Size = filters,
                             Kernel = kernel,
                             Stride = stride,
-                            Padding = IntArgument(data, 3) == 1 ? Padding.Valid : Padding.Same,
+                            Padding = padding == 1 ? Padding.Valid : Padding.Same,
                             Bias = NamedBool(data, "Bias", true),
                             OutputSize = outputSize,
                             Text = text,
@@ -281,7 +414,7 @@ namespace GanDsl.Generator
                     case "Reshape":
                     {
                         var shape = new Shape(IntArgument(data, 0), IntArgument(data, 1), IntArgument(data, 2), true);
-                        _ = Positive("channels", shape.Channels) & Positive("height", shape.Height) & Positive("width", shape.Width);
+                        Image(shape.Channels, shape.Height, shape.Width);
                         return new LayerModel(LayerKind.Reshape) { Declared = shape, Text = text };
                     }
 
@@ -291,7 +424,7 @@ namespace GanDsl.Generator
                     case "Condition":
                     {
                         int classes = IntArgument(data, 0), embedding = IntArgument(data, 1);
-                        _ = Positive("classes", classes) & Positive("embedding", embedding);
+                        _ = Within("classes", classes, NetworkLimits.MaxWidth) & Within("embedding", embedding, NetworkLimits.MaxWidth);
                         return new LayerModel(LayerKind.Condition) { Size = classes, Embedding = embedding, Text = text };
                     }
 

@@ -48,6 +48,12 @@ namespace GanDsl.Generator
             });
 
             context.RegisterSourceOutput(models, static (spc, model) => Emit(spc, model));
+
+            var stubs = results
+                .Where(static r => r.Stub is not null)
+                .Select(static (r, _) => r.Stub!);
+            context.RegisterSourceOutput(stubs, static (spc, stub) =>
+                spc.AddSource(stub.HintName, SourceText.From(CSharpEmitter.EmitStub(stub), System.Text.Encoding.UTF8)));
         }
 
         private static void Emit(SourceProductionContext context, NetworkModel model)
@@ -61,7 +67,7 @@ namespace GanDsl.Generator
             {
                 // Planning works on a validated model and should not fail; if it does, say so instead of crashing the build.
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, model.Name, e.GetType().Name + ": " + e.Message));
-                return;
+                source = CSharpEmitter.EmitStub(new NetworkStub(model.Namespace, model.Name));
             }
 
             context.AddSource(model.HintName, SourceText.From(source, System.Text.Encoding.UTF8));

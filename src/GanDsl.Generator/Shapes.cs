@@ -39,7 +39,16 @@ namespace GanDsl.Generator
         /// </summary>
         public static Shape?[] Infer(IReadOnlyList<LayerModel> layers, string network, Action<int, DiagnosticDescriptor, object[]>? report)
         {
-            void Report(int index, DiagnosticDescriptor descriptor, params object[] args) => report?.Invoke(index, descriptor, args);
+            // One diagnostic says what is wrong at a layer; the sizes that follow from it are not reported again.
+            int lastReported = int.MinValue;
+            bool sizeReported = false;
+            void Report(int index, DiagnosticDescriptor descriptor, params object[] args)
+            {
+                lastReported = index;
+                sizeReported |= descriptor == DiagnosticDescriptors.SizeTooLarge;
+                report?.Invoke(index, descriptor, args);
+            }
+
             var shapes = new Shape?[layers.Count];
             int input = -1;
             for (int i = 0; i < layers.Count; i++)
@@ -63,13 +72,21 @@ namespace GanDsl.Generator
                 return shapes;
             }
 
-            Shape? shape = layers[0].Declared;
+            Shape? shape = WithinLimits(0, layers[0].Declared);
             shapes[0] = shape;
             bool hasParameters = false;
+            long parameters = 0, values = shape?.FeatureCount ?? 0, scratch = 0;
             for (int i = 1; i < layers.Count; i++)
             {
                 var layer = layers[i];
                 var previous = layers[i - 1];
+                long layerParameters = ParameterCount(layer, shape);
+                if (layerParameters > NetworkLimits.MaxParameters)
+                {
+                    Report(i, DiagnosticDescriptors.SizeTooLarge, layer.Text, network, "its parameter count", Format.Count(layerParameters), Format.Count(NetworkLimits.MaxParameters), "; use fewer units, filters or a smaller kernel");
+                }
+
+                parameters = Math.Min(parameters + layerParameters, long.MaxValue / 2);
                 switch (layer.Kind)
                 {
                     case LayerKind.Input:
@@ -143,9 +160,9 @@ namespace GanDsl.Generator
                         break;
 
                     case LayerKind.Reshape:
-                        if (shape is not null && shape.Features != layer.Declared!.Features)
+                        if (shape is not null && shape.FeatureCount != layer.Declared!.FeatureCount)
                         {
-                            Report(i, DiagnosticDescriptors.ReshapeMismatch, layer.Text, network, layer.Declared.Features, shape.ToString(), shape.Features);
+                            Report(i, DiagnosticDescriptors.ReshapeMismatch, layer.Text, network, layer.Declared.FeatureCount, shape.ToString(), shape.FeatureCount);
                         }
 
                         shape = layer.Declared;
@@ -167,7 +184,17 @@ namespace GanDsl.Generator
                         break;
                 }
 
+                if (shape is not null && layer.Kind is LayerKind.Conv2D or LayerKind.ConvTranspose2D && shapes[i - 1] is { } into)
+                {
+                    // The columns a convolution unfolds one sample into (its input's pixels for a transposed one).
+                    long pixels = layer.Kind == LayerKind.Conv2D ? (long)shape.Height * shape.Width : (long)into.Height * into.Width;
+                    long columns = NetworkLimits.Multiply(layer.Kind == LayerKind.Conv2D ? into.Channels : layer.Size, (long)layer.Kernel * layer.Kernel);
+                    scratch = Math.Max(scratch, NetworkLimits.Multiply(pixels, columns));
+                }
+
+                shape = lastReported == i && shape is not null && shape.FeatureCount > NetworkLimits.MaxFeatures ? null : WithinLimits(i, shape);
                 shapes[i] = shape;
+                values = Math.Min(values + (shape?.FeatureCount ?? 0), long.MaxValue / 2);
             }
 
             if (!hasParameters)
@@ -175,7 +202,61 @@ namespace GanDsl.Generator
                 Report(-1, DiagnosticDescriptors.NoLayers, network);
             }
 
+            if (parameters > NetworkLimits.MaxParameters && !sizeReported)
+            {
+                Report(-1, DiagnosticDescriptors.SizeTooLarge, layers[0].Text, network, "the network's parameter count", Format.Count(parameters), Format.Count(NetworkLimits.MaxParameters), "; split it into networks that feed each other");
+            }
+
+            long perSample = Math.Min(values + scratch, long.MaxValue / 2);
+            if (perSample > NetworkLimits.MaxValuesPerSample && !sizeReported)
+            {
+                Report(-1, DiagnosticDescriptors.SizeTooLarge, layers[0].Text, network, "the values one sample keeps over all layers", Format.Count(perSample), Format.Count(NetworkLimits.MaxValuesPerSample), "; use fewer channels or smaller images");
+            }
+
             return shapes;
+
+            // A layer's output past the limits is reported at the layer and its shape is unknown from there on.
+            Shape? WithinLimits(int index, Shape? output)
+            {
+                if (output is null)
+                {
+                    return null;
+                }
+
+                string text = layers[index].Text;
+                if (output.Spatial && Math.Max(output.Height, output.Width) > NetworkLimits.MaxSide)
+                {
+                    Report(index, DiagnosticDescriptors.SizeTooLarge, text, network, $"its output image {output}", Format.Count(Math.Max(output.Height, output.Width)) + " pixels a side", Format.Count(NetworkLimits.MaxSide), "");
+                    return null;
+                }
+
+                if (output.FeatureCount > NetworkLimits.MaxFeatures)
+                {
+                    Report(index, DiagnosticDescriptors.SizeTooLarge, text, network, $"its output {output}", Format.Count(output.FeatureCount) + " values a sample", Format.Count(NetworkLimits.MaxFeatures), "; use fewer channels or a smaller image");
+                    return null;
+                }
+
+                return output;
+            }
+        }
+
+        // The parameters a layer adds on an input of shape <paramref name="input"/> (0 when unknown), without overflow.
+        private static long ParameterCount(LayerModel layer, Shape? input)
+        {
+            if (input is null)
+            {
+                return layer.Kind == LayerKind.Condition ? NetworkLimits.Multiply(layer.Size, layer.Embedding) : 0;
+            }
+
+            long kernel = (long)layer.Kernel * layer.Kernel;
+            return layer.Kind switch
+            {
+                LayerKind.Dense => NetworkLimits.Multiply(input.FeatureCount, layer.Size) + layer.Size,
+                LayerKind.Conv2D or LayerKind.ConvTranspose2D => NetworkLimits.Multiply(NetworkLimits.Multiply(input.Channels, layer.Size), kernel) + layer.Size,
+                LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Embedding),
+                LayerKind.BatchNorm => 2L * input.Channels,
+                _ => 0,
+            };
         }
 
         /// <summary>

@@ -116,13 +116,6 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void InvalidNetworkGeneratesNoCode()
-    {
-        var (result, _) = GeneratorHarness.Run(Usings + "[Input(3)] [Dense(0)] public partial class Net;");
-        Assert.Empty(result.GeneratedTrees);
-    }
-
-    [Fact]
     public void AttributeThatDoesNotBindAddsNoDiagnosticOfItsOwn()
     {
         // Dense("x") is the compiler's error (CS1503); the generator stays quiet instead of piling on.

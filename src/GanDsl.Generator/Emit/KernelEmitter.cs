@@ -17,6 +17,11 @@ namespace GanDsl.Generator
     internal static class KernelEmitter
     {
         private const string Vec = "global::System.Runtime.Intrinsics.Vector256";
+
+        // Locals are typed: generated code never writes var, which a user type named var would capture.
+        private const string VecF = Vec + "<float>";
+
+        private static string Num(bool vector) => vector ? VecF : "float";
         private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
         private const string KernelArgs = CSharpEmitter.KernelArgs;
         private const int Lanes = 8;
@@ -171,13 +176,13 @@ namespace GanDsl.Generator
             ExprPrinter printer = vector ? CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
             if (gradient)
             {
-                w.Line($"var g = {Load(vector, "dz", "row + c")};");
-                w.Line($"var y = {Load(vector, "yy", "row + c")};");
+                w.Line($"{Num(vector)} g = {Load(vector, "dz", "row + c")};");
+                w.Line($"{Num(vector)} y = {Load(vector, "yy", "row + c")};");
                 w.Line(Store(vector, ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y"), Expr.Var("g")).Print(printer), "dz", "row + c"));
             }
             else
             {
-                w.Line(withBias ? $"var z = {Load(vector, "y", "row + c")} + {Load(vector, "bias", "c")};" : $"var z = {Load(vector, "y", "row + c")};");
+                w.Line(withBias ? $"{Num(vector)} z = {Load(vector, "y", "row + c")} + {Load(vector, "bias", "c")};" : $"{Num(vector)} z = {Load(vector, "y", "row + c")};");
                 w.Line(Store(vector, ActivationMath.Forward(stage.Activation, stage.Slope, Expr.Var("z")).Print(printer), "y", "row + c"));
             }
         }
@@ -205,8 +210,8 @@ namespace GanDsl.Generator
                 }
 
                 w.Open(vector ? $"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})" : $"for (nuint c = {vectorEnd}; c < {n}; c++)");
-                w.Line($"var xhat = ({Load(vector, "x", "row + c")} - {Load(vector, "mean", "c")}) * {Load(vector, "mean", $"c + {n}")};");
-                w.Line($"var z = {Load(vector, "gamma", "c")} * xhat + {Load(vector, "gamma", $"c + {n}")};");
+                w.Line($"{Num(vector)} xhat = ({Load(vector, "x", "row + c")} - {Load(vector, "mean", "c")}) * {Load(vector, "mean", $"c + {n}")};");
+                w.Line($"{Num(vector)} z = {Load(vector, "gamma", "c")} * xhat + {Load(vector, "gamma", $"c + {n}")};");
                 var printer = vector ? (ExprPrinter)CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
                 w.Line(Store(vector, ActivationMath.Forward(norm.Activation, norm.Slope, Expr.Var("z")).Print(printer), "y", "row + c"));
                 w.Close();
@@ -259,12 +264,12 @@ namespace GanDsl.Generator
 
                 foreach (int h in gradient)
                 {
-                    w.Line($"var s{h} = {Vec}<float>.Zero;");
+                    w.Line($"{VecF} s{h} = {Vec}<float>.Zero;");
                     if (batchNorm)
                     {
-                        w.Line($"var q{h} = {Vec}<float>.Zero;");
-                        w.Line($"var mean{h} = {Vec}.LoadUnsafe(ref saved, c + {h * Lanes});");
-                        w.Line($"var inv{h} = {Vec}.LoadUnsafe(ref saved, c + {n + h * Lanes});");
+                        w.Line($"{VecF} q{h} = {Vec}<float>.Zero;");
+                        w.Line($"{VecF} mean{h} = {Vec}.LoadUnsafe(ref saved, c + {h * Lanes});");
+                        w.Line($"{VecF} inv{h} = {Vec}.LoadUnsafe(ref saved, c + {n + h * Lanes});");
                     }
                 }
 
@@ -273,9 +278,9 @@ namespace GanDsl.Generator
                 foreach (int h in gradient)
                 {
                     string at = h == 0 ? "o" : $"o + {Lanes}";
-                    w.Line($"var g{h} = {Vec}.LoadUnsafe(ref dz, {at});");
-                    w.Line($"var y{h} = {Vec}.LoadUnsafe(ref yy, {at});");
-                    w.Line($"var d{h} = {ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y" + h), Expr.Var("g" + h)).Print(CSharpVectorPrinter.Instance)};");
+                    w.Line($"{VecF} g{h} = {Vec}.LoadUnsafe(ref dz, {at});");
+                    w.Line($"{VecF} y{h} = {Vec}.LoadUnsafe(ref yy, {at});");
+                    w.Line($"{VecF} d{h} = {ActivationMath.Gradient(stage.Activation, stage.Slope, Expr.Var("y" + h), Expr.Var("g" + h)).Print(CSharpVectorPrinter.Instance)};");
                     w.Line($"{Vec}.StoreUnsafe(d{h}, ref dz, {at});");
                     w.Line($"s{h} += d{h};");
                     if (batchNorm)
@@ -394,11 +399,11 @@ namespace GanDsl.Generator
             {
                 for (int j = 0; j < n; j++)
                 {
-                    w.Line($"var v{j} = {Vec}<float>.Zero;");
+                    w.Line($"{VecF} v{j} = {Vec}<float>.Zero;");
                 }
 
                 w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
-                w.Line($"var xv = {Vec}.LoadUnsafe(ref x, row + c);");
+                w.Line($"{VecF} xv = {Vec}.LoadUnsafe(ref x, row + c);");
                 for (int j = 0; j < n; j++)
                 {
                     w.Line($"v{j} += xv * {Vec}.LoadUnsafe(ref w, {Offset(j * k, "c")});");
@@ -471,22 +476,22 @@ namespace GanDsl.Generator
                 string zero = vector ? $"{Vec}<float>.Zero" : "0f";
                 for (int j = 0; j < n; j++)
                 {
-                    w.Line($"var w{j} = {Load(vector, "w", Offset(j * k, "c"))};");
-                    w.Line($"var a{j} = {zero};");
+                    w.Line($"{Num(vector)} w{j} = {Load(vector, "w", Offset(j * k, "c"))};");
+                    w.Line($"{Num(vector)} a{j} = {zero};");
                 }
 
                 if (beforeBias)
                 {
-                    w.Line($"var p = {zero};");
+                    w.Line($"{Num(vector)} p = {zero};");
                 }
 
                 w.Open("for (int r = 0; r < rows; r++)");
                 w.Line($"nuint o = (nuint)r * {k} + c;");
-                w.Line($"var xv = {Load(vector, "x", "o")};");
+                w.Line($"{Num(vector)} xv = {Load(vector, "x", "o")};");
                 for (int j = 0; j < n; j++)
                 {
                     string g = $"{Unsafe}.Add(ref dy, {Offset(j, $"(nuint)r * {n}")})";
-                    w.Line($"var g{j} = {(vector ? $"{Vec}.Create({g})" : g)};");
+                    w.Line($"{Num(vector)} g{j} = {(vector ? $"{Vec}.Create({g})" : g)};");
                     w.Line($"a{j} += g{j} * xv;");
                 }
 
@@ -498,8 +503,8 @@ namespace GanDsl.Generator
                 }
                 else
                 {
-                    w.Line($"var gx = {Sum(n, j => $"g{j} * w{j}")};");
-                    w.Line($"var d = {ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(printer)};");
+                    w.Line($"{Num(vector)} gx = {Sum(n, j => $"g{j} * w{j}")};");
+                    w.Line($"{Num(vector)} d = {ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(printer)};");
                     w.Line(Store(vector, "d", "dx", "o"));
                     if (beforeBias)
                     {
@@ -583,7 +588,7 @@ namespace GanDsl.Generator
             {
                 for (int j = 0; j < n; j++)
                 {
-                    w.Line($"var h{j} = {Vec}.Create(g{j});");
+                    w.Line($"{VecF} h{j} = {Vec}.Create(g{j});");
                 }
 
                 w.Open($"for (nuint c = 0; c < {vectorEnd}; c += {Lanes})");
@@ -611,8 +616,8 @@ namespace GanDsl.Generator
             }
 
             var printer = vector ? (ExprPrinter)CSharpVectorPrinter.Instance : CSharpScalarPrinter.Instance;
-            w.Line($"var gx = {sum};");
-            w.Line($"var xv = {Load(vector, "x", "row + c")};");
+            w.Line($"{Num(vector)} gx = {sum};");
+            w.Line($"{Num(vector)} xv = {Load(vector, "x", "row + c")};");
             w.Line(Store(vector, ActivationMath.Gradient(before.Activation, before.Slope, Expr.Var("xv"), Expr.Var("gx")).Print(printer), "dx", "row + c"));
         }
 

@@ -8,7 +8,11 @@ namespace GanDsl.Generator.Model
     {
         public static Shape Vector(int features) => new(features, 1, 1, false);
 
+        /// <summary>Values per sample; valid once <see cref="Shapes"/> has checked the shape against the limits.</summary>
         public int Features => Channels * Height * Width;
+
+        /// <summary>Values per sample, without overflow for any dimensions (each is at most int.MaxValue).</summary>
+        public long FeatureCount => NetworkLimits.Multiply(NetworkLimits.Multiply(Channels, Height), Width);
 
         public override string ToString() => Spatial ? $"({Channels}, {Height}, {Width})" : $"({Channels})";
     }
@@ -55,8 +59,8 @@ namespace GanDsl.Generator.Model
     }
 
     /// <summary>A valid network, ready to plan and emit.</summary>
-    /// <param name="Namespace">Its namespace, or null for the global one.</param>
-    /// <param name="Name">Its type name.</param>
+    /// <param name="Namespace">Its namespace as code writes it (keywords escaped: <c>@namespace</c>), or null for the global one.</param>
+    /// <param name="Name">Its type name, unescaped (<c>class</c> for <c>@class</c>).</param>
     /// <param name="Layers">The layers in declaration order.</param>
     /// <param name="GradientPenalty">Whether [GradientPenalty] asks for the second-order pass.</param>
     internal sealed record NetworkModel(string? Namespace, string Name, EquatableArray<LayerModel> Layers, bool GradientPenalty)
@@ -66,9 +70,22 @@ namespace GanDsl.Generator.Model
 
         public string FullName => Namespace is null ? Name : Namespace + "." + Name;
 
-        public string HintName => FullName + ".g.cs";
+        /// <summary>The type's name in code: <c>@class</c> for a keyword.</summary>
+        public string Identifier => Identifiers.Escape(Name);
+
+        public string HintName => Identifiers.HintName(FullName);
     }
 
-    /// <summary>What parsing one class gives: a model when it is valid, and diagnostics either way.</summary>
-    internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <summary>A network class whose layers have errors, but to which a part can be added: it gets a placeholder.</summary>
+    /// <param name="Namespace">As code writes it, or null for the global one.</param>
+    /// <param name="Name">The type name, unescaped.</param>
+    internal sealed record NetworkStub(string? Namespace, string Name)
+    {
+        public string Identifier => Identifiers.Escape(Name);
+
+        public string HintName => Identifiers.HintName(Namespace is null ? Name : Namespace + "." + Name);
+    }
+
+    /// <summary>What parsing one class gives: a model when it is valid, diagnostics either way, and a placeholder when it is not valid but can take one.</summary>
+    internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics, NetworkStub? Stub);
 }
