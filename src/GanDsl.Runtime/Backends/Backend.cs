@@ -23,6 +23,12 @@ public abstract partial class Backend : IDisposable
     /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
     public abstract DeviceBuffer Allocate(long length);
 
+    /// <summary>Bytes the backend can still allocate, as well as it can tell (long.MaxValue when it cannot); networks check their arenas against it first.</summary>
+    public virtual long AvailableMemoryBytes => long.MaxValue;
+
+    /// <summary>The most floats one buffer may hold.</summary>
+    public virtual long MaxBufferLength => long.MaxValue;
+
     /// <summary>Copies host values into a tensor (after any side branch has joined).</summary>
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {

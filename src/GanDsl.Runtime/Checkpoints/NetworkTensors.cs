@@ -42,7 +42,7 @@ public static class NetworkTensors
                 throw new CheckpointMismatchException(file.FilePath, $"it has no F32 tensor {name} of {s.Length} values for {network.Layout.Name}: another model");
             }
 
-            tensor.AsFloat32().CopyTo(values, s.Offset);
+            FiniteValues(file, tensor).CopyTo(values, s.Offset);
         }
 
         return values;
@@ -72,7 +72,7 @@ public static class NetworkTensors
                     $"tensor {name} is {tensor.DType} ({string.Join(", ", tensor.Shape)}), but {network.Layout.Name} needs F32 ({string.Join(", ", p.Shape)}): another model");
             }
 
-            tensor.AsFloat32().CopyTo(values, p.Offset);
+            FiniteValues(file, tensor).CopyTo(values, p.Offset);
         }
 
         int present = file.Tensors.Count(t => IsParameterOf(t.Name, prefix));
@@ -80,6 +80,30 @@ public static class NetworkTensors
         {
             throw new CheckpointMismatchException(file.FilePath,
                 $"it holds {present} {prefix} parameter tensors, but {network.Layout.Name} has {network.Layout.Parameters.Count}: another model");
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// The values of an F32 tensor that training or evaluation will use, refused when any is NaN or infinite: such a checkpoint
+    /// is the record of a run that had already diverged, and training on from it would write the same values back.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">A value is not finite; the message names the tensor and the first such index.</exception>
+    public static float[] FiniteValues(SafetensorsFile file, SafetensorsTensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(tensor);
+        var values = tensor.AsFloat32();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                int count = values.Count(v => !float.IsFinite(v));
+                throw new CheckpointFormatException(file.FilePath,
+                    $"tensor {tensor.Name} holds {values[i].ToString(System.Globalization.CultureInfo.InvariantCulture)} at index {i} " +
+                    $"({count:N0} of its {values.Length:N0} values are not finite): it was saved from a run that had diverged; use an earlier checkpoint");
+            }
         }
 
         return values;

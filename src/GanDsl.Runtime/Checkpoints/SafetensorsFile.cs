@@ -127,6 +127,11 @@ public sealed class SafetensorsFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
+        if (IO.FileChecks.Problem(full) is { } problem)
+        {
+            throw new CheckpointFormatException(full, problem);
+        }
+
         using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         return Read(stream, full);
     }

@@ -121,7 +121,8 @@ public static class RuntimeKernels
         }
 
         // Adam over a whole buffer (n): PyTorch's bias-corrected form, coefficients as CpuBackend's AdamJob forms them
-        // (in double, rounded once), the step t read from its counter; nonFinite[0] = 1 when any gradient is NaN or infinite.
+        // (in double, rounded once), the step t read from its counter; nonFinite[0] = 1 when any second moment or parameter it
+        // writes is NaN or infinite (a bad gradient makes its second moment so; so does a finite one too large to square).
         extern "C" __global__ void gandsl_adam(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v, long long n,
             float b1, float b1c, float b2, float b2c, float eps, float keep, double lr, double beta1, double beta2, double weightDecay,
             const unsigned long long* stepAt, unsigned long long stepScale, unsigned long long stepOffset, float* __restrict__ nonFinite,
@@ -140,11 +141,12 @@ public static class RuntimeKernels
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
             {
                 float gi = g[i];
-                bad |= !isfinite(gi);
                 float mi = b1 * m[i] + b1c * gi;
                 float vi = b2 * v[i] + b2c * gi * gi;
                 float denom = sqrtf(vi) / bc2 + eps;
-                p[i] = p[i] * keep - stepSize * mi / denom;
+                float pi = p[i] * keep - stepSize * mi / denom;
+                bad |= !isfinite(vi) || !isfinite(pi);
+                p[i] = pi;
                 m[i] = mi;
                 v[i] = vi;
             }
@@ -160,9 +162,10 @@ public static class RuntimeKernels
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
             {
                 float gi = g[i];
-                bad |= !isfinite(gi);
                 float vi = alpha * v[i] + alphac * gi * gi;
-                p[i] -= lr * gi / (sqrtf(vi) + eps);
+                float pi = p[i] - lr * gi / (sqrtf(vi) + eps);
+                bad |= !isfinite(vi) || !isfinite(pi);
+                p[i] = pi;
                 v[i] = vi;
             }
             if (bad && nonFinite != 0) nonFinite[0] = 1.0f;

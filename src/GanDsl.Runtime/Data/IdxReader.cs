@@ -104,6 +104,11 @@ public static class IdxReader
     private static IdxArray Read(string path, int dimensionCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (IO.FileChecks.Problem(path) is { } problem)
+        {
+            throw new MnistFormatException(path, problem);
+        }
+
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read,
             bufferSize: 1 << 16, FileOptions.SequentialScan);
         long fileLength = file.Length;

@@ -11,6 +11,21 @@ public static class IdxWriter
     /// <summary>Writes <paramref name="data"/> with <paramref name="dimensions"/> (outermost first) to <paramref name="stream"/>.</summary>
     public static void Write(Stream stream, ReadOnlySpan<byte> data, params ReadOnlySpan<int> dimensions)
     {
+        long count = WriteHeader(stream, dimensions);
+        if (count != data.Length)
+        {
+            throw new ArgumentException($"The dimensions describe {count} bytes but {data.Length} were given.", nameof(data));
+        }
+
+        stream.Write(data);
+    }
+
+    /// <summary>
+    /// Writes the header of an unsigned-byte IDX file of <paramref name="dimensions"/>, for data that follows in pieces
+    /// (<see cref="WriteImageBytes"/>); returns the number of bytes the data must have.
+    /// </summary>
+    public static long WriteHeader(Stream stream, params ReadOnlySpan<int> dimensions)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         if (dimensions.Length is < 1 or > 255)
         {
@@ -21,12 +36,7 @@ public static class IdxWriter
         foreach (int d in dimensions)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d, nameof(dimensions));
-            count *= d;
-        }
-
-        if (count != data.Length)
-        {
-            throw new ArgumentException($"The dimensions describe {count} bytes but {data.Length} were given.", nameof(data));
+            count = checked(count * d);
         }
 
         Span<byte> word = stackalloc byte[4];
@@ -38,7 +48,7 @@ public static class IdxWriter
             stream.Write(word);
         }
 
-        stream.Write(data);
+        return count;
     }
 
     /// <summary>
@@ -47,18 +57,30 @@ public static class IdxWriter
     /// </summary>
     public static void WriteImages(Stream stream, ReadOnlySpan<float> images, int count, int height, int width)
     {
-        var bytes = new byte[checked(count * height * width)];
-        if (images.Length != bytes.Length)
+        long length = WriteHeader(stream, count, height, width);
+        if (images.Length != length)
         {
-            throw new ArgumentException($"Expected {bytes.Length} values for {count} images of {height}x{width}, got {images.Length}.", nameof(images));
+            throw new ArgumentException($"Expected {length} values for {count} images of {height}x{width}, got {images.Length}.", nameof(images));
         }
 
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            float v = images[i];
-            bytes[i] = float.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(MathF.Round((v + 1f) * 127.5f), 0f, 255f);
-        }
+        WriteImageBytes(stream, images);
+    }
 
-        Write(stream, bytes, count, height, width);
+    /// <summary>Writes pixels in [-1, 1] as MNIST's bytes (round((v + 1) * 127.5), clamped; NaN as 0): the data after <see cref="WriteHeader"/>, in any number of pieces.</summary>
+    public static void WriteImageBytes(Stream stream, ReadOnlySpan<float> images)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = new byte[Math.Min(images.Length, 1 << 20)];
+        for (int start = 0; start < images.Length; start += bytes.Length)
+        {
+            int n = Math.Min(bytes.Length, images.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                float v = images[start + i];
+                bytes[i] = float.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(MathF.Round((v + 1f) * 127.5f), 0f, 255f);
+            }
+
+            stream.Write(bytes, 0, n);
+        }
     }
 }

@@ -55,6 +55,9 @@ public static class Mnist
     /// <summary>The environment variable naming the data directory when no explicit one is given.</summary>
     public const string DataEnvironmentVariable = "GANDSL_DATA";
 
+    /// <summary>The side of an MNIST image, in pixels.</summary>
+    public const int ImageSide = 28;
+
     /// <summary>The four file names, without the .gz suffix.</summary>
     public static IReadOnlyList<string> FileNames { get; } =
         [TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile];
@@ -134,7 +137,14 @@ public static class Mnist
         }
 
         log?.WriteLine($"MNIST: loading from {directory}");
-        MnistDataset train = MnistDataset.FromFiles(FindFile(directory, TrainImagesFile)!, FindFile(directory, TrainLabelsFile)!);
+        string trainImages = FindFile(directory, TrainImagesFile)!;
+        MnistDataset train = MnistDataset.FromFiles(trainImages, FindFile(directory, TrainLabelsFile)!);
+        if (train.Rows != ImageSide || train.Cols != ImageSide)
+        {
+            throw new MnistFormatException(trainImages,
+                $"the images are {train.Rows}x{train.Cols}, but MNIST's are {ImageSide}x{ImageSide}; point --data at MNIST itself (GanDsl.Data.ImageDataset takes images of other sizes)");
+        }
+
         string testImages = FindFile(directory, TestImagesFile)!;
         MnistDataset test = MnistDataset.FromFiles(testImages, FindFile(directory, TestLabelsFile)!);
         if (test.Rows != train.Rows || test.Cols != train.Cols)
@@ -150,14 +160,16 @@ public static class Mnist
     /// <summary>The path of <paramref name="name"/> in <paramref name="directory"/>, decompressed or .gz; null when neither exists.</summary>
     internal static string? FindFile(string directory, string name)
     {
+        // Anything under the name counts as present (a directory too), so the reader says what is wrong with it
+        // rather than a download starting beside it.
         string raw = Path.Combine(directory, name);
-        if (File.Exists(raw))
+        if (File.Exists(raw) || Directory.Exists(raw))
         {
             return raw;
         }
 
         string gz = raw + ".gz";
-        return File.Exists(gz) ? gz : null;
+        return File.Exists(gz) || Directory.Exists(gz) ? gz : null;
     }
 
     private static async Task<Dictionary<string, string>> DownloadMissingAsync(string directory, List<string> missing,

@@ -9,8 +9,9 @@ namespace GanDsl.IO;
 /// </summary>
 /// <remarks>
 /// A process killed mid-write can leave its temporary file behind (nothing runs to delete it); the
-/// target is still intact, and later writes use fresh temporary names. The rename is atomic on the
-/// same volume, which the temporary file's location guarantees.
+/// target is still intact, later writes use fresh temporary names, and the next successful write into
+/// the same directory deletes temporary files of this pattern left there more than a minute ago. The
+/// rename is atomic on the same volume, which the temporary file's location guarantees.
 /// </remarks>
 public static class AtomicFile
 {
@@ -72,6 +73,7 @@ public static class AtomicFile
 
             File.Move(temp, full, overwrite: true);
             replaced = true;
+            RemoveStaleTemporaries(directory, StaleAfter);
         }
         finally
         {
@@ -79,6 +81,36 @@ public static class AtomicFile
             {
                 TryDelete(temp);
             }
+        }
+    }
+
+    /// <summary>How old a leftover temporary file must be before a later write deletes it (a live writer's is younger).</summary>
+    internal static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Deletes the temporary files (<c>{name}.tmp-{32 hex digits}</c>) in <paramref name="directory"/> last written
+    /// more than <paramref name="age"/> ago: those of writes a killed process never finished. Quiet on failure.
+    /// </summary>
+    internal static void RemoveStaleTemporaries(string directory, TimeSpan age)
+    {
+        try
+        {
+            var cutoff = DateTime.UtcNow - age;
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*.tmp-*"))
+            {
+                int at = file.Name.LastIndexOf(".tmp-", StringComparison.Ordinal);
+                string suffix = file.Name[(at + 5)..];
+                if (suffix.Length == 32 && suffix.All(char.IsAsciiHexDigitLower) && file.LastWriteTimeUtc < cutoff)
+                {
+                    TryDelete(file.FullName);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 

@@ -110,6 +110,16 @@ public abstract class Network : IDisposable
             return;
         }
 
+        // What the arenas will take, said before any is allocated (a batch of thousands can ask for gigabytes).
+        long perRow = 2 * _slotOffsets[^1] + Layout.ScratchPerSample + (Layout.ConditionClasses > 0 ? 1 : 0) + (Layout.SupportsGradientPenalty ? _slotOffsets[^1] : 0);
+        long bytes = perRow > long.MaxValue / 4 / rows ? long.MaxValue : perRow * rows * 4;
+        if (bytes > Backend.AvailableMemoryBytes || rows * _slotOffsets[^1] > Backend.MaxBufferLength)
+        {
+            throw new InsufficientMemoryException(
+                $"{Layout.Name}: the activation memory for {rows:N0} rows would take {bytes / (1024.0 * 1024 * 1024):N1} GiB in buffers of up to {rows * (double)_slotOffsets[^1]:N0} floats, " +
+                $"more than this {Backend.Name} backend can hold ({Backend.AvailableMemoryBytes / (1024.0 * 1024 * 1024):N1} GiB free, {Backend.MaxBufferLength:N0} floats a buffer): use a smaller batch.");
+        }
+
         _activations?.Dispose();
         _activationGradients?.Dispose();
         _scratch?.Dispose();

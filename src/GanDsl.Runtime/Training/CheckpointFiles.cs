@@ -30,7 +30,10 @@ public static partial class CheckpointFiles
     /// <paramref name="pathOrLatest"/> itself, or for <c>latest</c> the newest checkpoint in
     /// <paramref name="directory"/>; throws <see cref="FileNotFoundException"/> saying where it looked.
     /// </summary>
-    public static string Resolve(string pathOrLatest, string directory)
+    public static string Resolve(string pathOrLatest, string directory) => Resolve(pathOrLatest, directory, "to resume from");
+
+    /// <summary><see cref="Resolve(string, string)"/>, saying what the checkpoint is for (<c>to evaluate</c>) when there is none.</summary>
+    public static string Resolve(string pathOrLatest, string directory, string purpose)
     {
         ArgumentException.ThrowIfNullOrEmpty(pathOrLatest);
         if (pathOrLatest == "latest")
@@ -38,7 +41,7 @@ public static partial class CheckpointFiles
             var all = List(directory);
             return all.Count > 0
                 ? all[^1]
-                : throw new FileNotFoundException($"No checkpoint to resume from in {Path.GetFullPath(directory)} (files named checkpoint_eNNN_sNNNNNNNN.safetensors).");
+                : throw new FileNotFoundException($"No checkpoint {purpose} in {Path.GetFullPath(directory)} (files named checkpoint_eNNN_sNNNNNNNN.safetensors).");
         }
 
         return File.Exists(pathOrLatest)

@@ -5,8 +5,8 @@ namespace GanDsl.Training;
 /// <summary>
 /// Updates the parameters of one or more networks (a parameter group: InfoGAN's generator and Q head, CycleGAN's two
 /// generators) from their gradients, one fused launch per network buffer, with its state (moments) laid out like the
-/// parameters. The pass also flags NaN or infinite gradients (<see cref="TakeNonFiniteFlag"/>), so divergence is caught
-/// without another read. A <see cref="Schedule"/> scales the learning rate from the epoch counter on the device, so a
+/// parameters. The pass also flags NaN or infinite values it writes (<see cref="TakeNonFiniteFlag"/>), so divergence is
+/// caught without another read. A <see cref="Schedule"/> scales the learning rate from the epoch counter on the device, so a
 /// replayed step follows it.
 /// </summary>
 public abstract class Optimizer : IDisposable
@@ -169,8 +169,8 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>
-    /// Whether any gradient applied since the last call was NaN or infinite; reading it waits for the
-    /// device, so call it as often as you can afford.
+    /// Whether any update since the last call wrote a NaN or infinite second moment or parameter (which a NaN or infinite
+    /// gradient, or one too large to square, does); reading it waits for the device, so call it as often as you can afford.
     /// </summary>
     public bool TakeNonFiniteFlag()
     {

@@ -92,6 +92,22 @@ public partial class Trainer
             metadata[$"step.{key}"] = value;
         }
 
+        // A checkpoint is a promise that the run can go on from it: never write one of a run that has diverged.
+        foreach (var tensor in tensors)
+        {
+            var values = tensor.AsFloat32();
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw Diverged($"tensor {tensor.Name} holds {values[bad].ToString(CultureInfo.InvariantCulture)} at index {bad}, so no checkpoint was written to {path}");
+            }
+        }
+
+        if (CheckpointedScalars().FirstOrDefault(s => !float.IsFinite(s.Read())) is { } badScalar)
+        {
+            throw Diverged($"the scalar {badScalar.Name} is {badScalar.Read().ToString(CultureInfo.InvariantCulture)}, so no checkpoint was written to {path}");
+        }
+
         SafetensorsFile.Write(path, tensors, metadata);
         LastCheckpoint = Path.GetFullPath(path);
         return LastCheckpoint;
@@ -151,17 +167,30 @@ public partial class Trainer
         var moments = _step.Optimizers.Select(o => ReadOptimizer(file, path, o.Name, o.Optimizer)).ToList();
         var optimizerSteps = _step.Optimizers.Select(o => Number(path, $"optimizer.{o.Name}.step", Meta($"optimizer.{o.Name}.step"))).ToList();
         var scalars = CheckpointedScalars().Select(s => Float(path, $"scalar.{s.Name}", Meta($"scalar.{s.Name}"))).ToList();
-        var counters = _step.Counters.Select(c => (ulong)Number(path, $"counter.{c.Name}", Meta($"counter.{c.Name}"))).ToList();
+        var counters = _step.Counters.Select(c => ulong.TryParse(Meta($"counter.{c.Name}"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)
+            ? value
+            : throw new CheckpointMismatchException(path, $"its metadata 'counter.{c.Name}' is '{Meta($"counter.{c.Name}")}', not a whole number from 0 to {ulong.MaxValue}")).ToList();
         long step = Number(path, "step", Meta("step"));
-        int epoch = (int)Number(path, "epoch", Meta("epoch"));
-        int position = (int)Number(path, "epoch_position", Meta("epoch_position"));
+        int epoch = (int)Number(path, "epoch", Meta("epoch"), int.MaxValue);
+        int position = (int)Number(path, "epoch_position", Meta("epoch_position"), int.MaxValue);
         long epochSteps = Number(path, "epoch_steps", Meta("epoch_steps"));
-        ulong seed = ulong.TryParse(Meta("seed"), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong storedSeed)
+        if (position > step || epochSteps > step)
+        {
+            throw new CheckpointMismatchException(path, $"its metadata 'epoch_position' ({position}) or 'epoch_steps' ({epochSteps}) counts more steps in the epoch than 'step' ({step}) counts in the whole run");
+        }
+        ulong seed = ulong.TryParse(Meta("seed"), NumberStyles.None, CultureInfo.InvariantCulture, out ulong storedSeed)
             ? storedSeed
             : throw new CheckpointMismatchException(path, $"its metadata 'seed' is '{Meta("seed")}', not a whole number of 0 or more");
-        int batch = (int)Number(path, "batch_size", Meta("batch_size"));
-        var sums = Numbers(path, "statistics.epoch_sums", Meta("statistics.epoch_sums"), _epochSums.Length, s => double.Parse(s, CultureInfo.InvariantCulture));
-        var counts = Numbers(path, "statistics.epoch_counts", Meta("statistics.epoch_counts"), _epochCounts.Length, s => long.Parse(s, CultureInfo.InvariantCulture));
+        int batch = (int)Number(path, "batch_size", Meta("batch_size"), int.MaxValue);
+        if (batch == 0)
+        {
+            throw new CheckpointMismatchException(path, "its metadata 'batch_size' is 0; a batch has at least one image");
+        }
+
+        var sums = Numbers(path, "statistics.epoch_sums", Meta("statistics.epoch_sums"), _epochSums.Length,
+            s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture) is var v && double.IsFinite(v) ? v : throw new FormatException());
+        var counts = Numbers(path, "statistics.epoch_counts", Meta("statistics.epoch_counts"), _epochCounts.Length,
+            s => long.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
         if (requireSameOptions && position > 0 && batch != _step.BatchSize)
         {
             throw new CheckpointMismatchException(path,
@@ -293,7 +322,12 @@ public partial class Trainer
                     throw new CheckpointMismatchException(path, $"it has no tensor {tensorName}");
                 }
 
-                var data = tensor.AsFloat32();
+                if (tensor.DType != SafetensorsDType.F32)
+                {
+                    throw new CheckpointMismatchException(path, $"tensor {tensorName} is {tensor.DType}, but optimizer state is F32");
+                }
+
+                var data = NetworkTensors.FiniteValues(file, tensor);
                 state.Add(data.LongLength == network.ParameterCount
                     ? data
                     : throw new CheckpointMismatchException(path, $"tensor {tensorName} has {data.Length} values, but {network.Layout.Name} has {network.ParameterCount} parameters"));
@@ -323,15 +357,15 @@ public partial class Trainer
         }
     }
 
-    private static long Number(string path, string key, string text) =>
-        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= 0
+    private static long Number(string path, string key, string text, long maximum = long.MaxValue) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value <= maximum
             ? value
-            : throw new CheckpointMismatchException(path, $"its metadata '{key}' is '{text}', not a whole number of 0 or more");
+            : throw new CheckpointMismatchException(path, $"its metadata '{key}' is '{text}', not a whole number from 0 to {maximum.ToString(CultureInfo.InvariantCulture)}");
 
     private static float Float(string path, string key, string text) =>
-        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value)
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value)
             ? value
-            : throw new CheckpointMismatchException(path, $"its metadata '{key}' is '{text}', not a number");
+            : throw new CheckpointMismatchException(path, $"its metadata '{key}' is '{text}', not a finite number");
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 

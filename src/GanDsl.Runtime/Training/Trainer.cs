@@ -151,6 +151,13 @@ public partial class Trainer : IDisposable
             throw new ArgumentException($"The dataset has {data.Count} images, fewer than one batch of {batch}.", nameof(data));
         }
 
+        if (EpochPosition >= stepsPerEpoch)
+        {
+            throw new ArgumentException(
+                $"The run stopped after {EpochPosition:N0} batches of epoch {EpochCount + 1}, but an epoch of these {data.Count:N0} images has only {stepsPerEpoch:N0} batches of {batch}: " +
+                "the checkpoint was written for other data or another batch size.", nameof(data));
+        }
+
         var device = Upload(data);
         var results = new List<EpochResult>();
         var log = _options.Log;
@@ -187,6 +194,7 @@ public partial class Trainer : IDisposable
                 {
                     // Cheap on the CPU; on a GPU it would wait for every step, so there it runs with each flush.
                     CheckGradients();
+                    CheckWindow();
                 }
 
                 StepCompleted?.Invoke(StepCount);
@@ -505,6 +513,21 @@ public partial class Trainer : IDisposable
         return new StatisticValues(_step.Statistics, sums, counts, steps);
     }
 
+    // The window's statistic sums are a handful of floats: a NaN or infinite loss stays so in its sum, so reading them
+    // after each step catches it within that step.
+    private void CheckWindow()
+    {
+        PeekWindow();
+        for (int i = 0; i < _windowCounts.Length; i++)
+        {
+            if (!float.IsFinite(_windowHost[i]))
+            {
+                var stats = WindowStatistics();
+                throw Diverged($"{_step.Statistics[i].Name} is not finite ({stats})");
+            }
+        }
+    }
+
     private void CheckGradients()
     {
         // The update pass flags NaN or infinite gradients as it reads them; reading the flags is cheap on the CPU.
@@ -515,7 +538,7 @@ public partial class Trainer : IDisposable
             if (optimizer.TakeNonFiniteFlag())
             {
                 string networks = string.Join(" and ", optimizer.Networks.Select(n => $"the {PartName(n)} {n.Layout.Name}"));
-                throw Diverged($"the gradients {name} applies to {networks} contain NaN or infinity");
+                throw Diverged($"the update {name} applies to {networks} met NaN or infinity (in a gradient, a second moment or a parameter: the learning rate may be too high)");
             }
         }
     }
@@ -524,9 +547,11 @@ public partial class Trainer : IDisposable
 
     private TrainingDivergedException Diverged(string what) => new(
         $"Training diverged at step {StepCount} (epoch {EpochCount + 1}): {what}. " +
-        (LastCheckpoint is null
-            ? "No checkpoint was written before it (set a checkpoint directory to keep one)."
-            : $"The last good checkpoint is kept: {LastCheckpoint}; resume from it, perhaps with a lower learning rate."));
+        (LastCheckpoint is not null
+            ? $"The last good checkpoint is kept: {LastCheckpoint}; resume from it, perhaps with a lower learning rate."
+            : _options.CheckpointDirectory is null
+                ? "No checkpoint was written before it (set a checkpoint directory to keep one)."
+                : $"No checkpoint was written before it (the first comes at the end of epoch {Math.Max(1, _options.CheckpointEvery)}); start again, perhaps with a lower learning rate."));
 
     private static string Describe(EpochResult r, int epochs)
     {

@@ -19,7 +19,7 @@ public sealed class SafetensorsCorruptionTests : IDisposable
     public static TheoryData<string, byte[], string> Corruptions => new()
     {
         // The size field and the header's framing.
-        { "empty file", [], "the file is 0 bytes long, too short for the 8-byte header size" },
+        { "empty file", [], "is empty (0 bytes), or not a regular file" },
         { "7-byte file", [2, 0, 0, 0, 0, 0, 0], "the file is 7 bytes long" },
         { "header past the end", Raw(100, Encoding.ASCII.GetBytes("{}      "), [1, 2]), "the header size 100 is more than the 10 bytes that follow it" },
         { "absurd header size", Raw(ulong.MaxValue, Encoding.ASCII.GetBytes("{}      "), []), $"the header size {ulong.MaxValue} is over the limit of 100000000 bytes" },

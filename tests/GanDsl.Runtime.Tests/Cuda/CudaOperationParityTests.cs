@@ -247,6 +247,26 @@ public sealed class CudaOperationParityTests
         var state = gpu.Allocate(3 * n);
         gpu.Adam(state.View(0, 1, n), Gpu.Tensor(gpu, bad, 1, n), state.View(n, 1, n), state.View(2 * n, 1, n), new AdamSettings(), 1, flag.All);
         Assert.Equal(1f, Gpu.Host(flag.All)[0]);
+
+        // So does a finite gradient too large to square (the second moment overflows), for both optimizers.
+        var huge = (float[])g.Clone();
+        huge[77] = 1e30f;
+        foreach (bool adam in new[] { true, false })
+        {
+            var clean = gpu.Allocate(1);
+            var fresh = gpu.Allocate(3 * n);
+            var gradient = Gpu.Tensor(gpu, huge, 1, n);
+            if (adam)
+            {
+                gpu.Adam(fresh.View(0, 1, n), gradient, fresh.View(n, 1, n), fresh.View(2 * n, 1, n), new AdamSettings(), 1, clean.All);
+            }
+            else
+            {
+                gpu.RmsProp(fresh.View(0, 1, n), gradient, fresh.View(n, 1, n), new RmsPropSettings(), clean.All);
+            }
+
+            Assert.Equal(1f, Gpu.Host(clean.All)[0]);
+        }
     }
 
     [Fact]

@@ -41,6 +41,17 @@ internal static class IdxBytes
     /// <summary>Labels 0, 1, ..., 9, 0, 1, ... for <paramref name="count"/> items.</summary>
     public static byte[] CyclingLabels(int count) => Labels(Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray());
 
+    /// <summary>Writes the four MNIST files into <paramref name="directory"/> (created): random images of the given size, cycling labels.</summary>
+    public static string WriteMnist(string directory, int train, int test, int rows = 28, int cols = 28)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllBytes(Path.Combine(directory, "train-images-idx3-ubyte"), Images(train, rows, cols, seed: 1));
+        File.WriteAllBytes(Path.Combine(directory, "train-labels-idx1-ubyte"), CyclingLabels(train));
+        File.WriteAllBytes(Path.Combine(directory, "t10k-images-idx3-ubyte"), Images(test, rows, cols, seed: 2));
+        File.WriteAllBytes(Path.Combine(directory, "t10k-labels-idx1-ubyte"), CyclingLabels(test));
+        return directory;
+    }
+
     public static byte[] Gzip(byte[] data)
     {
         var output = new MemoryStream();

@@ -69,7 +69,7 @@ public sealed class IdxReaderTests : IDisposable
         { "images-read-as-labels", false, ["bad magic number 0x00000803", "3 dimensions", "is this an images file?", "expected 0x00000801"] },
         { "float-elements", true, ["bad magic number 0x00000D03", "element type 0x0D (float32)", "only 0x08 (unsigned byte)"] },
         { "four-dimensions", true, ["bad magic number 0x00000804", "4 dimensions"] },
-        { "empty-file", true, ["truncated header", "ends after 0 bytes", "header is 16 bytes"] },
+        { "empty-file", true, ["is empty (0 bytes)", "not a regular file"] },
         { "short-magic", false, ["truncated header", "ends after 3 bytes", "header is 8 bytes"] },
         { "short-header", true, ["truncated header", "ends after 12 bytes", "header is 16 bytes"] },
         { "short-header.gz", true, ["truncated header", "decompressed data ends after 12 bytes"] },

@@ -102,6 +102,41 @@ public sealed class AdamTests : IDisposable
         Assert.Equal(1f, Read(flag));
     }
 
+    [Theory]
+    [InlineData(true, 5)]
+    [InlineData(true, 4100)]
+    [InlineData(false, 5)]
+    [InlineData(false, 4100)]
+    public void FlagsAFiniteGradientTooLargeToSquare(bool adam, int at)
+    {
+        // With a learning rate far too high, gradients grow until (1 - beta) g^2 overflows: the gradient is finite, but the
+        // second moment becomes infinite, and the update then divides by it and freezes the parameter. The pass flags it,
+        // and only it: a gradient large but safe to square raises nothing.
+        Assert.Equal(0f, Update(1e10f));
+        Assert.Equal(1f, Update(1e30f));
+
+        float Update(float gradient)
+        {
+            const int n = 4103;
+            using var state = _backend.Allocate(4 * n);
+            using var flag = _backend.Allocate(1);
+            var values = new float[n];
+            Array.Fill(values, 0.25f);
+            values[at] = gradient;
+            using var g = Upload(values);
+            if (adam)
+            {
+                _backend.Adam(state.View(0, 1, n), g.All, state.View(n, 1, n), state.View(2 * n, 1, n), new AdamSettings(), 1, flag.All);
+            }
+            else
+            {
+                _backend.RmsProp(state.View(0, 1, n), g.All, state.View(n, 1, n), new RmsPropSettings(), flag.All);
+            }
+
+            return Read(flag);
+        }
+    }
+
     public void Dispose() => _backend.Dispose();
 
     private DeviceBuffer Upload(float[] values)

@@ -62,6 +62,22 @@ public sealed unsafe partial class CpuBackend : Backend
     /// <inheritdoc />
     public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, length);
 
+    /// <summary>The memory the runtime may still use: the machine's (or the container's) limit less what the process holds.</summary>
+    public override long AvailableMemoryBytes
+    {
+        get
+        {
+            var info = GC.GetGCMemoryInfo();
+            return Math.Max(0, info.TotalAvailableMemoryBytes - GC.GetTotalMemory(forceFullCollection: false));
+        }
+    }
+
+    /// <summary>A buffer is one .NET array.</summary>
+    public override long MaxBufferLength => System.Array.MaxLength;
+
+    /// <summary>Most threads a CPU backend runs on.</summary>
+    public const int MaxThreads = WorkerPool.MaxThreads;
+
     /// <inheritdoc />
     protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(destination.Span);
 
@@ -534,14 +550,18 @@ public sealed unsafe partial class CpuBackend : Backend
         public void Execute(int start, int end, int worker) => Kernel!.Cpu(Args, start, end);
     }
 
-    /// <summary>An optimizer update over blocks of a parameter buffer, flagging non-finite gradients as it reads them.</summary>
+    /// <summary>
+    /// An optimizer update over blocks of a parameter buffer, flagging any second moment or parameter it writes that is NaN or
+    /// infinite: a non-finite gradient makes its second moment so, and a finite gradient too large to square (a learning rate
+    /// far too high) does too, which would otherwise freeze the parameter silently.
+    /// </summary>
     private abstract class UpdateJob : IParallelBody
     {
         public const int Block = 4096;
 
         private volatile bool _sawNonFinite;
 
-        /// <summary>Whether the last run met a NaN or infinite gradient.</summary>
+        /// <summary>Whether the last run wrote a NaN or infinite moment or parameter.</summary>
         public bool SawNonFinite => _sawNonFinite;
 
         protected int Length { get; set; }
@@ -557,10 +577,10 @@ public sealed unsafe partial class CpuBackend : Backend
 
         protected void Reset() => _sawNonFinite = false;
 
-        /// <summary>Updates elements [from, from + count); true when a gradient there was not finite.</summary>
+        /// <summary>Updates elements [from, from + count); true when a moment or parameter written there is not finite.</summary>
         protected abstract bool Update(int from, int count);
 
-        // x - x is 0 for finite x and NaN otherwise: one subtraction and compare per vector flags bad gradients.
+        // x - x is 0 for finite x and NaN otherwise: one subtraction and compare per vector flags bad values.
         protected static Vector256<float> NonFinite(Vector256<float> g) => ~Vector256.Equals(g - g, Vector256<float>.Zero);
     }
 
@@ -609,11 +629,11 @@ public sealed unsafe partial class CpuBackend : Backend
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var gi = Vector256.Create(g.Slice(i));
-                nonFinite |= NonFinite(gi);
                 var mi = b1 * Vector256.Create(m.Slice(i)) + b1c * gi;
                 var vi = b2 * Vector256.Create(v.Slice(i)) + b2c * gi * gi;
                 var denom = Vector256.Sqrt(vi) / bc2 + eps;
                 var pi = Vector256.Create(p.Slice(i)) * keep - stepSize * mi / denom;
+                nonFinite |= NonFinite(vi) | NonFinite(pi);
                 mi.CopyTo(m.Slice(i));
                 vi.CopyTo(v.Slice(i));
                 pi.CopyTo(p.Slice(i));
@@ -623,12 +643,12 @@ public sealed unsafe partial class CpuBackend : Backend
             for (; i < count; i++)
             {
                 float gi = g[i];
-                bad |= !float.IsFinite(gi);
                 float mi = _b1 * m[i] + _b1c * gi;
                 float vi = _b2 * v[i] + _b2c * gi * gi;
                 m[i] = mi;
                 v[i] = vi;
                 p[i] = p[i] * _keep - _stepSize * mi / (MathF.Sqrt(vi) / _bc2Sqrt + _eps);
+                bad |= !float.IsFinite(vi) || !float.IsFinite(p[i]);
             }
 
             return bad;
@@ -665,20 +685,21 @@ public sealed unsafe partial class CpuBackend : Backend
             for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var gi = Vector256.Create(g.Slice(i));
-                nonFinite |= NonFinite(gi);
                 var vi = alpha * Vector256.Create(v.Slice(i)) + alphaC * gi * gi;
+                var pi = Vector256.Create(p.Slice(i)) - lr * gi / (Vector256.Sqrt(vi) + eps);
+                nonFinite |= NonFinite(vi) | NonFinite(pi);
                 vi.CopyTo(v.Slice(i));
-                (Vector256.Create(p.Slice(i)) - lr * gi / (Vector256.Sqrt(vi) + eps)).CopyTo(p.Slice(i));
+                pi.CopyTo(p.Slice(i));
             }
 
             bool bad = nonFinite != Vector256<float>.Zero;
             for (; i < count; i++)
             {
                 float gi = g[i];
-                bad |= !float.IsFinite(gi);
                 float vi = _alpha * v[i] + _alphaC * gi * gi;
                 v[i] = vi;
                 p[i] -= _lr * gi / (MathF.Sqrt(vi) + _eps);
+                bad |= !float.IsFinite(vi) || !float.IsFinite(p[i]);
             }
 
             return bad;
