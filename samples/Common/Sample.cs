@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using GanDsl;
 using GanDsl.Backends;
 using GanDsl.Checkpoints;
@@ -98,22 +99,111 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         {
             return options.Command == SampleCommand.Eval ? Evaluate(options) : Train(options);
         }
+        catch (Exception e) when (e is SampleOptionException or InsufficientMemoryException)
+        {
+            // A value the command line chose that this data or machine cannot take (a batch larger than the data, or than memory).
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         catch (Exception e) when (e is MnistNotFoundException or MnistFormatException or CheckpointFormatException or CheckpointMismatchException
                                    or NotSupportedException or TrainingDivergedException or IOException or UnauthorizedAccessException
-                                   or GanDsl.Cuda.CudaException or GanDsl.Cuda.KernelCompileException or GanDsl.Cuda.Interop.CudaUnavailableException)
+                                   or GanDsl.Cuda.CudaException or GanDsl.Cuda.KernelCompileException or GanDsl.Cuda.Interop.CudaUnavailableException
+                                   or ArgumentException or InvalidOperationException or OutOfMemoryException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // The library's exceptions say what and where; the user gets that line, not a stack trace.
+            Console.Error.WriteLine($"error: {FirstLines(e)}");
             return 1;
+        }
+    }
+
+    // The message, and an inner exception's when it adds something (an I/O error under a format error).
+    private static string FirstLines(Exception e) =>
+        e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message;
+
+    /// <summary>
+    /// Everything the command line names on disk, checked before any data is loaded or memory allocated: --out is a folder
+    /// that can be written, --data is not a file, --export's file can be created, and the checkpoint to resume or evaluate exists.
+    /// Returns the checkpoint's path, if one is named.
+    /// </summary>
+    private static string? CheckPaths(SampleCommandLine options)
+    {
+        string checkpoints = Path.Combine(options.Out, "checkpoints");
+        if (File.Exists(options.Out))
+        {
+            throw new SampleOptionException($"--out {options.Out} is a file; give a folder for the sample grids, training.csv and checkpoints/.");
+        }
+
+        if (options.Data is { } data && File.Exists(data))
+        {
+            throw new SampleOptionException($"--data {data} is a file; give the folder that holds (or will hold) MNIST's four files.");
+        }
+
+        if (options.Command == SampleCommand.Eval)
+        {
+            try
+            {
+                return CheckpointFiles.Resolve(options.Checkpoint ?? "latest", checkpoints, "to evaluate");
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new SampleOptionException($"{e.Message} Train first, or name a checkpoint with --checkpoint PATH.");
+            }
+        }
+
+        RequireWritable("--out", Path.Combine(options.Out, ".gandsl-write-check"));
+        if (options.ExportPath is { } export)
+        {
+            if (Directory.Exists(export))
+            {
+                throw new SampleOptionException($"--export {export} is a folder; name the IDX file to write.");
+            }
+
+            RequireWritable("--export", export + ".gandsl-write-check");
+        }
+
+        if (options.Resume is not { } resume)
+        {
+            return null;
+        }
+
+        try
+        {
+            return CheckpointFiles.Resolve(resume, checkpoints);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new SampleOptionException($"--resume: {e.Message}");
+        }
+    }
+
+    // Creates (and removes) a file where the run will write, so a folder that cannot be written fails now, not after training.
+    private static void RequireWritable(string option, string probe)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(probe))!);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SampleOptionException($"{option}: cannot write to {Path.GetDirectoryName(Path.GetFullPath(probe))} ({e.Message.TrimEnd('.')}).");
         }
     }
 
     private int Train(SampleCommandLine options)
     {
         var log = Console.Out;
+        string? resumePath = CheckPaths(options);
         using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
         log.WriteLine($"device: {backend.Description}");
         var data = Mnist.Load(options.Data, log);
-        log.WriteLine($"data: {data.Train.Count:N0} training images from {data.Directory}");
+        var trainingData = TrainingData?.Invoke(data) ?? data.Train;
+        log.WriteLine($"data: {trainingData.Count:N0} training images from {data.Directory}");
+        if (options.BatchSize > trainingData.Count)
+        {
+            throw new SampleOptionException($"--batch-size {options.BatchSize:N0} is more than the {trainingData.Count:N0} training images; use at most {trainingData.Count:N0}.");
+        }
 
         using var step = CreateStep(new SampleSetup(backend, options, data, options.Seed));
         using var networks = new Owned(step);
@@ -144,9 +234,8 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             log.WriteLine(network.MemorySummary());
         }
 
-        if (options.Resume is { } resume)
+        if (resumePath is { } path)
         {
-            string path = CheckpointFiles.Resolve(resume, checkpoints);
             trainer.LoadCheckpoint(path);
             log.WriteLine($"resumed from {path}: {trainer.EpochCount} epochs and {trainer.EpochPosition} steps done, step {trainer.StepCount:N0}");
         }
@@ -164,6 +253,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         }
 
         using var stop = new CancellationTokenSource();
+        int stopCode = 130;
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             // First Ctrl+C: finish the current step, write a checkpoint, exit. A second one kills.
@@ -174,6 +264,17 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             }
         };
         Console.CancelKeyPress += onCancel;
+
+        // SIGTERM (kill, a job scheduler's stop, docker stop) ends the run as Ctrl+C does, keeping the partial epoch.
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                stopCode = 143;
+                stop.Cancel();
+            }
+        });
         try
         {
             var optimizer = Defaults.Optimizer(options.LearningRate);
@@ -183,7 +284,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             log.WriteLine($"training to epoch {options.Epochs}: batch {options.BatchSize}{recipe}, {optimizer.Kind} lr {options.LearningRate}, seed {options.Seed}; output in {Path.GetFullPath(options.Out)}");
             var clock = Stopwatch.StartNew();
             long startStep = trainer.StepCount;
-            var epochs = trainer.Fit(TrainingData?.Invoke(data) ?? data.Train, options.Epochs, stop.Token);
+            var epochs = trainer.Fit(trainingData, options.Epochs, stop.Token);
             string? final = trainer.SaveSamples(Path.Combine(options.Out, "final.png"));
             long steps = trainer.StepCount - startStep;
             log.WriteLine($"done: {epochs.Count} epochs, {steps:N0} steps in {clock.Elapsed:hh\\:mm\\:ss}" +
@@ -193,7 +294,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
                 Export((IImageGenerator)step, count, exportPath, log);
             }
 
-            return stop.IsCancellationRequested ? 130 : 0;
+            return stop.IsCancellationRequested ? stopCode : 0;
         }
         finally
         {
@@ -204,9 +305,9 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
     private int Evaluate(SampleCommandLine options)
     {
         var log = Console.Out;
+        string path = CheckPaths(options)!;
         using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
         var data = Mnist.Load(options.Data, log);
-        string path = CheckpointFiles.Resolve(options.Checkpoint ?? "latest", Path.Combine(options.Out, "checkpoints"));
         using var step = CreateStep(new SampleSetup(backend, options, data, 0));
         using var networks = new Owned(step);
         using var trainer = new Trainer(step);
@@ -233,17 +334,14 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
 
     private static void Export(IImageGenerator generator, int count, string path, TextWriter log)
     {
+        const int gridMax = 10_000;
         var images = generator.Generate(count);
         var (height, width) = (28, 28);
-        using (var file = new MemoryStream())
-        {
-            IdxWriter.WriteImages(file, images, count, height, width);
-            AtomicFile.WriteAllBytes(path, file.ToArray());
-        }
-
-        int columns = (int)Math.Ceiling(Math.Sqrt(count));
-        ImageGrid.Save(path + ".png", images, count, height, width, columns, padding: 1, scale: 1);
-        log.WriteLine($"exported {count:N0} images to {path} (IDX) and {path}.png");
+        AtomicFile.Write(path, file => IdxWriter.WriteImages(file, images, count, height, width));
+        int shown = Math.Min(count, gridMax);
+        int columns = (int)Math.Ceiling(Math.Sqrt(shown));
+        ImageGrid.Save(path + ".png", images.AsSpan(0, shown * height * width), shown, height, width, columns, padding: 1, scale: 1);
+        log.WriteLine($"exported {count:N0} images to {path} (IDX) and {(shown < count ? $"the first {shown:N0} to " : "")}{path}.png");
     }
 
     /// <summary>The networks a sample made for its step, disposed with it.</summary>
@@ -258,3 +356,6 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         }
     }
 }
+
+/// <summary>An option whose value the data, the disk or the machine refuses, found after parsing: exit code 2, as for a malformed option.</summary>
+internal sealed class SampleOptionException(string message) : Exception(message);

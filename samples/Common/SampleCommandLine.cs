@@ -1,4 +1,6 @@
 using System.Globalization;
+using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
 using GanDsl.Training;
 
 namespace GanDsl.Samples;
@@ -100,8 +102,8 @@ internal sealed record SampleCommandLine
         string exportLines = defaults.Generates
             ? """
 
-              --export N PATH       after training, write N generated images to PATH as an IDX file
-                                    and PATH.png as a grid
+              --export N PATH       after training, write N generated images (at most 100,000) to PATH
+                                    as an IDX file, and the first 10,000 to PATH.png as a grid
             """.TrimEnd()
             : "";
         string settingLines = string.Concat(defaults.Settings.Select(o =>
@@ -177,13 +179,13 @@ internal sealed record SampleCommandLine
             result = name switch
             {
                 "--epochs" => result with { Epochs = Positive(name, Value()) },
-                "--batch-size" => result with { BatchSize = Positive(name, Value()) },
-                "--device" => result with { Device = Value() },
+                "--batch-size" => result with { BatchSize = AtMost(name, Positive(name, Value()), MaxBatchSize, "images") },
+                "--device" => result with { Device = DeviceName(name, Value()) },
                 "--data" => result with { Data = Value() },
                 "--out" => result with { Out = Value() },
                 "--seed" => result with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw new FormatException($"{name} takes a whole number of 0 or more.") },
                 "--lr" => result with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var lr) && lr > 0 && double.IsFinite(lr) ? lr : throw new FormatException($"{name} takes a positive number such as 0.0002.") },
-                "--threads" => result with { Threads = Positive(name, Value()) },
+                "--threads" => result with { Threads = AtMost(name, Positive(name, Value()), CpuBackend.MaxThreads, "threads") },
                 "--no-progress" => result with { Progress = false },
                 "--no-graphs" => result with { Graphs = false },
                 "--tf32" => result with { Tf32 = true },
@@ -192,9 +194,9 @@ internal sealed record SampleCommandLine
                 "--resume" => result with { Resume = Value() },
                 "--metrics-every" => result with { MetricsEvery = NonNegative(name, Value()) },
                 "--log-every" => result with { LogEvery = Positive(name, Value()) },
-                "--export" => result with { ExportCount = Positive(name, Value()), ExportPath = Value() },
+                "--export" => result with { ExportCount = AtMost(name, Positive(name, Value()), MaxExport, "images"), ExportPath = Value() },
                 "--checkpoint" => result with { Checkpoint = Value() },
-                "--samples" => result with { Samples = Positive(name, Value()) },
+                "--samples" => result with { Samples = AtMost(name, Positive(name, Value()), MaxExport, "images") },
                 "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
@@ -224,6 +226,28 @@ internal sealed record SampleCommandLine
 
         return result;
     }
+
+    /// <summary>The most images --export writes and eval scores (generated at once: 314 MB of floats for MNIST).</summary>
+    public const int MaxExport = 100_000;
+
+    /// <summary>The largest batch the options accept; memory is checked against the model before anything is allocated.</summary>
+    public const int MaxBatchSize = 1 << 20;
+
+    private static string DeviceName(string name, string text)
+    {
+        try
+        {
+            BackendFactory.Parse(text);
+            return text;
+        }
+        catch (ArgumentException)
+        {
+            throw new FormatException($"{name} takes auto, cpu or cuda, not '{text}'.");
+        }
+    }
+
+    private static int AtMost(string name, int value, int maximum, string unit) =>
+        value <= maximum ? value : throw new FormatException($"{name} takes at most {maximum:N0} {unit}, not {value:N0}.");
 
     private static int Positive(string name, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
