@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

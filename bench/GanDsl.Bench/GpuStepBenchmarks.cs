@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using GanDsl.Backends;
 using GanDsl.Cuda;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

@@ -4,7 +4,6 @@ using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Cuda;
 using GanDsl.Data;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

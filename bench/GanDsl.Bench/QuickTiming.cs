@@ -21,10 +21,10 @@ internal static class QuickTiming
         }
 
         // The user-written steps of the samples, at their samples' batch sizes: images per second.
-        foreach (var (name, batch, make) in new (string, int, Func<Backends.Backend, int, Training.TrainingStep>)[]
+        foreach (var (name, batch, make) in new (string, int, Func<Backend, int, TrainingStep>)[]
         {
-            ("BEGAN", 64, (backend, b) => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new Backends.AdamSettings(2e-4), b)),
-            ("autoencoder", 256, (backend, b) => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new Backends.AdamSettings(1e-3), b)),
+            ("BEGAN", 64, (backend, b) => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new AdamSettings(2e-4), b)),
+            ("autoencoder", 256, (backend, b) => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), b)),
         })
         {
             using var runner = new UserStepRunner(make, batch);

@@ -1,7 +1,6 @@
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Randomness;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

@@ -1,6 +1,5 @@
 using GanDsl.Backends;
 using GanDsl.Data;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using GanDsl.Backends.Cpu;
-using GanDsl.Training;
 
 namespace GanDsl.Bench;
 

@@ -1,7 +1,6 @@
 using GanDsl;
 using GanDsl.Backends;
 using GanDsl.Data;
-using GanDsl.Training;
 
 namespace Autoencoder;
 

@@ -1,3 +1,4 @@
+using GanDsl;
 using Autoencoder;
 using GanDsl.Backends;
 using GanDsl.Samples;
@@ -16,7 +17,7 @@ return new Sample(
         GanOptions = false,
         Generates = false,
     },
-    setup => new AutoencoderStep(new MnistAutoencoder(setup.Backend, setup.Seed), new AdamSettings(setup.Options.LearningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7),
+    setup => new AutoencoderStep(new MnistAutoencoder(setup.Backend, setup.Seed), setup.Optimizer,
         setup.Options.BatchSize, setup.Data.Test))
 {
     // Reconstructions of test images: their cross-entropy, and how many the reference classifier reads as the digit shown.

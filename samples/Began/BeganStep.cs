@@ -1,6 +1,5 @@
 using GanDsl;
 using GanDsl.Backends;
-using GanDsl.Training;
 
 namespace Began;
 

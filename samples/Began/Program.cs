@@ -1,3 +1,4 @@
+using GanDsl;
 using Began;
 using GanDsl.Backends;
 using GanDsl.Samples;
@@ -18,5 +19,5 @@ return new Sample(
         ],
     },
     setup => new BeganStep(new BeganGenerator(setup.Backend, setup.Seed), new BeganDiscriminator(setup.Backend, setup.Seed + 1),
-        new AdamSettings(setup.Options.LearningRate), setup.Options.BatchSize,
+        setup.Optimizer, setup.Options.BatchSize,
         gamma: (float)setup.Options.Setting("gamma"), lambdaK: (float)setup.Options.Setting("lambda-k"))).Run(args);

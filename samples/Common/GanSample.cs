@@ -1,6 +1,5 @@
 using GanDsl;
 using GanDsl.Backends;
-using GanDsl.Training;
 
 namespace GanDsl.Samples;
 
@@ -15,7 +14,7 @@ internal static class GanSample
             var options = setup.Options;
             var generator = createGenerator(setup.Backend, setup.Seed);
             var discriminator = createDiscriminator(setup.Backend, setup.Seed + 1);
-            var optimizer = defaults.Optimizer(options.LearningRate);
+            var optimizer = setup.Optimizer;
             return new GanStep(generator, discriminator, new GanOptions
             {
                 BatchSize = options.BatchSize,

@@ -6,9 +6,6 @@ using GanDsl.Checkpoints;
 using GanDsl.Data;
 using GanDsl.Evaluation;
 using GanDsl.Imaging;
-using GanDsl.IO;
-using GanDsl.Metrics;
-using GanDsl.Training;
 
 namespace GanDsl.Samples;
 
@@ -50,7 +47,8 @@ internal sealed record SampleDefaults
 /// <param name="Options">The command line.</param>
 /// <param name="Data">MNIST, loaded.</param>
 /// <param name="Seed">The seed of the networks' initialisation.</param>
-internal sealed record SampleSetup(Backend Backend, SampleCommandLine Options, MnistData Data, ulong Seed);
+/// <param name="Optimizer">Every network's optimizer: the recipe's, with --lr, --beta1 and --beta2 applied.</param>
+internal sealed record SampleSetup(Backend Backend, SampleCommandLine Options, MnistData Data, ulong Seed, OptimizerSettings Optimizer);
 
 /// <summary>
 /// What every GanDsl sample does with its step: train (resumable, with checkpoints, curves, sample grids and optional
@@ -95,6 +93,12 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             return 0;
         }
 
+        if (options.Version)
+        {
+            Console.WriteLine($"GanDsl {Backend.Version} ({Name} sample, .NET {Environment.Version})");
+            return 0;
+        }
+
         try
         {
             return options.Command == SampleCommand.Eval ? Evaluate(options) : Train(options);
@@ -107,7 +111,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         }
         catch (Exception e) when (e is MnistNotFoundException or MnistFormatException or CheckpointFormatException or CheckpointMismatchException
                                    or NotSupportedException or TrainingDivergedException or IOException or UnauthorizedAccessException
-                                   or GanDsl.Cuda.CudaException or GanDsl.Cuda.KernelCompileException or GanDsl.Cuda.Interop.CudaUnavailableException
+                                   or GanDsl.Cuda.CudaException or GanDsl.Cuda.KernelCompileException or GanDsl.Cuda.CudaUnavailableException
                                    or ArgumentException or InvalidOperationException or OutOfMemoryException)
         {
             // The library's exceptions say what and where; the user gets that line, not a stack trace.
@@ -195,8 +199,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
     {
         var log = Console.Out;
         string? resumePath = CheckPaths(options);
-        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
-        log.WriteLine($"device: {backend.Description}");
+        using var backend = CreateBackend(options, log);
         var data = Mnist.Load(options.Data, log);
         var trainingData = TrainingData?.Invoke(data) ?? data.Train;
         log.WriteLine($"data: {trainingData.Count:N0} training images from {data.Directory}");
@@ -205,23 +208,13 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             throw new SampleOptionException($"--batch-size {options.BatchSize:N0} is more than the {trainingData.Count:N0} training images; use at most {trainingData.Count:N0}.");
         }
 
-        using var step = CreateStep(new SampleSetup(backend, options, data, options.Seed));
+        using var step = CreateStep(new SampleSetup(backend, options, data, options.Seed, options.Optimizer(Defaults)));
         using var networks = new Owned(step);
-        foreach (var (_, network) in step.Networks)
-        {
-            log.WriteLine();
-            log.WriteLine(network.Layout.Summary);
-        }
-
-        log.WriteLine();
-        string checkpoints = Path.Combine(options.Out, "checkpoints");
         using var trainer = new Trainer(step, new TrainerOptions
         {
             Seed = options.Seed,
-            SampleDirectory = options.Out,
-            LogDirectory = options.Out,
+            OutputDirectory = options.Out,
             LogEvery = options.LogEvery,
-            CheckpointDirectory = checkpoints,
             CheckpointEvery = options.CheckpointEvery,
             KeepCheckpoints = options.Keep,
             Log = log,
@@ -229,15 +222,9 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
             CaptureSteps = options.Graphs,
         });
 
-        foreach (var (_, network) in step.Networks)
-        {
-            log.WriteLine(network.MemorySummary());
-        }
-
         if (resumePath is { } path)
         {
             trainer.LoadCheckpoint(path);
-            log.WriteLine($"resumed from {path}: {trainer.EpochCount} epochs and {trainer.EpochPosition} steps done, step {trainer.StepCount:N0}");
         }
 
         if (options.MetricsEvery > 0)
@@ -277,11 +264,6 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         });
         try
         {
-            var optimizer = Defaults.Optimizer(options.LearningRate);
-            string recipe = Defaults.GanOptions
-                ? $", {options.Loss} loss" + (options.CriticSteps > 1 ? $", {options.CriticSteps} critic steps per generator step" : "")
-                : "";
-            log.WriteLine($"training to epoch {options.Epochs}: batch {options.BatchSize}{recipe}, {optimizer.Kind} lr {options.LearningRate}, seed {options.Seed}; output in {Path.GetFullPath(options.Out)}");
             var clock = Stopwatch.StartNew();
             long startStep = trainer.StepCount;
             var epochs = trainer.Fit(trainingData, options.Epochs, stop.Token);
@@ -302,13 +284,25 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         }
     }
 
+    private static Backend CreateBackend(SampleCommandLine options, TextWriter log)
+    {
+        try
+        {
+            return Backend.Create(options.Device, log, options.Threads, options.Tf32);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"{e.Message} Use --device cpu, or auto to fall back to the CPU.", e);
+        }
+    }
+
     private int Evaluate(SampleCommandLine options)
     {
         var log = Console.Out;
         string path = CheckPaths(options)!;
-        using var backend = BackendFactory.Create(BackendFactory.Parse(options.Device), log, options.Threads, options.Tf32);
+        using var backend = CreateBackend(options, log);
         var data = Mnist.Load(options.Data, log);
-        using var step = CreateStep(new SampleSetup(backend, options, data, 0));
+        using var step = CreateStep(new SampleSetup(backend, options, data, 0, options.Optimizer(Defaults)));
         using var networks = new Owned(step);
         using var trainer = new Trainer(step);
         trainer.LoadCheckpoint(path, requireSameOptions: false);
@@ -337,7 +331,7 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         const int gridMax = 10_000;
         var images = generator.Generate(count);
         var (height, width) = (28, 28);
-        AtomicFile.Write(path, file => IdxWriter.WriteImages(file, images, count, height, width));
+        IdxWriter.SaveImages(path, images, count, height, width);
         int shown = Math.Min(count, gridMax);
         int columns = (int)Math.Ceiling(Math.Sqrt(shown));
         ImageGrid.Save(path + ".png", images.AsSpan(0, shown * height * width), shown, height, width, columns, padding: 1, scale: 1);

@@ -1,7 +1,5 @@
 using System.Globalization;
 using GanDsl.Backends;
-using GanDsl.Backends.Cpu;
-using GanDsl.Training;
 
 namespace GanDsl.Samples;
 
@@ -33,7 +31,7 @@ internal sealed record SampleCommandLine
 
     public float LabelSmoothing { get; init; }
 
-    public string Device { get; init; } = "auto";
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     public string? Data { get; init; }
 
@@ -42,6 +40,12 @@ internal sealed record SampleCommandLine
     public ulong Seed { get; init; }
 
     public double LearningRate { get; init; } = 2e-4;
+
+    /// <summary>Adam's beta1, when given (else the sample's recipe).</summary>
+    public double? Beta1 { get; init; }
+
+    /// <summary>Adam's beta2, when given (else the sample's recipe).</summary>
+    public double? Beta2 { get; init; }
 
     public int? Threads { get; init; }
 
@@ -77,6 +81,15 @@ internal sealed record SampleCommandLine
 
     public bool Help { get; init; }
 
+    public bool Version { get; init; }
+
+    /// <summary>The optimizer settings of every network: the recipe's at --lr, with --beta1 and --beta2 when given.</summary>
+    public OptimizerSettings Optimizer(SampleDefaults defaults)
+    {
+        var settings = defaults.Optimizer(LearningRate);
+        return settings is AdamSettings adam ? adam with { Beta1 = Beta1 ?? adam.Beta1, Beta2 = Beta2 ?? adam.Beta2 } : settings;
+    }
+
     /// <summary>The objectives --loss accepts, by name.</summary>
     public static IReadOnlyDictionary<string, GanLoss> LossNames { get; } = new Dictionary<string, GanLoss>
     {
@@ -110,6 +123,13 @@ internal sealed record SampleCommandLine
             $"\n  {("--" + o.Name + " X").PadRight(21)} {o.Description.PadRight(63)} (default {o.Default.ToString(CultureInfo.InvariantCulture)})"));
         string optimizer = $"{defaults.Optimizer(1).Kind} learning rate of every network".PadRight(63);
         string rate = defaults.LearningRate.ToString(CultureInfo.InvariantCulture);
+        string betaLines = defaults.Optimizer(defaults.LearningRate) is AdamSettings adam
+            ? $"""
+
+              --beta1 X             Adam's first-moment decay, in [0, 1)                            (default {adam.Beta1.ToString(CultureInfo.InvariantCulture)})
+              --beta2 X             Adam's second-moment decay, in [0, 1)                           (default {adam.Beta2.ToString(CultureInfo.InvariantCulture)})
+            """.TrimEnd()
+            : "";
         return $"""
         {sample}: {description}
 
@@ -119,7 +139,7 @@ internal sealed record SampleCommandLine
         Training:
           --epochs N            train until N epochs are done in all (a resumed run continues)  (default {defaults.Epochs})
           --batch-size N        images per batch                                                (default {defaults.BatchSize})
-          --lr X                {optimizer} (default {rate}){ganLines}{settingLines}
+          --lr X                {optimizer} (default {rate}){betaLines}{ganLines}{settingLines}
           --seed N              seed of initialisation, noise and shuffling                     (default 0)
           --resume PATH|latest  continue from a checkpoint (latest: the newest in --out/checkpoints)
           --checkpoint-every N  epochs between checkpoints; 0 = only at the end and on Ctrl+C   (default 1)
@@ -139,6 +159,7 @@ internal sealed record SampleCommandLine
           --out DIR             sample grids, training.csv/png and checkpoints/                 (default {defaultOut})
           --threads N           CPU threads                                                     (default all cores)
           --tf32                on a GPU, TF32 tensor-core GEMMs (faster, ~3 digits)            (default fp32)
+          --version             GanDsl's version
           --help                this text
         """;
     }
@@ -185,7 +206,10 @@ internal sealed record SampleCommandLine
                 "--out" => result with { Out = Value() },
                 "--seed" => result with { Seed = ulong.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw new FormatException($"{name} takes a whole number of 0 or more.") },
                 "--lr" => result with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var lr) && lr > 0 && double.IsFinite(lr) ? lr : throw new FormatException($"{name} takes a positive number such as 0.0002.") },
-                "--threads" => result with { Threads = AtMost(name, Positive(name, Value()), CpuBackend.MaxThreads, "threads") },
+                "--beta1" => result with { Beta1 = Beta(name, Value()) },
+                "--beta2" => result with { Beta2 = Beta(name, Value()) },
+                "--version" => result with { Version = true },
+                "--threads" => result with { Threads = AtMost(name, Positive(name, Value()), Backend.MaxCpuThreads, "threads") },
                 "--no-progress" => result with { Progress = false },
                 "--no-graphs" => result with { Graphs = false },
                 "--tf32" => result with { Tf32 = true },
@@ -214,6 +238,11 @@ internal sealed record SampleCommandLine
             throw new FormatException($"{gan} is an option of the GAN samples; this sample's step has no discriminator steps or labels to smooth.");
         }
 
+        if ((result.Beta1 ?? result.Beta2) is not null && defaults.Optimizer(defaults.LearningRate) is not AdamSettings)
+        {
+            throw new FormatException($"--beta1 and --beta2 set Adam's betas, and this sample trains with {defaults.Optimizer(defaults.LearningRate).Kind}.");
+        }
+
         if (!defaults.Generates && result.ExportCount is not null)
         {
             throw new FormatException("--export writes generated images, and this sample's step generates none.");
@@ -233,18 +262,18 @@ internal sealed record SampleCommandLine
     /// <summary>The largest batch the options accept; memory is checked against the model before anything is allocated.</summary>
     public const int MaxBatchSize = 1 << 20;
 
-    private static string DeviceName(string name, string text)
+    private static DeviceChoice DeviceName(string name, string text) => text.Trim().ToLowerInvariant() switch
     {
-        try
-        {
-            BackendFactory.Parse(text);
-            return text;
-        }
-        catch (ArgumentException)
-        {
-            throw new FormatException($"{name} takes auto, cpu or cuda, not '{text}'.");
-        }
-    }
+        "auto" => DeviceChoice.Auto,
+        "cpu" => DeviceChoice.Cpu,
+        "cuda" or "gpu" => DeviceChoice.Cuda,
+        _ => throw new FormatException($"{name} takes auto, cpu or cuda, not '{text}'."),
+    };
+
+    private static double Beta(string name, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double beta) && beta >= 0 && beta < 1
+            ? beta
+            : throw new FormatException($"{name} takes a number in [0, 1) such as 0.5, not '{text}'.");
 
     private static int AtMost(string name, int value, int maximum, string unit) =>
         value <= maximum ? value : throw new FormatException($"{name} takes at most {maximum:N0} {unit}, not {value:N0}.");

@@ -1,3 +1,4 @@
+using GanDsl;
 using ConditionalGan;
 using GanDsl.Samples;
 

@@ -1,3 +1,4 @@
+using GanDsl;
 using Dcgan;
 using GanDsl.Backends;
 using GanDsl.Samples;

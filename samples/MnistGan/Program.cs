@@ -1,3 +1,4 @@
+using GanDsl;
 using GanDsl.Samples;
 using MnistGan;
 

@@ -1,6 +1,6 @@
+using GanDsl;
 using GanDsl.Backends;
 using GanDsl.Samples;
-using GanDsl.Training;
 using Wgan;
 
 // Arjovsky et al. (2017), Algorithm 1: RMSprop at 5e-5, five critic updates per generator update, clip 0.01.

@@ -1,6 +1,6 @@
+using GanDsl;
 using GanDsl.Backends;
 using GanDsl.Samples;
-using GanDsl.Training;
 using WganGp;
 
 // Gulrajani et al. (2017), Algorithm 1: Adam at 1e-4 with betas 0 and 0.9, five critic updates per

@@ -208,7 +208,7 @@ namespace GanDsl.Generator
                 {
                     string? why =
                         member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
-                            ? constructor.Parameters.Length == 2 && constructor.Parameters[0].Type.ToDisplayString() == "GanDsl.Backends.Backend"
+                            ? constructor.Parameters.Length == 2 && constructor.Parameters[0].Type.ToDisplayString() == "GanDsl.Backend"
                               && constructor.Parameters[1].Type.SpecialType == SpecialType.System_UInt64
                                 ? "is the constructor (Backend, ulong) that the generated part declares"
                                 : null

@@ -21,6 +21,7 @@ namespace GanDsl.Backends
 #if GANDSL_GENERATOR
     internal
 #else
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public
 #endif
     sealed record ConvGeometry(int InChannels, int InHeight, int InWidth, int OutHeight, int OutWidth, int Kernel, int Stride, int PadTop, int PadLeft)

@@ -6,6 +6,7 @@ namespace GanDsl.Backends
 #if GANDSL_GENERATOR
     internal
 #else
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public
 #endif
     enum KernelPartition

@@ -17,7 +17,7 @@ public sealed class BadModelTests
     private static readonly int MaxLayers = (int)typeof(InputAttribute).Assembly.GetType("GanDsl.NetworkLimits")!.GetField("MaxLayers")!.GetValue(null)!;
 
     // Code that makes and uses the network, so a missing or broken generated part shows as a CS error.
-    private static string Use(string name) => $"\nstatic class Use {{ public static object Make(GanDsl.Backends.Backend b) => new {name}(b, 1); }}";
+    private static string Use(string name) => $"\nstatic class Use {{ public static object Make(GanDsl.Backend b) => new {name}(b, 1); }}";
 
     [Theory]
     [InlineData("namespace @namespace;", "Net", "Net")]
@@ -88,7 +88,7 @@ public sealed class BadModelTests
     [InlineData("public partial class Net { public void [|StageNotThere|]() { } public float[] [|b1|] = []; }", "the generated part declares too")]
     [InlineData("public partial class Net { public int [|Backend|] => 1; }", "hides GanDsl.Network.Backend")]
     [InlineData("public partial class Net { private static int [|Activation|](int a, int b) => a; }", "hides GanDsl.Network.Activation")]
-    [InlineData("public partial class Net { public [|Net|](GanDsl.Backends.Backend b, ulong s) { } }", "is the constructor (Backend, ulong)")]
+    [InlineData("public partial class Net { public [|Net|](GanDsl.Backend b, ulong s) { } }", "is the constructor (Backend, ulong)")]
     [InlineData("public partial class Net { protected override void [|ForwardCore|](int rows) { } }", "the generated part declares too")]
     public void MembersThatCollideWithTheGeneratedPartAreGan0029(string declaration, string why)
     {
@@ -106,7 +106,7 @@ public sealed class BadModelTests
     [Fact]
     public void MembersOfTheUsersOwnCompileBesideTheGeneratedPart()
     {
-        var (result, output) = GeneratorHarness.Run(Usings + "[Input(3)] [Dense(2)] public partial class Net { public int Extra => W0.Length; public override string ToString() => \"net\"; public Net(GanDsl.Backends.Backend b) : this(b, 7) { } }" + Use("Net"));
+        var (result, output) = GeneratorHarness.Run(Usings + "[Input(3)] [Dense(2)] public partial class Net { public int Extra => W0.Length; public override string ToString() => \"net\"; public Net(GanDsl.Backend b) : this(b, 7) { } }" + Use("Net"));
         Assert.Empty(result.Diagnostics);
         Assert.Empty(Errors(output));
     }

@@ -24,7 +24,7 @@ public sealed class RandomModelTests(ITestOutputHelper output)
     private static readonly string[] Members =
     [
         "public int Extra => 1;", "private int _state;", "public override string ToString() => \"x\";", "public int W0;", "public int Backend => 1;",
-        "public void Forward() { }", "public {name}(GanDsl.Backends.Backend b) : this(b, 3) { }", "protected override void ForwardCore(int rows) { }",
+        "public void Forward() { }", "public {name}(GanDsl.Backend b) : this(b, 3) { }", "protected override void ForwardCore(int rows) { }",
         "public static int Stage0Forward;", "public class b0 { }",
     ];
 
@@ -181,7 +181,7 @@ public sealed class RandomModelTests(ITestOutputHelper output)
         bool stubbable = form >= 4;
         if (stubbable)
         {
-            text.Append($"\nstatic class Use {{ public static object Make(GanDsl.Backends.Backend b) => new {name}(b, 1); }}");
+            text.Append($"\nstatic class Use {{ public static object Make(GanDsl.Backend b) => new {name}(b, 1); }}");
         }
 
         if (ns.EndsWith("{ ", StringComparison.Ordinal))

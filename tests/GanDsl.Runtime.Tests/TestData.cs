@@ -35,6 +35,23 @@ internal static class TestData
             "Set GANDSL_DATA to the directory with the four MNIST .gz files.");
     }
 
+    /// <summary>The repository's root: the folder above the test binaries that holds GanDsl.sln.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "GanDsl.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds GanDsl.sln.");
+        }
+    }
+
     /// <summary>
     /// <paramref name="count"/> MNIST-shaped images of seeded random bytes, labelled 0..9 in turn: a training
     /// step's arithmetic does not care what the pixels are.

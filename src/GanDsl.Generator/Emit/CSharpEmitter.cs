@@ -15,7 +15,8 @@ namespace GanDsl.Generator
     internal static class CSharpEmitter
     {
         internal const string Backends = "global::GanDsl.Backends";
-        internal const string Tensor = Backends + ".Tensor";
+        internal const string Tensor = "global::GanDsl.Tensor";
+        internal const string BackendType = "global::GanDsl.Backend";
         internal const string KernelArgs = Backends + ".KernelArgs";
 
         /// <summary>
@@ -38,7 +39,7 @@ namespace GanDsl.Generator
             w.Line($"/// <summary>Network {System.Security.SecurityElement.Escape(stub.Name)}: not generated, because its layer attributes have errors (see the GAN diagnostics).</summary>");
             w.Open($"partial class {stub.Identifier} : global::GanDsl.Network");
             w.Line("/// <summary>Throws: the network was not generated.</summary>");
-            w.Line($"public {stub.Identifier}({Backends}.Backend backend, ulong seed = 0)");
+            w.Line($"public {stub.Identifier}({BackendType} backend, ulong seed = 0)");
             w.Line("    : base(backend, GanDslNotGenerated(), seed)");
             w.Line("{");
             w.Line("}");
@@ -252,7 +253,7 @@ namespace GanDsl.Generator
             w.Line("/// <summary>Creates the network on <paramref name=\"backend\"/>, its parameters initialised from <paramref name=\"seed\"/> as PyTorch initialises the same layers.</summary>");
             w.Line("/// <param name=\"backend\">Where the network's memory lives and its math runs.</param>");
             w.Line("/// <param name=\"seed\">Seed of the parameter initialisation.</param>");
-            w.Line($"public {model.Identifier}(global::GanDsl.Backends.Backend backend, ulong seed = 0)");
+            w.Line($"public {model.Identifier}({BackendType} backend, ulong seed = 0)");
             w.Line("    : base(backend, Definition, seed)");
             w.Line("{");
             w.Line("}");
@@ -301,7 +302,7 @@ namespace GanDsl.Generator
             w.Line();
             w.Line("/// <inheritdoc />");
             w.Open("protected override void ForwardCore(int rows)");
-            w.Line($"{Backends}.Backend backend = Backend;");
+            w.Line($"{BackendType} backend = Backend;");
             w.Line($"{Tensor} a0 = Activation(0, rows); // (rows, {plan.InputFeatures})");
             foreach (var stage in plan.Stages)
             {
@@ -416,7 +417,7 @@ namespace GanDsl.Generator
             w.Line("return;");
             w.Close();
             w.Line();
-            w.Line($"{Backends}.Backend backend = Backend;");
+            w.Line($"{BackendType} backend = Backend;");
             w.Line("float beta = accumulate ? 1f : 0f;");
             w.Line($"int accumulateFlag = accumulate ? {KernelFlags.Accumulate} : 0;");
             w.Line($"{Tensor} d{last} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in; each stage's derivative works in place");
@@ -580,7 +581,7 @@ namespace GanDsl.Generator
             w.Line();
             w.Line("/// <inheritdoc />");
             w.Open($"protected override void GradientPenaltyCore(int rows, {Tensor} tangent, {Tensor} outputGradient)");
-            w.Line($"{Backends}.Backend backend = Backend;");
+            w.Line($"{BackendType} backend = Backend;");
             w.Line($"{Tensor} t0 = tangent; // (rows, {plan.InputFeatures}): dP/dx");
             foreach (var stage in plan.Stages)
             {

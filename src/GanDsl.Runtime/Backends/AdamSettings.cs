@@ -1,4 +1,7 @@
-namespace GanDsl.Backends;
+using System.Globalization;
+using GanDsl.Backends;
+
+namespace GanDsl;
 
 /// <summary>An optimizer's hyper-parameters; <see cref="AdamSettings"/> and <see cref="RmsPropSettings"/> are the kinds.</summary>
 public abstract record OptimizerSettings
@@ -11,6 +14,9 @@ public abstract record OptimizerSettings
 
     /// <summary>Checks the ranges, naming <paramref name="owner"/> in the message.</summary>
     public abstract void Validate(string owner);
+
+    /// <summary>One phrase for logs, e.g. <c>Adam lr 0.0002, betas 0.5/0.999</c>.</summary>
+    public abstract string Describe();
 }
 
 /// <summary>
@@ -54,6 +60,10 @@ public sealed record AdamSettings : OptimizerSettings
     public override string Kind => "adam";
 
     /// <inheritdoc />
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"Adam lr {LearningRate}, betas {Beta1}/{Beta2}") + (WeightDecay != 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {WeightDecay}") : "");
+
+    /// <inheritdoc />
     public override void Validate(string owner)
     {
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate) || !(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1) || !(Epsilon > 0) || !(WeightDecay >= 0))
@@ -93,6 +103,9 @@ public sealed record RmsPropSettings : OptimizerSettings
 
     /// <inheritdoc />
     public override string Kind => "rmsprop";
+
+    /// <inheritdoc />
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"RMSprop lr {LearningRate}, alpha {Alpha}");
 
     /// <inheritdoc />
     public override void Validate(string owner)

@@ -1,4 +1,6 @@
-namespace GanDsl.Backends;
+using GanDsl.Backends;
+
+namespace GanDsl;
 
 public abstract partial class Backend
 {

@@ -1,4 +1,7 @@
-namespace GanDsl.Backends;
+using System.Reflection;
+using GanDsl.Backends;
+
+namespace GanDsl;
 
 /// <summary>
 /// Runs the operations a training step is made of: GEMMs, generated fused kernels, the loss, the
@@ -13,6 +16,25 @@ public abstract partial class Backend : IDisposable
 {
     /// <summary>The best available backend: CUDA when usable, else the CPU (the reason goes to <paramref name="log"/>).</summary>
     public static Backend Auto(TextWriter? log = null) => BackendFactory.Create(DeviceChoice.Auto, log);
+
+    /// <summary>
+    /// The backend for <paramref name="device"/>: <see cref="DeviceChoice.Auto"/> falls back to the CPU, saying why on
+    /// <paramref name="log"/> (or, with none, in the trainer's first lines); <see cref="DeviceChoice.Cuda"/> that cannot be
+    /// honoured throws <see cref="NotSupportedException"/> with the reason. <paramref name="cpuThreads"/> (default: every
+    /// core, or <c>GANDSL_CPU_THREADS</c>) sizes the CPU's pool; <paramref name="tf32"/> lets cuBLAS use TF32 on a GPU.
+    /// </summary>
+    public static Backend Create(DeviceChoice device, TextWriter? log = null, int? cpuThreads = null, bool tf32 = false) =>
+        BackendFactory.Create(device, log, cpuThreads, tf32);
+
+    /// <summary>GanDsl's version, as the package and every assembly carry it (e.g. <c>0.1.0+</c> the commit).</summary>
+    public static string Version { get; } =
+        typeof(Backend).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>The most CPU threads <see cref="Create"/> takes.</summary>
+    public const int MaxCpuThreads = Backends.Cpu.WorkerPool.MaxThreads;
+
+    /// <summary>Why <see cref="DeviceChoice.Auto"/> chose this device, when nobody was told yet (the trainer prints it).</summary>
+    internal string? ChoiceNote { get; set; }
 
     /// <summary>Short name, for example <c>cpu</c> or <c>cuda</c>.</summary>
     public abstract string Name { get; }

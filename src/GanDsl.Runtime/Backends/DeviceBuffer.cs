@@ -1,9 +1,12 @@
+using System.ComponentModel;
+
 namespace GanDsl.Backends;
 
 /// <summary>
 /// A block of <see cref="float"/> storage owned by a <see cref="Backend"/>: host memory for the CPU,
 /// device memory for CUDA. Networks carve <see cref="Tensor"/> views out of a few large buffers.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class DeviceBuffer : IDisposable
 {
     /// <summary>Creates a buffer record of <paramref name="length"/> floats.</summary>

@@ -1,6 +1,7 @@
 using GanDsl.Backends.Cpu;
+using GanDsl.Backends;
 
-namespace GanDsl.Backends;
+namespace GanDsl;
 
 /// <summary>Which device to train on.</summary>
 public enum DeviceChoice
@@ -15,8 +16,8 @@ public enum DeviceChoice
     Cuda,
 }
 
-/// <summary>Creates backends by device choice.</summary>
-public static class BackendFactory
+/// <summary>Creates backends by device choice (<see cref="Backend.Create"/>).</summary>
+internal static class BackendFactory
 {
     /// <summary>Parses <c>auto</c>, <c>cpu</c> or <c>cuda</c> (any case).</summary>
     public static DeviceChoice Parse(string text) => text.Trim().ToLowerInvariant() switch
@@ -44,29 +45,42 @@ public static class BackendFactory
                 {
                     return Cuda.CudaBackend.Create(tf32);
                 }
-                catch (Cuda.Interop.CudaUnavailableException e)
+                catch (Cuda.CudaUnavailableException e)
                 {
-                    throw new NotSupportedException($"Cannot train on CUDA: {e.Message.TrimEnd('.')}. Use --device cpu or auto.", e);
+                    throw new NotSupportedException($"Cannot train on CUDA: {e.Message.TrimEnd('.')}.", e);
                 }
 
             default:
                 var probe = Cuda.CudaProbe.Run();
                 if (!probe.Usable)
                 {
-                    log?.WriteLine($"device auto: using the CPU ({probe.Reason.TrimEnd('.')})");
-                    return CreateCpu(cpuThreads);
+                    return Noted(CreateCpu(cpuThreads), $"device auto: using the CPU ({probe.Reason.TrimEnd('.')})", log);
                 }
 
                 try
                 {
                     return Cuda.CudaBackend.Create(probe, tf32);
                 }
-                catch (Exception e) when (e is Cuda.CudaException or Cuda.KernelCompileException or Cuda.Interop.CudaUnavailableException)
+                catch (Exception e) when (e is Cuda.CudaException or Cuda.KernelCompileException or Cuda.CudaUnavailableException)
                 {
-                    log?.WriteLine($"device auto: found {probe.Describe()} but could not start CUDA ({FirstLine(e.Message)}); using the CPU");
-                    return CreateCpu(cpuThreads);
+                    return Noted(CreateCpu(cpuThreads), $"device auto: found {probe.Describe()} but could not start CUDA ({FirstLine(e.Message)}); using the CPU", log);
                 }
         }
+    }
+
+    // The reason for the choice goes to the log now, or, with none, to the trainer's first lines.
+    private static Backend Noted(Backend backend, string note, TextWriter? log)
+    {
+        if (log is null)
+        {
+            backend.ChoiceNote = note;
+        }
+        else
+        {
+            log.WriteLine(note);
+        }
+
+        return backend;
     }
 
     private static string FirstLine(string text)

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace GanDsl.Backends;
 
 /// <summary>
@@ -6,6 +8,7 @@ namespace GanDsl.Backends;
 /// derived from it rather than a number, so a step captured once as a CUDA graph replays with the
 /// counter's current value. The host keeps <see cref="Value"/> in step with the device.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class DeviceCounter : IDisposable
 {
     internal DeviceCounter(Backend backend, int slot, ulong value)
@@ -54,6 +57,7 @@ public sealed class DeviceCounter : IDisposable
 /// <see cref="DeviceCounter"/>, read when the kernel runs (so a replayed CUDA graph sees the counter's
 /// value at that time). Any <see cref="ulong"/> converts to a constant.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct CounterValue : IEquatable<CounterValue>
 {
     /// <summary><c>scale * counter + offset</c>; a null counter makes the constant <paramref name="offset"/>.</summary>
@@ -106,6 +110,7 @@ public readonly struct CounterValue : IEquatable<CounterValue>
 /// launched with one call. Replaying also moves the host copies of the counters the recorded calls
 /// added to, as running the calls again would.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class StepGraph : IDisposable
 {
     private readonly (DeviceCounter Counter, ulong Delta)[] _increments;

@@ -1,6 +1,9 @@
+using System.ComponentModel;
+
 namespace GanDsl.Backends;
 
 /// <summary>The CPU body of a fused kernel: runs work items [<paramref name="start"/>, <paramref name="end"/>).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public delegate void CpuKernelBody(in KernelArgs args, int start, int end);
 
 /// <summary>
@@ -9,6 +12,7 @@ public delegate void CpuKernelBody(in KernelArgs args, int start, int end);
 /// CPU body as C#; GPU backends run the kernel of the same <see cref="Name"/> from the network's
 /// generated device source.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class FusedKernel
 {
     /// <summary>Columns per work item for <see cref="KernelPartition.ColumnBlocks"/> kernels.</summary>
@@ -71,6 +75,7 @@ public sealed class FusedKernel
 /// </summary>
 /// <param name="name">The network's name, for messages and the kernel cache.</param>
 /// <param name="cudaSource">The CUDA C source with <c>extern "C"</c> kernels.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class KernelProgram(string name, string cudaSource)
 {
     /// <summary>The network's name.</summary>
@@ -94,6 +99,7 @@ public sealed class KernelProgram(string name, string cudaSource)
 /// <param name="t3">Fourth tensor, if the kernel takes one.</param>
 /// <param name="t4">Fifth tensor, if the kernel takes one.</param>
 /// <param name="flag">A kernel-specific integer.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct KernelArgs(int rows, Tensor t0, Tensor t1 = default, Tensor t2 = default, Tensor t3 = default, Tensor t4 = default, int flag = 0)
 {
     /// <summary>Rows the launch covers.</summary>

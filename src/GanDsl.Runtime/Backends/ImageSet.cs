@@ -1,9 +1,12 @@
+using System.ComponentModel;
+
 namespace GanDsl.Backends;
 
 /// <summary>
 /// A dataset of 8-bit images kept on a backend (on a GPU: in device memory, as bytes) with an order
 /// in which batches are drawn. <see cref="Backend.GatherImages(ImageSet, CounterValue, Tensor, PixelScale)"/> reads batches in that order.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class ImageSet : IDisposable
 {
     /// <summary>Describes <paramref name="count"/> images of <paramref name="pixelsPerImage"/> bytes.</summary>
@@ -59,6 +62,7 @@ public abstract class ImageSet : IDisposable
 }
 
 /// <summary>What a gathered image's bytes become.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public enum PixelScale
 {
     /// <summary><c>b / 127.5 - 1</c>: [-1, 1], what a Tanh generator makes (the default).</summary>

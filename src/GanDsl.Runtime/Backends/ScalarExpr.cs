@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using GanDsl.Backends;
 
-namespace GanDsl.Backends;
+namespace GanDsl;
 
 /// <summary>
 /// A float computed where the kernels run from device scalars (one-float tensors), counters and constants: BEGAN's

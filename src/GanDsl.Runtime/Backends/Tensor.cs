@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using GanDsl.Backends.Cpu;
+using GanDsl.Backends;
 
-namespace GanDsl.Backends;
+namespace GanDsl;
 
 /// <summary>
 /// A dense, row-major (rows, cols) view into a <see cref="DeviceBuffer"/>. A value type: making

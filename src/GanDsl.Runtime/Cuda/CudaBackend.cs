@@ -12,7 +12,7 @@ namespace GanDsl.Cuda;
 /// for the GPU's architecture, everything queued on one stream. Calls return before the GPU finishes;
 /// <see cref="Backend.Download"/> waits. <see cref="Backend.Capture"/> records a step as a CUDA graph.
 /// </summary>
-public sealed unsafe class CudaBackend : Backend
+internal sealed unsafe class CudaBackend : Backend
 {
     private const uint Threads = 256;
     private const int WorkspaceBytes = 32 << 20;
@@ -1076,7 +1076,7 @@ public sealed unsafe class CudaBackend : Backend
 }
 
 /// <summary>Device memory for the CUDA backend.</summary>
-public sealed class CudaBuffer : DeviceBuffer
+internal sealed class CudaBuffer : DeviceBuffer
 {
     internal CudaBuffer(CudaBackend backend, long length)
         : base(backend, length)

@@ -11,7 +11,7 @@ namespace GanDsl.Cuda;
 /// <param name="Multiprocessors">Its streaming multiprocessors.</param>
 /// <param name="MemoryBytes">Its memory.</param>
 /// <param name="DriverVersion">The driver's CUDA version, e.g. 13.0.</param>
-public sealed record CudaProbeResult(bool Usable, string Reason, string? DeviceName, Version? ComputeCapability, int Multiprocessors, long MemoryBytes, Version? DriverVersion)
+internal sealed record CudaProbeResult(bool Usable, string Reason, string? DeviceName, Version? ComputeCapability, int Multiprocessors, long MemoryBytes, Version? DriverVersion)
 {
     /// <summary>One line for logs, e.g. <c>NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.6 GiB), driver CUDA 13.0</c>.</summary>
     public string Describe() => DeviceName is null
@@ -24,7 +24,7 @@ public sealed record CudaProbeResult(bool Usable, string Reason, string? DeviceN
 /// first device's name and capability, and checks that NVRTC and cuBLAS load. Never throws: each
 /// failure becomes the result's one-sentence reason.
 /// </summary>
-public static class CudaProbe
+internal static class CudaProbe
 {
     /// <summary>Probes the machine (cheap; safe to call when there is no GPU at all).</summary>
     public static unsafe CudaProbeResult Run()

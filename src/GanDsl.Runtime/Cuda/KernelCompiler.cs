@@ -13,7 +13,7 @@ namespace GanDsl.Cuda;
 /// kernels compile once per machine. NVRTC needs no GPU, so this works (and is tested) anywhere
 /// NVRTC is installed.
 /// </summary>
-public sealed partial class KernelCompiler
+internal sealed partial class KernelCompiler
 {
     // IEEE fp32 math as the CPU backend does it: no fast math, and no fused multiply-adds (the C# kernels
     // round each product), so elementwise kernels agree with the CPU to the last bit where the order does.

@@ -6,7 +6,7 @@ namespace GanDsl.Cuda;
 /// Each mirrors its CPU counterpart in <c>CpuBackend</c> formula for formula, so the backends agree
 /// within float tolerance. Compiled by NVRTC like the generated kernels.
 /// </summary>
-public static class RuntimeKernels
+internal static class RuntimeKernels
 {
     /// <summary>Threads per block of the reductions here (one block reduces, in a fixed order: deterministic).</summary>
     public const int ReductionThreads = 256;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using GanDsl.IO;
 
 namespace GanDsl.Data;
 
@@ -64,6 +65,17 @@ public static class IdxWriter
         }
 
         WriteImageBytes(stream, images);
+    }
+
+    /// <summary>
+    /// <see cref="WriteImages(Stream, ReadOnlySpan{float}, int, int, int)"/> to the file <paramref name="path"/>, atomically: a
+    /// run stopped halfway leaves the old file (or none), never half of one.
+    /// </summary>
+    public static void SaveImages(string path, float[] images, int count, int height, int width)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(images);
+        AtomicFile.Write(path, file => WriteImages(file, images, count, height, width));
     }
 
     /// <summary>Writes pixels in [-1, 1] as MNIST's bytes (round((v + 1) * 127.5), clamped; NaN as 0): the data after <see cref="WriteHeader"/>, in any number of pieces.</summary>

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using GanDsl.Backends;
 using GanDsl.Data;
 using GanDsl.Randomness;
-using GanDsl.Training;
 
 namespace GanDsl.Evaluation;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using GanDsl.Backends;
 using GanDsl.Data;
-using GanDsl.Metrics;
+using GanDsl.Evaluation;
 
 namespace GanDsl.Evaluation;
 
@@ -86,7 +86,7 @@ public sealed class MnistEvaluator
 
         var reference = new MetricsReference(
             ClassifierScore.Compute(testProbabilities, data.Test.Count, 10),
-            Metrics.FrechetDistance.Compute(test, train),
+            global::GanDsl.Evaluation.FrechetDistance.Compute(test, train),
             ClassCoverage.FromProbabilities(testProbabilities, data.Test.Count, 10),
             ConditionalAccuracy.FromProbabilities(testProbabilities, data.Test.Count, 10, labels).Accuracy);
         return new MnistEvaluator(classifier, test, reference);
@@ -113,7 +113,7 @@ public sealed class MnistEvaluator
         return new MetricsReport(
             count,
             ClassifierScore.Compute(probabilities, count, 10),
-            Metrics.FrechetDistance.Compute(statistics, _testFeatures),
+            global::GanDsl.Evaluation.FrechetDistance.Compute(statistics, _testFeatures),
             ClassCoverage.FromProbabilities(probabilities, count, 10),
             requestedLabels.IsEmpty ? null : ConditionalAccuracy.FromProbabilities(probabilities, count, 10, requestedLabels),
             Reference);

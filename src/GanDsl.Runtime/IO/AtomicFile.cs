@@ -13,7 +13,7 @@ namespace GanDsl.IO;
 /// the same directory deletes temporary files of this pattern left there more than a minute ago. The
 /// rename is atomic on the same volume, which the temporary file's location guarantees.
 /// </remarks>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private const int BufferSize = 1 << 16;
 

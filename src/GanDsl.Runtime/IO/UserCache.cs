@@ -4,7 +4,7 @@ namespace GanDsl.IO;
 /// GanDsl's per-user cache folder: <c>$XDG_CACHE_HOME/gandsl</c> or <c>~/.cache/gandsl</c> on Linux
 /// and macOS, <c>%LOCALAPPDATA%\GanDsl</c> on Windows. MNIST and the reference classifier live below it.
 /// </summary>
-public static class UserCache
+internal static class UserCache
 {
     /// <summary>The cache folder (it need not exist yet).</summary>
     public static string Root => GetRoot(Environment.GetEnvironmentVariable, OperatingSystem.IsWindows());

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// Mode coverage of a generated set: the share of samples the classifier assigns to each class

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// The classifier score of a set of generated images: the Inception Score of Salimans et al. (2016),

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>The <see cref="ClassifierScore"/> of each split of a set, with their mean and population standard deviation.</summary>
 /// <param name="Mean">The mean of <paramref name="Scores"/>.</param>

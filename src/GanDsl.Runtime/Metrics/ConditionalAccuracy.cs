@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// How often a conditional generator draws the digit it was asked for, as judged by the classifier:

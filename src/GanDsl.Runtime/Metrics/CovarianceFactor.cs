@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// A square-root factor of a symmetric positive semidefinite covariance Σ: the d × r matrix

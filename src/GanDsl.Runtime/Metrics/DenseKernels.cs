@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// The double-precision building blocks of the metrics: dot products, row updates and plane

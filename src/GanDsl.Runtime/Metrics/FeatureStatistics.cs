@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// The mean μ and sample covariance Σ of a set of feature vectors, in double precision: the

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// The Fréchet distance between two feature sets, each summarised by a Gaussian: with GanDsl's MNIST

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>Householder reflections H = I − β·v·vᵀ, shared by the tridiagonal and bidiagonal reductions.</summary>
 internal static class Householder

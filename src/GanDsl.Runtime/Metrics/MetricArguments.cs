@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>Argument checks shared by the metrics: matrix shapes, finite entries, label ranges.</summary>
 internal static class MetricArguments

@@ -1,4 +1,4 @@
-namespace GanDsl.Metrics;
+namespace GanDsl.Evaluation;
 
 /// <summary>
 /// Eigenvalues and eigenvectors of a real symmetric matrix in double precision: Householder

@@ -10,7 +10,7 @@ namespace GanDsl.Randomness;
 /// counter-based generator, so value <c>i</c> of a stream is computed directly from
 /// (seed, stream, counter + i) without state. CPU and GPU code draw the same numbers from it.
 /// </summary>
-public static class Philox
+internal static class Philox
 {
     private const uint M0 = 0xD2511F53;
     private const uint M1 = 0xCD9E8D57;

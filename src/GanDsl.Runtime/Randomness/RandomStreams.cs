@@ -1,9 +1,12 @@
+using System.ComponentModel;
+
 namespace GanDsl.Randomness;
 
 /// <summary>
 /// Philox stream ids, one per purpose, so that (for one seed) parameter initialisation, noise,
 /// shuffling and dropout never draw the same numbers.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class RandomStreams
 {
     /// <summary>Parameter initialisation; the parameter tensor's index is added.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>Naming and finding the checkpoints a trainer writes into its checkpoint directory.</summary>
 public static partial class CheckpointFiles

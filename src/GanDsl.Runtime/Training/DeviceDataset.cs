@@ -1,13 +1,15 @@
+using System.ComponentModel;
 using GanDsl.Backends;
 using GanDsl.Data;
 using GanDsl.Randomness;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// <see cref="TrainingData"/> resident on a backend (on a GPU: in device memory, as bytes): one
 /// <see cref="ImageSet"/> per domain, each with the order its batches are gathered in.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class DeviceDataset : IDisposable
 {
     private readonly ImageSet[] _domains;

@@ -1,6 +1,6 @@
 using GanDsl.Backends;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// A float a training step keeps on the device across steps or between kernels of one step: BEGAN's equilibrium

@@ -1,6 +1,6 @@
 using GanDsl.Backends;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>The GAN objective: what the discriminator (or critic) and the generator minimise.</summary>
 public enum GanLoss

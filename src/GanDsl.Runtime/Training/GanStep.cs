@@ -2,7 +2,7 @@ using GanDsl.Backends;
 using GanDsl.Data;
 using GanDsl.Randomness;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// The step of the classic GANs: the discriminator (critic) learns on a real and a generated batch, then, every

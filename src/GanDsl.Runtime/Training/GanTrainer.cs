@@ -1,7 +1,7 @@
 using GanDsl.Backends;
 using GanDsl.Data;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// Trains a generator against a discriminator: <see cref="Trainer"/> running a <see cref="GanStep"/>, with the

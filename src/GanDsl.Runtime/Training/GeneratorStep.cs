@@ -1,4 +1,4 @@
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// A step that trains a generator of images from noise (every GAN): registers it as the part <c>generator</c>, and

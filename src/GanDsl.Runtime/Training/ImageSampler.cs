@@ -1,7 +1,7 @@
 using GanDsl.Backends;
 using GanDsl.Randomness;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>A step whose generator makes images from noise: the samples' <c>eval</c>, metrics and <c>--export</c> use it.</summary>
 public interface IImageGenerator

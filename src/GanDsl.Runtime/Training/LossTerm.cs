@@ -1,6 +1,6 @@
 using GanDsl.Backends;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>How a loss term reduces its elements to one number.</summary>
 public enum LossReduction

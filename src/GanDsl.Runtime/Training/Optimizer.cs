@@ -1,6 +1,6 @@
 using GanDsl.Backends;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// Updates the parameters of one or more networks (a parameter group: InfoGAN's generator and Q head, CycleGAN's two

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// A one-line progress bar redrawn in place (carriage return) a few times a second, shown only when
@@ -25,17 +25,29 @@ internal sealed class ProgressBar
     /// <summary>Whether it is time to redraw (cheap; true at most four times a second).</summary>
     public bool Due => _enabled && _since.Elapsed >= s_interval;
 
-    public void Show(int epoch, int epochs, int step, int steps, StatisticValues stats, double imagesPerSecond, TimeSpan remaining)
+    /// <summary>Redraws: the epoch's bar, the running statistics, images and steps per second, and the time left in the epoch and in the run.</summary>
+    public void Show(int epoch, int epochs, int step, int steps, StatisticValues stats, double imagesPerSecond, double stepsPerSecond, TimeSpan epochLeft, TimeSpan runLeft)
     {
         _since.Restart();
-        const int width = 24;
-        int filled = (int)((long)width * step / steps);
-        string values = string.Join("  ", stats.Statistics.Where(s => stats.Recorded(s.Index)).Select(s => $"{s.Name} {stats.Values[s.Index].ToString("F3", CultureInfo.InvariantCulture)}"));
-        string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch}/{epochs} [{new string('#', filled)}{new string('.', width - filled)}] {step}/{steps}  {values}  {imagesPerSecond:N0} img/s  ETA {remaining:hh\\:mm\\:ss}");
+        string line = Format(epoch, epochs, step, steps, stats, imagesPerSecond, stepsPerSecond, epochLeft, runLeft);
         _log!.Write("\r" + line.PadRight(_lastLength));
         _lastLength = line.Length;
     }
+
+    /// <summary>The bar's text, e.g. <c>epoch 3/30 [######......] 312/937  D loss 1.112  ...  28,311 img/s  442.4 steps/s  ETA 00:00:01 (run 00:01:05)</c>.</summary>
+    internal static string Format(int epoch, int epochs, int step, int steps, StatisticValues stats, double imagesPerSecond, double stepsPerSecond, TimeSpan epochLeft, TimeSpan runLeft)
+    {
+        const int width = 24;
+        int filled = (int)((long)width * step / steps);
+        string values = string.Join("  ", stats.Statistics.Where(s => stats.Recorded(s.Index)).Select(s => $"{s.Name} {stats.Values[s.Index].ToString("F3", CultureInfo.InvariantCulture)}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch}/{epochs} [{new string('#', filled)}{new string('.', width - filled)}] {step}/{steps}  {values}  {imagesPerSecond:N0} img/s  {stepsPerSecond:N1} steps/s  ETA {Duration(epochLeft)}") +
+            (runLeft > epochLeft ? $" (run {Duration(runLeft)})" : "");
+    }
+
+    /// <summary>hh:mm:ss, with days when a run is that long.</summary>
+    internal static string Duration(TimeSpan t) =>
+        t.TotalDays >= 1 ? t.ToString(@"d\.hh\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
 
     public void Clear()
     {

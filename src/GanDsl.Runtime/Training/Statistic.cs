@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using GanDsl.Backends;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>How a statistic is shown: a loss (left axis of the plot, 4 decimals), a probability (right axis, 0 to 1, 3 decimals) or a raw score (left axis, 3 decimals).</summary>
 public enum StatisticKind

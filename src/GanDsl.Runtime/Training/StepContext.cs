@@ -1,7 +1,7 @@
 using GanDsl.Backends;
 using GanDsl.Randomness;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// What a <see cref="TrainingStep"/> runs with: the batch (gathered by domain at the step's position), fresh noise,

@@ -2,7 +2,7 @@ using System.Globalization;
 using GanDsl.Backends;
 using GanDsl.Checkpoints;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 public partial class Trainer
 {

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using GanDsl.Backends;
 using GanDsl.Data;
 using GanDsl.Imaging;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// The training loop, the same for every GAN: epochs over shuffled batches of the data, each batch one run of a
@@ -51,6 +52,7 @@ public partial class Trainer : IDisposable
     private readonly int[] _keyScratch;
     private DeviceDataset? _data;
     private int _stepVersion;
+    private bool _introduced;
 
     /// <summary>A loop running <paramref name="step"/>; the step's statistics and parts must all be declared by now.</summary>
     public Trainer(TrainingStep step, TrainerOptions? options = null)
@@ -161,6 +163,19 @@ public partial class Trainer : IDisposable
         var device = Upload(data);
         var results = new List<EpochResult>();
         var log = _options.Log;
+        if (!_introduced)
+        {
+            _introduced = true;
+            Introduce(log, data, epochs);
+            SaveRealImages(data);
+        }
+
+        using var interrupt = cancellationToken.CanBeCanceled || !_options.StopOnInterrupt ? null : new InterruptStop();
+        if (interrupt is not null)
+        {
+            cancellationToken = interrupt.Token;
+        }
+
         Log ??= new TrainingLog(_options.LogDirectory is { } dir ? Path.Combine(dir, "training.csv") : null, _step.Statistics, StepCount);
         var clock = Stopwatch.StartNew();
         var progress = new ProgressBar(log, _options.ProgressBar);
@@ -207,8 +222,10 @@ public partial class Trainer : IDisposable
                 {
                     var running = EpochStatistics(includeWindow: true);
                     double seconds = (clock.Elapsed - epochStart).TotalSeconds;
-                    progress.Show(epoch, epochs, EpochPosition, stepsPerEpoch, running, (EpochPosition - startPosition) * batch / seconds,
-                        TimeSpan.FromSeconds(seconds / (EpochPosition - startPosition) * (stepsPerEpoch - EpochPosition)));
+                    double stepsPerSecond = (EpochPosition - startPosition) / seconds;
+                    long left = stepsPerEpoch - EpochPosition, runLeft = left + (long)(epochs - epoch) * stepsPerEpoch;
+                    progress.Show(epoch, epochs, EpochPosition, stepsPerEpoch, running, stepsPerSecond * batch, stepsPerSecond,
+                        TimeSpan.FromSeconds(left / stepsPerSecond), TimeSpan.FromSeconds(runLeft / stepsPerSecond));
                 }
             }
 
@@ -245,6 +262,112 @@ public partial class Trainer : IDisposable
         }
 
         return results;
+    }
+
+    // The run's first lines, as a sample prints them: the device, each network's summary and memory, where a resumed
+    // run stands, and the plan.
+    private void Introduce(TextWriter? log, TrainingData data, int epochs)
+    {
+        if (log is null)
+        {
+            return;
+        }
+
+        if (_backend.ChoiceNote is { } note)
+        {
+            log.WriteLine(note);
+        }
+
+        log.WriteLine($"device: {_backend.Description}");
+        foreach (var (_, network) in _step.Networks)
+        {
+            log.WriteLine();
+            log.WriteLine(network.Layout.Summary);
+        }
+
+        log.WriteLine();
+        foreach (var (_, network) in _step.Networks)
+        {
+            log.WriteLine(network.MemorySummary());
+        }
+
+        if (StepCount > 0)
+        {
+            log.WriteLine($"resumed from {LastCheckpoint ?? "a checkpoint"}: {EpochCount} epochs and {EpochPosition} steps done, step {StepCount:N0}");
+        }
+
+        var settings = _step.Describe();
+        string recipe = string.Join(", ", settings.Select(p => $"{p.Key.Replace('_', ' ')} {p.Value}"));
+        string optimizers = string.Join("; ", _step.Optimizers.GroupBy(o => o.Optimizer.Settings.Describe())
+            .Select(g => $"{g.Key} ({string.Join(", ", g.Select(o => o.Name))})"));
+        string output = _options.OutputDirectory ?? _options.SampleDirectory ?? _options.LogDirectory ?? _options.CheckpointDirectory ?? "";
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"training to epoch {epochs}: {data.Count:N0} images, batch {_step.BatchSize} ({data.Count / _step.BatchSize:N0} steps an epoch)") +
+            (recipe.Length > 0 ? $", {recipe}" : "") + (optimizers.Length > 0 ? $"; {optimizers}" : "") +
+            $"; seed {_options.Seed}" + (output.Length > 0 ? $"; output in {Path.GetFullPath(output)}" : ""));
+    }
+
+    // real.png beside the samples: the first training images of each one-channel domain, to compare the samples with.
+    private void SaveRealImages(TrainingData data)
+    {
+        if (_options.SampleDirectory is not { } directory)
+        {
+            return;
+        }
+
+        for (int d = 0; d < data.Domains.Count; d++)
+        {
+            var domain = data.Domains[d];
+            int count = Math.Min(64, domain.Count);
+            if (domain.Channels != 1 || count == 0)
+            {
+                continue;
+            }
+
+            int pixels = domain.Height * domain.Width;
+            var images = new float[count * pixels];
+            for (int i = 0; i < count; i++)
+            {
+                domain.CopyImage(i, images.AsSpan(i * pixels, pixels));
+            }
+
+            string name = data.Domains.Count == 1 ? "real.png" : $"real_{d + 1}.png";
+            SaveGrid(Path.Combine(directory, name), new SampleGrid(images, count, domain.Height, domain.Width, 8));
+        }
+    }
+
+    /// <summary>Ctrl+C and SIGTERM, while <see cref="Fit"/> runs without a token of its caller's: the first stops it after the step.</summary>
+    private sealed class InterruptStop : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly PosixSignalRegistration[] _signals;
+
+        public InterruptStop()
+        {
+            _signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle), PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle)];
+        }
+
+        public CancellationToken Token => _stop.Token;
+
+        public void Dispose()
+        {
+            foreach (var signal in _signals)
+            {
+                signal.Dispose();
+            }
+
+            _stop.Dispose();
+        }
+
+        private void Handle(PosixSignalContext context)
+        {
+            // The first one stops after the current step (and its checkpoint); a second one takes the default: exit.
+            if (!_stop.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                _stop.Cancel();
+            }
+        }
     }
 
     /// <summary>Uploads <paramref name="data"/> to the backend (once per dataset: the last one uploaded is kept) after the step has checked it fits.</summary>

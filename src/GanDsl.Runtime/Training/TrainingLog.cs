@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>One logged point of training: each statistic's average over the steps since the previous point (NaN where none recorded it).</summary>
 /// <param name="Step">The trainer's step count when logged.</param>

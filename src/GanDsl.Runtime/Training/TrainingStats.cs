@@ -1,4 +1,4 @@
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>Averages over a stretch of training steps.</summary>
 /// <param name="Steps">Steps averaged.</param>

@@ -1,7 +1,7 @@
 using GanDsl.Backends;
 using GanDsl.Data;
 
-namespace GanDsl.Training;
+namespace GanDsl;
 
 /// <summary>
 /// What one training step does, for <see cref="Trainer"/>'s loop to run over the data: compose the networks'

@@ -1,6 +1,5 @@
 using GanDsl.Backends;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Cuda;
 

@@ -1,7 +1,6 @@
 using GanDsl.Backends;
 using GanDsl.Data;
 using GanDsl.Tests.Training;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Cuda;
 

@@ -3,7 +3,6 @@ using GanDsl.Backends.Cpu;
 using GanDsl.Data;
 using GanDsl.IO;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 using static GanDsl.Tests.Data.IdxBytes;
 
 namespace GanDsl.Tests.Data;

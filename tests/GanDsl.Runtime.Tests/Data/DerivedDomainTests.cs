@@ -1,7 +1,6 @@
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Data;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Data;
 

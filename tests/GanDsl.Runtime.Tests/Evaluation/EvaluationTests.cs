@@ -35,7 +35,7 @@ public sealed class EvaluatorFixture : IDisposable
 
     public MnistData Data { get; }
 
-    public CpuBackend Backend { get; }
+    internal CpuBackend Backend { get; }
 
     public MnistEvaluator Evaluator { get; }
 

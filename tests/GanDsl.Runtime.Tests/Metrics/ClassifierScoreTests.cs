@@ -1,4 +1,4 @@
-using GanDsl.Metrics;
+using GanDsl.Evaluation;
 
 namespace GanDsl.Tests.Metrics;
 

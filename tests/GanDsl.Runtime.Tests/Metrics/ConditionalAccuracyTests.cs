@@ -1,4 +1,4 @@
-using GanDsl.Metrics;
+using GanDsl.Evaluation;
 using static GanDsl.Tests.Metrics.ClassifierScoreTests;
 
 namespace GanDsl.Tests.Metrics;

@@ -1,4 +1,4 @@
-using GanDsl.Metrics;
+using GanDsl.Evaluation;
 using static GanDsl.Tests.Metrics.MetricsTestData;
 
 namespace GanDsl.Tests.Metrics;

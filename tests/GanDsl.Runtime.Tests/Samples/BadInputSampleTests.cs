@@ -1,5 +1,4 @@
 using GanDsl.Checkpoints;
-using GanDsl.Training;
 using static GanDsl.Tests.Data.IdxBytes;
 
 namespace GanDsl.Tests.Samples;

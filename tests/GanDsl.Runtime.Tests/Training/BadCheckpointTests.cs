@@ -4,7 +4,6 @@ using GanDsl.Backends.Cpu;
 using GanDsl.Checkpoints;
 using GanDsl.Data;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Training;
 

@@ -2,7 +2,6 @@ using GanDsl.Backends.Cpu;
 using GanDsl.Checkpoints;
 using GanDsl.Data;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Training;
 
@@ -183,7 +182,7 @@ public sealed class CheckpointTests : IDisposable
         });
     }
 
-    private float[] Host(GanDsl.Backends.Tensor t)
+    private float[] Host(GanDsl.Tensor t)
     {
         var values = new float[t.Length];
         _backend.Download(t, values);

@@ -2,7 +2,6 @@ using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Data;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Training;
 

@@ -1,7 +1,6 @@
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
 using GanDsl.Tests.Models;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Training;
 

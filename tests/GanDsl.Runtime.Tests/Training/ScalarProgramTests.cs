@@ -1,6 +1,5 @@
 using GanDsl.Backends;
 using GanDsl.Backends.Cpu;
-using GanDsl.Training;
 
 namespace GanDsl.Tests.Training;
 

@@ -5,7 +5,7 @@ using GanDsl.Randomness;
 namespace GanDsl.Backends.Cpu;
 
 // The layers beyond Dense: convolutions (im2col/col2im), dropout, label embeddings, BatchNorm.
-public sealed unsafe partial class CpuBackend
+internal sealed unsafe partial class CpuBackend
 {
     /// <inheritdoc />
     protected override void Im2ColCore(Tensor images, ConvGeometry g, Tensor columns, int rows) =>

@@ -10,7 +10,7 @@ namespace GanDsl.Backends.Cpu;
 /// The CPU backend: a packed SIMD GEMM parallel over cores, the generated C# kernels, and vector
 /// loops for the rest. Allocates nothing per training step.
 /// </summary>
-public sealed unsafe partial class CpuBackend : Backend
+internal sealed unsafe partial class CpuBackend : Backend
 {
     // Below this many elements a kernel runs on the calling thread: dispatch would cost more than it saves.
     private const int ParallelElementThreshold = 16 * 1024;

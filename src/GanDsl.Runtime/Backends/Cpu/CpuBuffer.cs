@@ -1,7 +1,7 @@
 namespace GanDsl.Backends.Cpu;
 
 /// <summary>Host memory for the CPU backend: a pinned array, so kernels may take raw pointers into it.</summary>
-public sealed class CpuBuffer : DeviceBuffer
+internal sealed class CpuBuffer : DeviceBuffer
 {
     internal CpuBuffer(CpuBackend backend, long length)
         : base(backend, length)

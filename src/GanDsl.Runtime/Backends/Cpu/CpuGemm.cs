@@ -30,7 +30,7 @@ namespace GanDsl.Backends.Cpu;
 /// An instance is not safe to call from several threads at once.
 /// </para>
 /// </remarks>
-public sealed unsafe class CpuGemm
+internal sealed unsafe class CpuGemm
 {
     /// <summary>Rows of the micro-tile; 6 x 16 uses 12 of the 16 ymm registers as accumulators.</summary>
     internal const int MR = 6;

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -8,6 +9,7 @@ namespace GanDsl.Backends.Cpu;
 /// Accuracy is within a few float ulps of the correctly rounded result, so the CPU backend stays a
 /// faithful reference for the GPU one.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class SimdMath
 {
     // Below this |x| the Taylor series is used: 1 - 2 / (exp(2x) + 1) cancels badly near zero.

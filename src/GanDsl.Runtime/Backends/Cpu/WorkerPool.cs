@@ -10,7 +10,7 @@ namespace GanDsl.Backends.Cpu;
 /// Implementations are meant to be preallocated objects whose fields carry the per-call arguments,
 /// so that dispatching a loop allocates nothing.
 /// </remarks>
-public interface IParallelBody
+internal interface IParallelBody
 {
     /// <summary>Runs the items <c>[start, end)</c>.</summary>
     /// <param name="start">First index, inclusive.</param>
@@ -34,7 +34,7 @@ public interface IParallelBody
 /// One loop runs at a time: a <see cref="For(int, IParallelBody)"/> issued while another is in flight (from inside a
 /// body, or from another thread) runs inline on its caller instead of waiting, so nesting cannot deadlock.
 /// </remarks>
-public sealed class WorkerPool : IDisposable
+internal sealed class WorkerPool : IDisposable
 {
     /// <summary>
     /// How long an idle worker polls before it blocks: about what a wake-up from the event costs on a VM (~200 us

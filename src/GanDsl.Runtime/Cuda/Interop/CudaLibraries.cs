@@ -11,7 +11,7 @@ namespace GanDsl.Cuda.Interop;
 /// list, separated as PATH is), <c>CUDA_PATH</c>,
 /// <c>/usr/local/cuda</c>, then the system's library path. Nothing CUDA ships with GanDsl.
 /// </summary>
-public static class CudaLibraries
+internal static class CudaLibraries
 {
     /// <summary>The CUDA driver API (libcuda).</summary>
     public const string Driver = "gandsl-cuda-driver";
@@ -139,6 +139,3 @@ public static class CudaLibraries
         NativeLibrary.SetDllImportResolver(typeof(CudaLibraries).Assembly, static (name, _, _) =>
             name is Driver or Nvrtc or Cublas ? Load(name) : 0);
 }
-
-/// <summary>CUDA cannot be used here: no GPU, no driver, or a library missing. The message says which, in one sentence.</summary>
-public sealed class CudaUnavailableException(string message) : Exception(message);
