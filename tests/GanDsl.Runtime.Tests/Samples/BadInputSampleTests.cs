@@ -32,6 +32,8 @@ public sealed class BadInputSampleTests : IDisposable
     [InlineData(2, "--out {file} is a file", "--out", "{file}")]
     [InlineData(2, "--data {file} is a file", "--data", "{file}")]
     [InlineData(2, "--seed takes a whole number", "--seed", "18446744073709551616")]
+    [InlineData(2, "--beta1 takes a number in [0, 1) such as 0.5, not '1'", "--beta1", "1")]
+    [InlineData(2, "--beta2 takes a number in [0, 1) such as 0.5, not 'x'", "--beta2", "x")]
     [InlineData(2, "--resume: ", "--resume", "{dir}/missing.safetensors")]
     [InlineData(2, "--resume: No checkpoint to resume from", "--resume", "latest")]
     [InlineData(2, "--samples takes at most 100,000 images", "eval", "--samples", "200000")]
@@ -41,6 +43,13 @@ public sealed class BadInputSampleTests : IDisposable
     {
         var run = Run(args);
         AssertOneError(run, exitCode, Expand(message));
+    }
+
+    [Fact]
+    public void AdamsBetasAreRefusedWhereTheSampleTrainsWithRmsprop()
+    {
+        var run = SampleProcess.Run("Wgan", null, "--beta1", "0.5");
+        AssertOneError(run, 2, "--beta1 and --beta2 set Adam's betas, and this sample trains with rmsprop");
     }
 
     [Fact]

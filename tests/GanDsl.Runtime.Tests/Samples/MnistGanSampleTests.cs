@@ -13,9 +13,12 @@ public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixt
     public void TrainsOneEpochAndWritesSampleGrids()
     {
         using var dir = new TestData.TempDirectory();
-        var run = Run("--epochs", "1", "--batch-size", "256", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--no-progress");
+        var run = Run("--epochs", "1", "--batch-size", "256", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--no-progress",
+            "--beta1", "0.3", "--beta2", "0.99");
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains("device: CPU", run.Output);
+        Assert.Contains("Adam lr 0.0002, betas 0.3/0.99 (generator.optimizer, discriminator.optimizer)", run.Output);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "real.png")), run.Output);
         Assert.Contains("Total params: 227,344", run.Output);
         Assert.Matches(@"epoch 1/1  D loss \d+\.\d{4}  G loss \d+\.\d{4}  D\(x\) 0\.\d{3}  D\(G\(z\)\) 0\.\d{3}  [\d,]+ img/s", run.Output);
         Assert.True(File.Exists(Path.Combine(dir.Path, "epoch_001.png")), run.Output);
@@ -36,11 +39,21 @@ public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixt
     }
 
     [Fact]
+    public void VersionPrintsGanDslsVersion()
+    {
+        var run = Run("--version");
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith($"GanDsl {Backend.Version} (MnistGan sample, .NET ", run.Output);
+        Assert.Matches(@"^GanDsl \d+\.\d+\.\d+", run.Output);
+    }
+
+    [Fact]
     public void CudaRequestSaysWhyItCannotBeHonoured()
     {
         var run = Run("--device", "cuda", "--data", TestData.MnistDirectory);
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("Cannot train on CUDA: ", run.Output);
+        Assert.Contains("Use --device cpu, or auto to fall back to the CPU.", run.Output);
     }
 
     [Fact]
