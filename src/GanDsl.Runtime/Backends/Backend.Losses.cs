@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using GanDsl.Backends;
 
 namespace GanDsl;
@@ -8,6 +9,7 @@ public abstract partial class Backend
     /// An elementwise loss and its gradients over one segment of rows; see
     /// <see cref="Loss(LossKind, in LossOperands, in LossSegment, in LossSegment)"/>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Loss(LossKind kind, in LossOperands operands, in LossSegment segment) => Loss(kind, operands, segment, default);
 
     /// <summary>
@@ -16,6 +18,7 @@ public abstract partial class Backend
     /// (0 rows for none). Each segment scales its gradients and writes its value and mean score where it says, so a
     /// step never waits for them. One launch on a GPU.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Loss(LossKind kind, in LossOperands operands, in LossSegment first, in LossSegment second)
     {
         var x = operands.Prediction;

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Reflection;
 using GanDsl.Backends;
 
@@ -43,6 +44,7 @@ public abstract partial class Backend : IDisposable
     public abstract string Description { get; }
 
     /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public abstract DeviceBuffer Allocate(long length);
 
     /// <summary>Bytes the backend can still allocate, as well as it can tell (long.MaxValue when it cannot); networks check their arenas against it first.</summary>
@@ -180,6 +182,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>Runs a generated fused kernel.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Launch(FusedKernel kernel, in KernelArgs args)
     {
         ArgumentNullException.ThrowIfNull(kernel);
@@ -218,6 +221,7 @@ public abstract partial class Backend : IDisposable
     /// WGAN-GP's interpolation: row r of <paramref name="output"/> is <c>e_r real_r + (1 - e_r) fake_r</c>,
     /// with <c>e_r</c> uniform in [0, 1) from Philox at (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>) as <see cref="RandomUniform"/> draws it.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Interpolate(Tensor real, Tensor fake, Tensor output, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(real, nameof(real));
@@ -249,6 +253,7 @@ public abstract partial class Backend : IDisposable
     /// its weight when given), written or, with <paramref name="accumulate"/>, added. The segment's value outputs get
     /// <c>ValueScale</c> times the summed losses; its score output gets the fraction of rows whose arg-max is the label.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradient, in LossSegment segment, bool accumulate = false)
     {
         RequireOwned(logits, nameof(logits));
@@ -278,6 +283,7 @@ public abstract partial class Backend : IDisposable
     /// <param name="nonFinite">Optional: one float set to 1 when any gradient is NaN or infinite (the
     /// update still runs; the caller stops training). Checked in the same pass, so it costs nothing extra.</param>
     /// <param name="learningRateScale">Optional: one float read when the update runs that multiplies the learning rate (a schedule kept on the device).</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Adam(Tensor parameters, Tensor gradients, Tensor m, Tensor v, AdamSettings settings, CounterValue step, Tensor nonFinite = default, Tensor learningRateScale = default)
     {
         RequireOwned(parameters, nameof(parameters));
@@ -347,6 +353,7 @@ public abstract partial class Backend : IDisposable
     /// <c>i</c> depends only on (<paramref name="seed"/>, <paramref name="stream"/>, <paramref name="counter"/>, i),
     /// so every backend draws the same numbers.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void RandomNormal(Tensor tensor, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(tensor, nameof(tensor));
@@ -355,6 +362,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>Uniform values in [<paramref name="low"/>, <paramref name="high"/>), Philox as in <see cref="RandomNormal"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void RandomUniform(Tensor tensor, float low, float high, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(tensor, nameof(tensor));
@@ -363,6 +371,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>Makes a dataset of 8-bit images, and optionally their class labels, resident on this backend.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ImageSet CreateImageSet(ReadOnlyMemory<byte> pixels, int count, int pixelsPerImage, ReadOnlyMemory<byte> labels = default)
     {
         if (!labels.IsEmpty && labels.Length != count)
@@ -384,6 +393,7 @@ public abstract partial class Backend : IDisposable
     /// Writes images <c>order[position .. position + destination.Rows)</c> of <paramref name="images"/>
     /// into the rows of <paramref name="destination"/>, scaled from [0, 255] to [-1, 1].
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void GatherImages(ImageSet images, int position, Tensor destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(position);
@@ -395,6 +405,7 @@ public abstract partial class Backend : IDisposable
     /// gather runs (so a captured graph replays over the next batch), scaled to [-1, 1] or, by
     /// <paramref name="scale"/>, to [0, 1].
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void GatherImages(ImageSet images, CounterValue position, Tensor destination, PixelScale scale = PixelScale.MinusOneToOne)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -418,6 +429,7 @@ public abstract partial class Backend : IDisposable
     /// Writes the labels of images <c>order[position .. position + destination.Rows)</c> into the
     /// (rows, 1) <paramref name="destination"/>, as floats.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void GatherLabels(ImageSet images, int position, Tensor destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(position);
@@ -425,6 +437,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary><see cref="GatherLabels(ImageSet, int, Tensor)"/> from a position read from a counter when the gather runs.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void GatherLabels(ImageSet images, CounterValue position, Tensor destination)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -449,6 +462,7 @@ public abstract partial class Backend : IDisposable
     /// one row per output pixel holding the input patch it sees, zeros where the patch leaves the image;
     /// <paramref name="columns"/> is (rows x OutPixels, InChannels x Kernel x Kernel).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Im2Col(Tensor images, ConvGeometry geometry, Tensor columns) =>
         Im2ColCore(images, geometry, columns, ConvolutionRows(images, geometry, columns));
 
@@ -456,6 +470,7 @@ public abstract partial class Backend : IDisposable
     /// col2im, the adjoint of <see cref="Im2Col"/>: sums each column row's values back into the pixels
     /// its patch came from, overwriting <paramref name="images"/>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor images) =>
         Col2ImCore(columns, geometry, images, ConvolutionRows(images, geometry, columns));
 
@@ -464,6 +479,7 @@ public abstract partial class Backend : IDisposable
     /// (<paramref name="seed"/>, <paramref name="stream"/>, block (<paramref name="counter"/> &lt;&lt; 28) + i / 4, lane i % 4) is at least
     /// <paramref name="rate"/>. The mask is recomputed, not stored, by <see cref="DropoutBackward"/>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Dropout(Tensor x, Tensor y, float rate, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(x, nameof(x));
@@ -474,6 +490,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>The gradient of <see cref="Dropout"/> with the same arguments: <c>dx = dy * keep / (1 - rate)</c>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void DropoutBackward(Tensor dy, Tensor dx, float rate, ulong seed, ulong stream, CounterValue counter)
     {
         RequireOwned(dy, nameof(dy));
@@ -581,6 +598,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>A new counter holding <paramref name="value"/>; see <see cref="DeviceCounter"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public DeviceCounter CreateCounter(ulong value = 0)
     {
         int slot;
@@ -611,6 +629,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>Sets <paramref name="counter"/> to <paramref name="value"/>, in order with the queued work. Not allowed while capturing.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void SetCounter(DeviceCounter counter, ulong value)
     {
         RequireCounter(counter);
@@ -624,6 +643,7 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>Adds <paramref name="delta"/> to <paramref name="counter"/>, in order with the queued work (recorded when capturing).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void AddToCounter(DeviceCounter counter, ulong delta)
     {
         RequireCounter(counter);
@@ -635,6 +655,7 @@ public abstract partial class Backend : IDisposable
     /// Adds to up to <see cref="MaxCountersPerAdd"/> counters at once (one launch on a GPU), in order with the
     /// queued work; a counter may not appear twice.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void AddToCounters(ReadOnlySpan<(DeviceCounter Counter, ulong Delta)> increments)
     {
         if (increments.Length > MaxCountersPerAdd)
@@ -686,6 +707,7 @@ public abstract partial class Backend : IDisposable
     /// must come from counters (<see cref="CounterValue"/>), which the body may add to but not set.
     /// Nothing may wait for the device inside (no downloads).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public StepGraph Capture(Action body)
     {
         ArgumentNullException.ThrowIfNull(body);
