@@ -125,6 +125,10 @@ namespace GanDsl.Generator
             "GAN0029", "Member conflicts with the generated network",
             "Network '{0}' declares '{1}', which {2}; rename it");
 
+        public static readonly DiagnosticDescriptor InvalidAlpha = Error(
+            "GAN0030", "Invalid Elu alpha",
+            "Elu in network '{0}' has alpha {1}; it must be a finite number of 0 or more");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");

@@ -445,6 +445,20 @@ namespace GanDsl.Generator
                         return Activation(ActivationKind.LeakyRelu, slope);
                     }
 
+                    case "Elu":
+                    {
+                        float alpha = FloatArgument(data, 0, 1f);
+                        if (float.IsNaN(alpha) || float.IsInfinity(alpha) || alpha < 0f)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAlpha, location, network, Format.Float(alpha)));
+                        }
+
+                        return Activation(ActivationKind.Elu, alpha);
+                    }
+
+                    case "Selu":
+                        return Activation(ActivationKind.Selu, 0f);
+
                     default:
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedLayer, location, name, network));
                         return null;

@@ -24,7 +24,7 @@ namespace GanDsl.Generator
                 {
                     var layer = layers[i];
                     if (layer.Kind == LayerKind.BatchNorm
-                        || (layer.Kind == LayerKind.Activation && layer.Activation is ActivationKind.Tanh or ActivationKind.Sigmoid))
+                        || (layer.Kind == LayerKind.Activation && layer.Activation is ActivationKind.Tanh or ActivationKind.Sigmoid or ActivationKind.Elu or ActivationKind.Selu))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotTwiceDifferentiable, locations[i], layer.Text, network));
                     }

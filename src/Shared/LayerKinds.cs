@@ -63,6 +63,12 @@ namespace GanDsl
 
         /// <summary><see cref="SigmoidAttribute"/>.</summary>
         Sigmoid,
+
+        /// <summary><see cref="EluAttribute"/>: <c>z &gt; 0 ? z : alpha (exp(z) - 1)</c>, alpha carried as the slope.</summary>
+        Elu,
+
+        /// <summary><see cref="SeluAttribute"/>: <c>scale * elu(z)</c> with SELU's fixed alpha and scale.</summary>
+        Selu,
     }
 
     /// <summary>How a convolution pads its input, as Keras defines it.</summary>

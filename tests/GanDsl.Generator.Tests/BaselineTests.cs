@@ -19,9 +19,16 @@ public sealed class BaselineTests
     [InlineData("Wgan", "Wgan.WganCritic.g.cs")]
     [InlineData("WganGp", "WganGp.WganGpGenerator.g.cs")]
     [InlineData("WganGp", "WganGp.WganGpCritic.g.cs")]
-    public void GeneratedCodeMatchesBaseline(string sample, string hintName)
+    public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
+
+    /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
+    [Theory]
+    [InlineData("GanDsl.Tests.Models.ExponentialNet.g.cs")]
+    public void LayerTestNetworksMatchBaselines(string hintName) => MatchesBaseline("tests/GanDsl.Runtime.Tests/Models/TestNetworks.cs", hintName);
+
+    private static void MatchesBaseline(string modelsFile, string hintName)
     {
-        var (result, _) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));
+        var (result, _) = GeneratorHarness.Run(RepositoryFiles.Read(modelsFile));
         var generated = result.Results.Single().GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
         string baselinePath = Path.Combine(RepositoryFiles.Root, "tests", "GanDsl.Generator.Tests", "Baselines", hintName + ".txt");
         if (Environment.GetEnvironmentVariable("GANDSL_UPDATE_BASELINES") == "1")

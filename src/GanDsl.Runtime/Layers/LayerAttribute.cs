@@ -206,6 +206,25 @@ public sealed class LeakyReluAttribute(float slope = 0.2f) : LayerAttribute
     public float Slope { get; } = slope;
 }
 
+/// <summary>
+/// Exponential linear unit (Clevert et al. 2015), <c>x &gt; 0 ? x : alpha (exp(x) - 1)</c>, applied to the layer before
+/// it: PyTorch's <c>nn.ELU(alpha)</c>.
+/// </summary>
+/// <param name="alpha">The value negative inputs saturate to is <c>-alpha</c>; 0 or more (default 1).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EluAttribute(float alpha = 1f) : LayerAttribute
+{
+    /// <summary>The saturation of negative inputs.</summary>
+    public float Alpha { get; } = alpha;
+}
+
+/// <summary>
+/// Scaled exponential linear unit (Klambauer et al. 2017), <c>scale * (x &gt; 0 ? x : alpha (exp(x) - 1))</c> with
+/// alpha 1.6732632 and scale 1.0507010, applied to the layer before it: PyTorch's <c>nn.SELU()</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SeluAttribute : LayerAttribute;
+
 /// <summary>Hyperbolic tangent, applied to the layer before it; outputs in (-1, 1).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class TanhAttribute : LayerAttribute;

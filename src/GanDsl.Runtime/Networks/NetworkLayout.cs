@@ -26,7 +26,7 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
     /// <summary>For activation layers, which one.</summary>
     public ActivationKind Activation { get; init; }
 
-    /// <summary>For <see cref="ActivationKind.LeakyRelu"/>, the negative slope.</summary>
+    /// <summary>For <see cref="ActivationKind.LeakyRelu"/>, the negative slope; for <see cref="ActivationKind.Elu"/>, alpha.</summary>
     public float Slope { get; init; }
 
     /// <summary>Index of the layer's weight (Dense, convolutions, BatchNorm's scale, Condition's table) in <see cref="NetworkLayout.Parameters"/>, or -1.</summary>

@@ -25,6 +25,7 @@ public sealed class CudaNetworkParityTests
         ["WganGpGenerator"] = b => new WganGp.WganGpGenerator(b, 3),
         ["WganGpCritic"] = b => new WganGp.WganGpCritic(b, 3),
         ["ConvNet"] = b => new ConvNet(b, 3),
+        ["ExponentialNet"] = b => new ExponentialNet(b, 3),
         ["TransposedNet"] = b => new TransposedNet(b, 3),
         ["ConditionConvNet"] = b => new ConditionConvNet(b, 3),
         ["PenaltyConv"] = b => new PenaltyConv(b, 3),

@@ -39,6 +39,7 @@ public sealed partial class KernelCompileTests
         ["WganCritic"] = Wgan.WganCritic.Definition.CudaSource!,
         ["WganGpGenerator"] = WganGp.WganGpGenerator.Definition.CudaSource!,
         ["TransposedNet"] = TransposedNet.Definition.CudaSource!,
+        ["ExponentialNet"] = ExponentialNet.Definition.CudaSource!,
         [RuntimeKernels.ProgramName] = RuntimeKernels.Source,
         [GanDsl.Backends.LossKernels.ProgramName] = GanDsl.Backends.LossKernels.CudaSource,
     };

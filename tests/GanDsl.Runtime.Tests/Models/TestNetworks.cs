@@ -30,6 +30,14 @@ public partial class LeakyTanhNet;
 [Dense(2, Bias = false)]
 public partial class SigmoidNoBiasNet;
 
+// The exponential units: ELU with its own alpha, SELU, and a Dense without activation between them.
+[Input(6)]
+[Dense(23), Elu(0.7f)]
+[Dense(9), Selu]
+[Dense(4)]
+[Dense(3), Elu]
+public partial class ExponentialNet;
+
 [Input(40)]
 [Dense(24), Tanh]
 [Dense(17), LeakyRelu(0.2f)]

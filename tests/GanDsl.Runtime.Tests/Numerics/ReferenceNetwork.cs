@@ -73,6 +73,8 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
         ActivationKind.LeakyRelu => z > 0 ? z : slope * z,
         ActivationKind.Tanh => Math.Tanh(z),
         ActivationKind.Sigmoid => 1.0 / (1.0 + Math.Exp(-z)),
+        ActivationKind.Elu => z > 0 ? z : slope * (Math.Exp(z) - 1.0),
+        ActivationKind.Selu => 1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * (Math.Exp(z) - 1.0)),
         _ => z,
     };
 
