@@ -400,6 +400,13 @@ namespace GanDsl.Generator
                         return new LayerModel(LayerKind.BatchNorm) { Momentum = momentum, Epsilon = epsilon, Text = text };
                     }
 
+                    case "Upsample":
+                    {
+                        int factor = IntArgument(data, 0);
+                        _ = Within("factor", factor, NetworkLimits.MaxKernel);
+                        return new LayerModel(LayerKind.Upsample) { Factor = factor, Text = text };
+                    }
+
                     case "Dropout":
                     {
                         float rate = FloatArgument(data, 0, 0f);

@@ -79,6 +79,10 @@ namespace GanDsl.Generator
     internal sealed record DropoutStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, float Rate, int DropoutIndex)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
 
+    /// <summary>Upsample: each pixel repeated in a Factor x Factor block (the backward pass sums the blocks).</summary>
+    internal sealed record UpsampleStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Factor)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
     /// <summary>Condition: the input with the label's learned embedding appended (per pixel for images).</summary>
     internal sealed record ConditionStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Table, int Classes, int Embedding)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
@@ -187,6 +191,10 @@ namespace GanDsl.Generator
                         plan.SavedCount += 4L * c;
                         break;
                     }
+
+                    case LayerKind.Upsample:
+                        stage = new UpsampleStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, layer.Factor);
+                        break;
 
                     case LayerKind.Dropout:
                         stage = new DropoutStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, layer.Rate, plan.DropoutCount++);

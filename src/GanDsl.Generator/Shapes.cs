@@ -159,6 +159,33 @@ namespace GanDsl.Generator
                     case LayerKind.Dropout:
                         break;
 
+                    case LayerKind.Upsample:
+                    {
+                        if (shape is { Spatial: false })
+                        {
+                            Report(i, DiagnosticDescriptors.ConvolutionNeedsImage, layer.Text, network, shape.Features);
+                            shape = null;
+                            break;
+                        }
+
+                        if (shape is null || layer.Factor <= 0)
+                        {
+                            shape = null;
+                            break;
+                        }
+
+                        long height = (long)shape.Height * layer.Factor, width = (long)shape.Width * layer.Factor;
+                        if (height > NetworkLimits.MaxSide || width > NetworkLimits.MaxSide)
+                        {
+                            Report(i, DiagnosticDescriptors.SizeTooLarge, layer.Text, network, "its output side", Format.Count(Math.Max(height, width)), Format.Count(NetworkLimits.MaxSide), "; use a smaller factor");
+                            shape = null;
+                            break;
+                        }
+
+                        shape = new Shape(shape.Channels, (int)height, (int)width, true);
+                        break;
+                    }
+
                     case LayerKind.Reshape:
                         if (shape is not null && shape.FeatureCount != layer.Declared!.FeatureCount)
                         {

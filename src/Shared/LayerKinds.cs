@@ -39,6 +39,9 @@ namespace GanDsl
 
         /// <summary><see cref="ConditionAttribute"/>.</summary>
         Condition,
+
+        /// <summary><see cref="UpsampleAttribute"/>.</summary>
+        Upsample,
     }
 
     /// <summary>Elementwise activations.</summary>

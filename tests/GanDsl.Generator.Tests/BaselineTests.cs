@@ -24,6 +24,7 @@ public sealed class BaselineTests
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
     [Theory]
     [InlineData("GanDsl.Tests.Models.ExponentialNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.UpsampleNet.g.cs")]
     public void LayerTestNetworksMatchBaselines(string hintName) => MatchesBaseline("tests/GanDsl.Runtime.Tests/Models/TestNetworks.cs", hintName);
 
     private static void MatchesBaseline(string modelsFile, string hintName)

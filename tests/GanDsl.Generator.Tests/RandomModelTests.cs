@@ -123,8 +123,9 @@ public sealed class RandomModelTests(ITestOutputHelper output)
         int depth = random.Next(1, 7);
         for (int d = 0; d < depth; d++)
         {
-            string layer = random.Next(7) switch
+            string layer = random.Next(8) switch
             {
+                6 when image => random.Next(4) == 0 ? $"Upsample({Size(4)})" : "Upsample",
                 0 when image => $"Conv2D({Size(8)}, {Size(4)}, {Size(2)}{(random.Next(3) == 0 ? $", (Padding)({random.Next(-1, 3)})" : "")})",
                 1 when image => $"ConvTranspose2D({Size(8)}, {Size(4)}, stride: {Size(2)}{(random.Next(3) == 0 ? $", OutputSize = {Size(32)}" : "")})",
                 2 => $"BatchNorm({F()}, {(random.Next(3) == 0 ? F() : "1e-5f")})",

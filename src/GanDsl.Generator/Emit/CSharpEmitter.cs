@@ -365,6 +365,10 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case UpsampleStage upsample:
+                        w.Line($"backend.Upsample(a{i}, a{o}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
+                        break;
+
                     case DropoutStage dropout:
                         w.Open("if (Training)");
                         w.Line($"backend.Dropout(a{i}, a{o}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
@@ -540,6 +544,10 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case UpsampleStage upsample:
+                        If(w, needIn, $"backend.UpsampleBackward({dOut}, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
+                        break;
+
                     case DropoutStage dropout:
                     {
                         string target = first ? "ActivationGradient(0, rows)" : $"d{i}";
@@ -645,6 +653,10 @@ namespace GanDsl.Generator
 
                         break;
                     }
+
+                    case UpsampleStage upsample when propagate:
+                        w.Line($"backend.Upsample(t{i}, t{o}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
+                        break;
 
                     case DropoutStage dropout when propagate:
                         w.Line($"backend.Dropout(t{i}, t{o}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");

@@ -501,6 +501,39 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// Nearest-neighbour upsampling of channels-last images: each row of <paramref name="x"/> is an image of
+    /// (<paramref name="height"/>, <paramref name="width"/>, channels), and each row of <paramref name="y"/> that image
+    /// <paramref name="factor"/> times as high and as wide, every pixel repeated in a factor x factor block
+    /// (PyTorch's <c>nn.Upsample(scale_factor=factor)</c>, mode nearest).
+    /// </summary>
+    public void Upsample(Tensor x, Tensor y, int height, int width, int factor)
+    {
+        RequireUpsample(x, y, height, width, factor);
+        UpsampleCore(x, y, height, width, factor, backward: false);
+    }
+
+    /// <summary>The gradient of <see cref="Upsample"/>: each pixel of <paramref name="dx"/> is the sum of its factor x factor block of <paramref name="dy"/>.</summary>
+    public void UpsampleBackward(Tensor dy, Tensor dx, int height, int width, int factor)
+    {
+        RequireUpsample(dx, dy, height, width, factor);
+        UpsampleCore(dy, dx, height, width, factor, backward: true);
+    }
+
+    private void RequireUpsample(Tensor small, Tensor large, int height, int width, int factor)
+    {
+        RequireOwned(small, nameof(small));
+        RequireOwned(large, nameof(large));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(factor);
+        long pixels = (long)height * width;
+        if (small.Cols % pixels != 0 || large.Rows != small.Rows || large.Cols != (long)small.Cols * factor * factor)
+        {
+            throw new ArgumentException($"Cannot upsample {small} as images of {height}x{width} by {factor} into {large}.");
+        }
+    }
+
+    /// <summary>
     /// Condition's forward: each row of <paramref name="y"/> is the row of <paramref name="x"/> with the
     /// embedding of its label appended, per pixel for images of <paramref name="pixels"/> pixels
     /// (channels-last: each pixel's channels, then the embedding).
@@ -916,6 +949,9 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>See <see cref="ConcatEmbedding"/>.</summary>
     protected abstract void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels);
+
+    /// <summary>Forward: <paramref name="source"/> (small) to <paramref name="destination"/> (large); backward: block sums of <paramref name="source"/> (large) to <paramref name="destination"/> (small). Arguments checked.</summary>
+    protected abstract void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward);
 
     /// <summary>See <see cref="EmbeddingBackward"/>.</summary>
     protected abstract void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate);

@@ -570,6 +570,21 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward)
+    {
+        var small = backward ? destination : source;
+        var p = default(KernelParams);
+        p.Pointer(Address(source));
+        p.Pointer(Address(destination));
+        p.Int(small.Rows);
+        p.Int(height);
+        p.Int(width);
+        p.Int(small.Cols / (height * width));
+        p.Int(factor);
+        Run(backward ? "gandsl_upsample_backward" : "gandsl_upsample", Blocks(destination.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels)
     {
         var p = default(KernelParams);

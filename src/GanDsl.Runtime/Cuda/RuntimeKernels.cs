@@ -22,7 +22,7 @@ internal static class RuntimeKernels
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
-        "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table",
+        "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
 
@@ -392,6 +392,47 @@ internal static class RuntimeKernels
                 uint4 b = philox_block(seed, stream, first + (unsigned long long)(i / 4));
                 unsigned int w[4] = { b.x, b.y, b.z, b.w };
                 y[i] = unit(w[i % 4]) >= rate ? x[i] * scale : 0.0f;
+            }
+        }
+
+        // Upsample's forward: y (rows, height * f, width * f, channels) = x (rows, height, width, channels), each pixel repeated
+        // in an f x f block. One thread per output element.
+        extern "C" __global__ void gandsl_upsample(const float* __restrict__ x, float* __restrict__ y, int rows, int height, int width, int channels, int f)
+        {
+            unsigned int wide = (unsigned int)(width * f), high = (unsigned int)(height * f);
+            long long count = (long long)rows * high * wide * channels;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                unsigned int u = (unsigned int)i;
+                unsigned int c = u % (unsigned int)channels, pixel = u / (unsigned int)channels;
+                unsigned int ow = pixel % wide, rest = pixel / wide;
+                unsigned int oh = rest % high, r = rest / high;
+                y[i] = x[(((long long)r * height + oh / (unsigned int)f) * width + ow / (unsigned int)f) * channels + c];
+            }
+        }
+
+        // Upsample's backward: dx (rows, height, width, channels) = the sum of each pixel's f x f block of dy, in a fixed order.
+        extern "C" __global__ void gandsl_upsample_backward(const float* __restrict__ dy, float* __restrict__ dx, int rows, int height, int width, int channels, int f)
+        {
+            long long count = (long long)rows * height * width * channels;
+            int wide = width * f;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                unsigned int u = (unsigned int)i;
+                unsigned int c = u % (unsigned int)channels, pixel = u / (unsigned int)channels;
+                unsigned int w = pixel % (unsigned int)width, rest = pixel / (unsigned int)width;
+                unsigned int h = rest % (unsigned int)height, r = rest / (unsigned int)height;
+                const float* block = dy + (((long long)r * height * f + (long long)h * f) * wide + (long long)w * f) * channels + c;
+                float sum = 0.0f;
+                for (int a = 0; a < f; a++)
+                {
+                    for (int b = 0; b < f; b++)
+                    {
+                        sum += block[((long long)a * wide + b) * channels];
+                    }
+                }
+
+                dx[i] = sum;
             }
         }
 

@@ -193,6 +193,19 @@ public sealed class InitializationAttribute(WeightInit scheme) : Attribute
     public WeightInit Scheme { get; } = scheme;
 }
 
+/// <summary>
+/// Nearest-neighbour upsampling of an image: (channels, height, width) to (channels, height * factor, width * factor),
+/// each pixel repeated in a factor x factor block; PyTorch's <c>nn.Upsample(scale_factor=factor)</c> (mode nearest).
+/// No parameters; image-to-image generators follow it with a convolution.
+/// </summary>
+/// <param name="factor">How many times higher and wider (default 2).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class UpsampleAttribute(int factor = 2) : LayerAttribute
+{
+    /// <summary>How many times higher and wider.</summary>
+    public int Factor { get; } = factor;
+}
+
 /// <summary>Rectified linear unit, <c>max(x, 0)</c>, applied to the layer before it.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ReluAttribute : LayerAttribute;

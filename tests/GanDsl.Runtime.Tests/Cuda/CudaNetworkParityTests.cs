@@ -26,6 +26,8 @@ public sealed class CudaNetworkParityTests
         ["WganGpCritic"] = b => new WganGp.WganGpCritic(b, 3),
         ["ConvNet"] = b => new ConvNet(b, 3),
         ["ExponentialNet"] = b => new ExponentialNet(b, 3),
+        ["UpsampleNet"] = b => new UpsampleNet(b, 3),
+        ["PenaltyUpsample"] = b => new PenaltyUpsample(b, 3),
         ["TransposedNet"] = b => new TransposedNet(b, 3),
         ["ConditionConvNet"] = b => new ConditionConvNet(b, 3),
         ["PenaltyConv"] = b => new PenaltyConv(b, 3),
@@ -142,6 +144,7 @@ public sealed class CudaNetworkParityTests
     [InlineData("WganGpCritic")]
     [InlineData("PenaltyConv")]
     [InlineData("PenaltyConditional")]
+    [InlineData("PenaltyUpsample")]
     public void GradientPenaltyPassMatchesTheCpu(string name)
     {
         using var gpu = Gpu.Require();

@@ -30,6 +30,16 @@ public partial class LeakyTanhNet;
 [Dense(2, Bias = false)]
 public partial class SigmoidNoBiasNet;
 
+// Nearest-neighbour upsampling by 2 and by 3 between convolutions, on an image that is not square.
+[Input(2, 3, 4)]
+[Upsample]
+[Conv2D(3, 3), LeakyRelu(0.1f)]
+[Upsample(3)]
+[Conv2D(2, 3, stride: 2, padding: Padding.Valid)]
+[Flatten]
+[Dense(2)]
+public partial class UpsampleNet;
+
 // The exponential units: ELU with its own alpha, SELU, and a Dense without activation between them.
 [Input(6)]
 [Dense(23), Elu(0.7f)]
@@ -158,3 +168,12 @@ public partial class PyTorchInitNet;
 [Flatten]
 [Dense(1)]
 public partial class TwinLayersNet;
+
+// A WGAN-GP critic that upsamples: its second-order pass propagates the tangent through Upsample.
+[GradientPenalty]
+[Input(1, 3, 3)]
+[Upsample]
+[Conv2D(2, 3, stride: 2), LeakyRelu(0.2f)]
+[Flatten]
+[Dense(1)]
+public partial class PenaltyUpsample;

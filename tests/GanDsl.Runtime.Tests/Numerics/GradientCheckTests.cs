@@ -22,7 +22,7 @@ public sealed class GradientCheckTests : IDisposable
 
     public static TheoryData<string> Networks => new()
     {
-        nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(ExponentialNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
+        nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(ExponentialNet), nameof(UpsampleNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
         nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet), nameof(TwinLayersNet),
     };
 
@@ -318,6 +318,7 @@ public sealed class GradientCheckTests : IDisposable
             nameof(LeakyTanhNet) => new LeakyTanhNet(backend, seed),
             nameof(SigmoidNoBiasNet) => new SigmoidNoBiasNet(backend, seed),
             nameof(ExponentialNet) => new ExponentialNet(backend, seed),
+            nameof(UpsampleNet) => new UpsampleNet(backend, seed),
             nameof(DeepNet) => new DeepNet(backend, seed),
             nameof(SeedDiscriminator) => new SeedDiscriminator(backend, seed),
             nameof(SeedGenerator) => new SeedGenerator(backend, seed),

@@ -16,7 +16,7 @@ public sealed class GradientPenaltyTests : IDisposable
     private const int Rows = 3;
     private readonly CpuBackend _backend = new(2);
 
-    public static TheoryData<string> Critics => new() { nameof(PenaltyMlp), nameof(PenaltyConv), nameof(PenaltyConditional), nameof(PenaltyTransposed) };
+    public static TheoryData<string> Critics => new() { nameof(PenaltyMlp), nameof(PenaltyConv), nameof(PenaltyConditional), nameof(PenaltyTransposed), nameof(PenaltyUpsample) };
 
     [Theory]
     [MemberData(nameof(Critics))]
@@ -107,6 +107,7 @@ public sealed class GradientPenaltyTests : IDisposable
         nameof(PenaltyConv) => new PenaltyConv(_backend, 4),
         nameof(PenaltyConditional) => new PenaltyConditional(_backend, 4),
         nameof(PenaltyTransposed) => new PenaltyTransposed(_backend, 4),
+        nameof(PenaltyUpsample) => new PenaltyUpsample(_backend, 4),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 }

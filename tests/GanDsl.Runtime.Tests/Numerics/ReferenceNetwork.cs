@@ -52,6 +52,10 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
                     x = Condition(p, layer, x, rows, shape);
                     break;
 
+                case LayerKind.Upsample:
+                    x = Upsample(x, rows, shape, output);
+                    break;
+
                 case LayerKind.Activation:
                     for (int i = 0; i < x.Length; i++)
                     {
@@ -65,6 +69,28 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
         }
 
         return x;
+    }
+
+    // Nearest neighbour: output pixel (oh, ow) is input pixel (oh / f, ow / f), channels-last.
+    private static double[] Upsample(double[] x, int rows, TensorShape from, TensorShape to)
+    {
+        int f = to.Height / from.Height, c = from.Channels;
+        var y = new double[rows * to.Height * to.Width * c];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int oh = 0; oh < to.Height; oh++)
+            {
+                for (int ow = 0; ow < to.Width; ow++)
+                {
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        y[((r * to.Height + oh) * to.Width + ow) * c + ch] = x[((r * from.Height + oh / f) * from.Width + ow / f) * c + ch];
+                    }
+                }
+            }
+        }
+
+        return y;
     }
 
     public static double Activate(ActivationKind kind, double slope, double z) => kind switch

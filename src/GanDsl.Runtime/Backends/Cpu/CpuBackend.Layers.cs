@@ -138,6 +138,51 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward)
+    {
+        // Rows (images) are independent and the block sums run in a fixed order, so any split gives the same bits.
+        var small = backward ? destination : source;
+        int channels = small.Cols / (height * width), wide = width * factor;
+        var from = source.Span;
+        var to = destination.Span;
+        for (int r = 0; r < small.Rows; r++)
+        {
+            var image = (backward ? to : from).Slice(r * small.Cols, small.Cols);
+            var large = (backward ? from : to).Slice(r * small.Cols * factor * factor, small.Cols * factor * factor);
+            for (int h = 0; h < height; h++)
+            {
+                for (int w = 0; w < width; w++)
+                {
+                    var pixel = image.Slice((h * width + w) * channels, channels);
+                    if (backward)
+                    {
+                        pixel.Clear();
+                    }
+
+                    for (int i = 0; i < factor; i++)
+                    {
+                        for (int j = 0; j < factor; j++)
+                        {
+                            var block = large.Slice(((h * factor + i) * wide + w * factor + j) * channels, channels);
+                            if (backward)
+                            {
+                                for (int c = 0; c < channels; c++)
+                                {
+                                    pixel[c] += block[c];
+                                }
+                            }
+                            else
+                            {
+                                pixel.CopyTo(block);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
     protected override void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels)
     {
         var input = x.Span;
