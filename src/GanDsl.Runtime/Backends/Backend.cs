@@ -519,6 +519,40 @@ public abstract partial class Backend : IDisposable
         UpsampleCore(dy, dx, height, width, factor, backward: true);
     }
 
+    /// <summary>
+    /// Writes <paramref name="source"/> (rows, w) into columns [<paramref name="offset"/>, offset + w) of
+    /// <paramref name="destination"/> (rows, W), leaving its other columns: one part of a latent vector.
+    /// </summary>
+    public void PlaceColumns(Tensor source, Tensor destination, int offset)
+    {
+        RequireOwned(source, nameof(source));
+        RequireOwned(destination, nameof(destination));
+        if (source.Rows != destination.Rows || offset < 0 || (long)offset + source.Cols > destination.Cols)
+        {
+            throw new ArgumentException($"Cannot place {source} at column {offset} of {destination}.");
+        }
+
+        PlaceColumnsCore(source, destination, offset);
+    }
+
+    /// <summary>
+    /// A categorical code from uniform draws: each value of <paramref name="draws"/> ((rows, 1), drawn in [0,
+    /// <paramref name="classes"/>)) becomes its class, <c>min(floor(v), classes - 1)</c>, in place, and the class's one-hot
+    /// vector is written into columns [<paramref name="offset"/>, offset + classes) of <paramref name="destination"/>.
+    /// </summary>
+    public void Categorical(Tensor draws, Tensor destination, int offset, int classes)
+    {
+        RequireOwned(draws, nameof(draws));
+        RequireOwned(destination, nameof(destination));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        if (draws.Cols != 1 || draws.Rows != destination.Rows || offset < 0 || (long)offset + classes > destination.Cols)
+        {
+            throw new ArgumentException($"Cannot write the one-hot codes of {classes} classes for {draws} at column {offset} of {destination}.");
+        }
+
+        CategoricalCore(draws, destination, offset, classes);
+    }
+
     private void RequireUpsample(Tensor small, Tensor large, int height, int width, int factor)
     {
         RequireOwned(small, nameof(small));
@@ -949,6 +983,12 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>See <see cref="ConcatEmbedding"/>.</summary>
     protected abstract void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels);
+
+    /// <summary>See <see cref="PlaceColumns"/>; arguments checked.</summary>
+    protected abstract void PlaceColumnsCore(Tensor source, Tensor destination, int offset);
+
+    /// <summary>See <see cref="Categorical"/>; arguments checked.</summary>
+    protected abstract void CategoricalCore(Tensor draws, Tensor destination, int offset, int classes);
 
     /// <summary>Forward: <paramref name="source"/> (small) to <paramref name="destination"/> (large); backward: block sums of <paramref name="source"/> (large) to <paramref name="destination"/> (small). Arguments checked.</summary>
     protected abstract void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward);

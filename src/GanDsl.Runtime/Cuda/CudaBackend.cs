@@ -570,6 +570,32 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void PlaceColumnsCore(Tensor source, Tensor destination, int offset)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(source));
+        p.Pointer(Address(destination));
+        p.Int(source.Rows);
+        p.Int(source.Cols);
+        p.Int(destination.Cols);
+        p.Int(offset);
+        Run("gandsl_place_columns", Blocks(source.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void CategoricalCore(Tensor draws, Tensor destination, int offset, int classes)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(draws));
+        p.Pointer(Address(destination));
+        p.Int(draws.Rows);
+        p.Int(destination.Cols);
+        p.Int(offset);
+        p.Int(classes);
+        Run("gandsl_categorical", Blocks(draws.Rows), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward)
     {
         var small = backward ? destination : source;

@@ -23,6 +23,7 @@ internal static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
+        "gandsl_place_columns", "gandsl_categorical",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
 
@@ -392,6 +393,32 @@ internal static class RuntimeKernels
                 uint4 b = philox_block(seed, stream, first + (unsigned long long)(i / 4));
                 unsigned int w[4] = { b.x, b.y, b.z, b.w };
                 y[i] = unit(w[i % 4]) >= rate ? x[i] * scale : 0.0f;
+            }
+        }
+
+        // A latent part: y (rows, width) into columns [offset, offset + width) of z (rows, zCols).
+        extern "C" __global__ void gandsl_place_columns(const float* __restrict__ y, float* __restrict__ z, int rows, int width, int zCols, int offset)
+        {
+            long long count = (long long)rows * width;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                unsigned int r = (unsigned int)i / (unsigned int)width, j = (unsigned int)i % (unsigned int)width;
+                z[(long long)r * zCols + offset + j] = y[i];
+            }
+        }
+
+        // A categorical code: draws (rows, 1) uniform in [0, classes) become classes (in place) and one-hot columns
+        // [offset, offset + classes) of z. One thread per row (a batch of codes is small), so the draw is read before it is
+        // overwritten.
+        extern "C" __global__ void gandsl_categorical(float* __restrict__ draws, float* __restrict__ z, int rows, int zCols, int offset, int classes)
+        {
+            for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x)
+            {
+                int c = (int)floorf(draws[r]);
+                if (c > classes - 1) c = classes - 1;
+                float* code = z + (long long)r * zCols + offset;
+                for (int j = 0; j < classes; j++) code[j] = j == c ? 1.0f : 0.0f;
+                draws[r] = (float)c;
             }
         }
 

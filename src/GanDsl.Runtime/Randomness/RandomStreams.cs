@@ -30,8 +30,20 @@ public static class RandomStreams
     /// <summary>WGAN-GP's interpolation weights between real and generated images.</summary>
     public const ulong Interpolation = 0x6000;
 
+    /// <summary>Latent vectors drawn by steps (<c>StepContext.Latent</c>); see <see cref="LatentPart(int, int)"/>.</summary>
+    public const ulong Latent = 0x7000;
+
     /// <summary>Epoch shuffles of the dataset; an unpaired domain's index is added.</summary>
     public const ulong Shuffle = 0x3000;
+
+    /// <summary>
+    /// The stream of part <paramref name="part"/> of a step's latent draw <paramref name="draw"/> (<c>StepContext.Latent</c>):
+    /// <see cref="Latent"/> plus the part for the first draw, then streams above every fixed one.
+    /// </summary>
+    public static ulong LatentPart(int draw, int part) =>
+        draw >= 0 && part is >= 0 and < 0x1000
+            ? Latent + (ulong)part + ((ulong)draw << 32)
+            : throw new ArgumentOutOfRangeException(nameof(draw), draw, "Draws are numbered from 0, and a latent vector has fewer than 4,096 parts.");
 
     /// <summary>
     /// The stream of a training step's draw <paramref name="draw"/> (<c>StepContext.Normal</c>): <see cref="Noise"/> for

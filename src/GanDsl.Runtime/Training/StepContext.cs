@@ -75,6 +75,44 @@ public sealed class StepContext
         Backend.RandomUniform(destination, low, high, Seed, RandomStreams.StepNoise(draw), Steps.Times(Blocks(destination)));
 
     /// <summary>
+    /// Draws a latent vector into <paramref name="destination"/> ((rows, <see cref="LatentCodes.Width"/>), rows up to
+    /// <see cref="LatentCodes.Rows"/>): each part in its columns, new every step, from Philox at the step counter on the
+    /// part's own stream of draw <paramref name="draw"/>; the parts' codes go to <paramref name="codes"/>. All on the
+    /// device, so a captured step replays it.
+    /// </summary>
+    public void Latent(LatentCodes codes, Tensor destination, int draw = 0)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        if (destination.Cols != codes.Width || destination.Rows > codes.Rows || destination.Rows <= 0)
+        {
+            throw new ArgumentException($"A latent vector of {codes.Width} columns for up to {codes.Rows} rows cannot be drawn into {destination}.", nameof(destination));
+        }
+
+        int rows = destination.Rows;
+        for (int k = 0; k < codes.Parts.Count; k++)
+        {
+            var code = codes.Code(k, rows);
+            ulong stream = RandomStreams.LatentPart(draw, k);
+            var counter = Steps.Times(Blocks(code));
+            switch (codes.Parts[k])
+            {
+                case NormalLatent:
+                    Backend.RandomNormal(code, Seed, stream, counter);
+                    Backend.PlaceColumns(code, destination, codes.Offset(k));
+                    break;
+                case UniformLatent uniform:
+                    Backend.RandomUniform(code, uniform.Low, uniform.High, Seed, stream, counter);
+                    Backend.PlaceColumns(code, destination, codes.Offset(k));
+                    break;
+                case CategoricalLatent categorical:
+                    Backend.RandomUniform(code, 0f, categorical.Classes, Seed, stream, counter);
+                    Backend.Categorical(code, destination, codes.Offset(k), categorical.Classes);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
     /// A loss term on (rows, cols) <paramref name="prediction"/>: its gradient, times the term's weight (and
     /// <paramref name="scale"/>'s value when given), goes to <paramref name="gradient"/> (added with
     /// <paramref name="accumulate"/>); its reduced value is added to <paramref name="statistic"/> and written to

@@ -29,6 +29,7 @@ public abstract class TrainingStep : IDisposable
     private readonly List<DeviceScalar> _scalars = [];
     private readonly List<(string Name, DeviceCounter Counter)> _counters = [];
     private readonly List<Statistic> _statistics = [];
+    private readonly List<DeviceBuffer> _latentMemory = [];
     private readonly DeviceBuffer _scalarMemory;
     private readonly DeviceBuffer _statisticSums;
     private ulong _seed;
@@ -179,6 +180,26 @@ public abstract class TrainingStep : IDisposable
         return counter;
     }
 
+    /// <summary>
+    /// A latent vector of <paramref name="parts"/> that <see cref="StepContext.Latent"/> draws every step, for up to
+    /// <paramref name="rows"/> rows (default: the batch); its codes stay on the device for the losses that use them.
+    /// </summary>
+    protected LatentCodes AddLatent(IReadOnlyList<LatentPart> parts, int rows = 0)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        RequireOpen();
+        if (parts.Count == 0 || parts.Any(p => p is null))
+        {
+            throw new ArgumentException("A latent vector needs one part or more, none of them null.", nameof(parts));
+        }
+
+        rows = rows == 0 ? BatchSize : rows;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        var memory = Backend.Allocate(parts.Sum(p => (long)rows * p.CodeWidth));
+        _latentMemory.Add(memory);
+        return new LatentCodes([.. parts], memory, rows);
+    }
+
     /// <summary>A statistic the step records with its losses or a scalar program, shown under <paramref name="name"/>.</summary>
     protected Statistic AddStatistic(string name, StatisticKind kind = StatisticKind.Loss)
     {
@@ -243,6 +264,11 @@ public abstract class TrainingStep : IDisposable
             foreach (var (_, counter) in _counters)
             {
                 counter.Dispose();
+            }
+
+            foreach (var memory in _latentMemory)
+            {
+                memory.Dispose();
             }
 
             _scalarMemory.Dispose();

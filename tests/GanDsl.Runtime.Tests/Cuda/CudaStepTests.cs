@@ -47,6 +47,25 @@ public sealed class CudaStepTests
     }
 
     [Fact]
+    public void LatentVectorsMatchTheCpuDirectlyAndReplayed()
+    {
+        // Three steps: the first runs directly, the second is captured, the third replays the graph.
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        var expected = GanDsl.Tests.Training.LatentStep.Draw(cpu, seed: 11, steps: 3);
+        var actual = GanDsl.Tests.Training.LatentStep.Draw(gpu, seed: 11, steps: 3);
+        Gpu.Close(expected, actual, 1e-6, "latent vectors and codes");
+
+        // The categorical and uniform parts are the same bits: classes, their one-hot columns, the uniform codes.
+        const int batch = 64;
+        Assert.Equal(expected.AsSpan(batch * 9, 2 * batch).ToArray(), actual.AsSpan(batch * 9, 2 * batch).ToArray());
+        for (int r = 0; r < batch; r++)
+        {
+            Assert.Equal(expected.AsSpan(r * 7 + 2, 5).ToArray(), actual.AsSpan(r * 7 + 2, 5).ToArray());
+        }
+    }
+
+    [Fact]
     public void GathersToZeroOneAndScheduledUpdatesMatchTheCpu()
     {
         using var gpu = Gpu.Require();

@@ -138,6 +138,32 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void PlaceColumnsCore(Tensor source, Tensor destination, int offset)
+    {
+        var from = source.Span;
+        var to = destination.Span;
+        for (int r = 0; r < source.Rows; r++)
+        {
+            from.Slice(r * source.Cols, source.Cols).CopyTo(to.Slice(r * destination.Cols + offset, source.Cols));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void CategoricalCore(Tensor draws, Tensor destination, int offset, int classes)
+    {
+        var values = draws.Span;
+        var to = destination.Span;
+        for (int r = 0; r < draws.Rows; r++)
+        {
+            int c = Math.Min((int)MathF.Floor(values[r]), classes - 1);
+            values[r] = c;
+            var code = to.Slice(r * destination.Cols + offset, classes);
+            code.Clear();
+            code[c] = 1f;
+        }
+    }
+
+    /// <inheritdoc />
     protected override void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward)
     {
         // Rows (images) are independent and the block sums run in a fixed order, so any split gives the same bits.
