@@ -536,6 +536,65 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// Stacks two channels-last images as channels: each of the <paramref name="pixels"/> pixels of a row of
+    /// <paramref name="y"/> is that pixel's channels of <paramref name="a"/>, then of <paramref name="b"/> (Pix2Pix's
+    /// discriminator sees (condition, image) so).
+    /// </summary>
+    public void ConcatChannels(Tensor a, Tensor b, Tensor y, int pixels)
+    {
+        RequireChannels(a, b, y, pixels, nameof(y));
+        ChannelsCore(y, a, b, pixels, split: false);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="ConcatChannels"/>: each pixel's first channels of <paramref name="dy"/> to
+    /// <paramref name="da"/> and the rest to <paramref name="db"/>, either of them empty when not wanted (but not both).
+    /// </summary>
+    public void SplitChannels(Tensor dy, Tensor da, Tensor db, int pixels)
+    {
+        if (da.IsEmpty && db.IsEmpty)
+        {
+            throw new ArgumentException("SplitChannels needs da, db or both.");
+        }
+
+        var (ta, tb) = (da.IsEmpty ? default : da, db.IsEmpty ? default : db);
+        RequireOwned(dy, nameof(dy));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        int total = dy.Cols / pixels;
+        int ca = ta.IsEmpty ? total - tb.Cols / pixels : ta.Cols / pixels;
+        if (dy.Cols % pixels != 0 || ca <= 0 || ca >= total
+            || (!ta.IsEmpty && (ta.Rows != dy.Rows || ta.Cols != pixels * ca))
+            || (!tb.IsEmpty && (tb.Rows != dy.Rows || tb.Cols != pixels * (total - ca))))
+        {
+            throw new ArgumentException($"Cannot split {dy} of {pixels} pixels into {da} and {db}.");
+        }
+
+        if (!ta.IsEmpty)
+        {
+            RequireOwned(ta, nameof(da));
+        }
+
+        if (!tb.IsEmpty)
+        {
+            RequireOwned(tb, nameof(db));
+        }
+
+        ChannelsCore(dy, ta, tb, pixels, split: true, firstChannels: ca);
+    }
+
+    private void RequireChannels(Tensor a, Tensor b, Tensor y, int pixels, string name)
+    {
+        RequireOwned(a, nameof(a));
+        RequireOwned(b, nameof(b));
+        RequireOwned(y, name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        if (a.Cols % pixels != 0 || b.Cols % pixels != 0 || a.Rows != y.Rows || b.Rows != y.Rows || y.Cols != a.Cols + b.Cols)
+        {
+            throw new ArgumentException($"Cannot stack {a} and {b} as channels of {pixels} pixels into {y}.");
+        }
+    }
+
+    /// <summary>
     /// A categorical code from uniform draws: each value of <paramref name="draws"/> ((rows, 1), drawn in [0,
     /// <paramref name="classes"/>)) becomes its class, <c>min(floor(v), classes - 1)</c>, in place, and the class's one-hot
     /// vector is written into columns [<paramref name="offset"/>, offset + classes) of <paramref name="destination"/>.
@@ -983,6 +1042,14 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>See <see cref="ConcatEmbedding"/>.</summary>
     protected abstract void ConcatEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y, int pixels);
+
+    /// <summary>
+    /// <see cref="ConcatChannels"/> (<paramref name="split"/> false: <paramref name="a"/> and <paramref name="b"/> into
+    /// <paramref name="stacked"/>) or <see cref="SplitChannels"/> (true: <paramref name="stacked"/> into those of
+    /// <paramref name="a"/> and <paramref name="b"/> that are not empty, <paramref name="firstChannels"/> of them to a);
+    /// arguments checked.
+    /// </summary>
+    protected abstract void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, bool split, int firstChannels = 0);
 
     /// <summary>See <see cref="PlaceColumns"/>; arguments checked.</summary>
     protected abstract void PlaceColumnsCore(Tensor source, Tensor destination, int offset);

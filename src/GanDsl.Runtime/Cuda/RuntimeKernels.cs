@@ -23,7 +23,7 @@ internal static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
-        "gandsl_place_columns", "gandsl_categorical",
+        "gandsl_place_columns", "gandsl_categorical", "gandsl_channels",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
 
@@ -393,6 +393,23 @@ internal static class RuntimeKernels
                 uint4 b = philox_block(seed, stream, first + (unsigned long long)(i / 4));
                 unsigned int w[4] = { b.x, b.y, b.z, b.w };
                 y[i] = unit(w[i % 4]) >= rate ? x[i] * scale : 0.0f;
+            }
+        }
+
+        // Two images stacked as channels: stacked (pixels, total) = per pixel a's ca channels then b's (total - ca); split
+        // copies back to whichever of a and b is not null. pixels counts every row's pixels.
+        extern "C" __global__ void gandsl_channels(float* __restrict__ stacked, float* __restrict__ a, float* __restrict__ b, int pixels, int total, int ca, int split)
+        {
+            long long count = (long long)pixels * total;
+            int cb = total - ca;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                unsigned int pixel = (unsigned int)i / (unsigned int)total, j = (unsigned int)i % (unsigned int)total;
+                float* part = (int)j < ca ? a : b;
+                if (part == 0) continue;
+                long long at = (int)j < ca ? (long long)pixel * ca + j : (long long)pixel * cb + (j - ca);
+                if (split) part[at] = stacked[i];
+                else stacked[i] = part[at];
             }
         }
 

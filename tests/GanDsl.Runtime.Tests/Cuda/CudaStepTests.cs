@@ -66,6 +66,31 @@ public sealed class CudaStepTests
     }
 
     [Fact]
+    public void StackedChannelsAndTheirSplitMatchTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        var a = Gpu.Random(5 * 49 * 1, 3);
+        var b = Gpu.Random(5 * 49 * 3, 4);
+        var expected = Run(cpu);
+        var actual = Run(gpu);
+        Assert.Equal(expected, actual); // copies: the same bits
+
+        float[] Run(Backend backend)
+        {
+            var ta = Gpu.Tensor(backend, a, 5, 49);
+            var tb = Gpu.Tensor(backend, b, 5, 49 * 3);
+            var all = backend.Allocate(5 * 49 * 4 * 2 + 5 * 49 * 3);
+            var y = all.View(0, 5, 49 * 4);
+            backend.ConcatChannels(ta, tb, y, 49);
+            var back = all.View(5 * 49 * 4, 5, 49 * 4);
+            backend.SplitChannels(y, back.Buffer.View(back.Offset, 5, 49), back.Buffer.View(back.Offset + 5 * 49, 5, 49 * 3), 49);
+            backend.SplitChannels(y, default, all.View(5 * 49 * 8, 5, 49 * 3), 49);
+            return Gpu.Host(all.View(0, 1, (int)all.Length));
+        }
+    }
+
+    [Fact]
     public void GathersToZeroOneAndScheduledUpdatesMatchTheCpu()
     {
         using var gpu = Gpu.Require();

@@ -138,6 +138,33 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, bool split, int firstChannels = 0)
+    {
+        int total = stacked.Cols / pixels, ca = split ? firstChannels : a.Cols / pixels, cb = total - ca;
+        var all = stacked.Span;
+        var first = a.IsEmpty ? default : a.Span;
+        var second = b.IsEmpty ? default : b.Span;
+        for (int r = 0; r < stacked.Rows; r++)
+        {
+            for (int p = 0; p < pixels; p++)
+            {
+                var pixel = all.Slice((r * pixels + p) * total, total);
+                if (!a.IsEmpty)
+                {
+                    var part = first.Slice((r * pixels + p) * ca, ca);
+                    (split ? pixel[..ca] : part).CopyTo(split ? part : pixel[..ca]);
+                }
+
+                if (!b.IsEmpty)
+                {
+                    var part = second.Slice((r * pixels + p) * cb, cb);
+                    (split ? pixel[ca..] : part).CopyTo(split ? part : pixel[ca..]);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
     protected override void PlaceColumnsCore(Tensor source, Tensor destination, int offset)
     {
         var from = source.Span;
