@@ -17,7 +17,8 @@ public abstract class Network : IDisposable
     private readonly DeviceBuffer _parameters;
     private readonly DeviceBuffer _gradients;
     private readonly DeviceBuffer? _state;
-    private readonly DeviceBuffer? _saved;
+    private DeviceBuffer? _saved;
+    private int _context;
     private readonly long[] _slotOffsets;
     private DeviceBuffer? _activations;
     private DeviceBuffer? _activationGradients;
@@ -65,8 +66,63 @@ public abstract class Network : IDisposable
     /// <summary>Rows (batch size) the activation arena holds; 0 before <see cref="EnsureCapacity"/>.</summary>
     public int Capacity { get; private set; }
 
-    /// <summary>Floats in the activation arena and its gradient twin together, with the convolution scratch.</summary>
-    public long ArenaLength => Capacity * (2 * _slotOffsets[^1] + Layout.ScratchPerSample);
+    /// <summary>Floats in the activation arenas and their gradient twins (one pair per context), with the convolution scratch.</summary>
+    public long ArenaLength => Capacity * (Contexts * 2 * _slotOffsets[^1] + Layout.ScratchPerSample);
+
+    /// <summary>
+    /// Activation contexts: sets of activations (with their gradients, BatchNorm's batch statistics and labels), one
+    /// per forward pass whose backward pass is still to come. One by default; <see cref="EnsureContexts"/> adds more,
+    /// so a step can run the network on two batches (CycleGAN's G_AB on a real A, then on G_BA's output) and
+    /// backpropagate each through its own activations.
+    /// </summary>
+    public int Contexts { get; private set; } = 1;
+
+    /// <summary>
+    /// The context <see cref="Input"/>, <see cref="Output"/>, <see cref="Forward"/>, <see cref="Backward"/> and the other
+    /// activation views use (0 by default). Switching allocates nothing. Parameter gradients are shared: a backward pass
+    /// after another adds to them with <c>accumulate: true</c>. Dropout masks follow <see cref="DropoutCounter"/>, so keep
+    /// it between a context's forward and backward passes; an output redirected with <see cref="RedirectOutput"/> is
+    /// every context's.
+    /// </summary>
+    public int Context
+    {
+        get => _context;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            if (value >= Contexts)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"{Layout.Name} has {Contexts} activation context(s); call EnsureContexts({value + 1}) first.");
+            }
+
+            _context = value;
+        }
+    }
+
+    /// <summary>Makes the network hold at least <paramref name="count"/> activation contexts (reallocating its arenas when it grows).</summary>
+    public void EnsureContexts(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (count <= Contexts)
+        {
+            return;
+        }
+
+        if (Layout.SavedLength > 0)
+        {
+            _saved?.Dispose();
+            _saved = Backend.Allocate(count * Layout.SavedLength);
+        }
+
+        int rows = Capacity;
+        Contexts = count;
+        if (rows > 0)
+        {
+            Capacity = 0;
+            EnsureCapacity(rows);
+        }
+    }
 
     /// <summary>
     /// Whether bias and activation run as one fused pass (and, backward, the activation derivative
@@ -111,12 +167,12 @@ public abstract class Network : IDisposable
         }
 
         // What the arenas will take, said before any is allocated (a batch of thousands can ask for gigabytes).
-        long perRow = 2 * _slotOffsets[^1] + Layout.ScratchPerSample + (Layout.ConditionClasses > 0 ? 1 : 0) + (Layout.SupportsGradientPenalty ? _slotOffsets[^1] : 0);
+        long perRow = Contexts * (2 * _slotOffsets[^1] + (Layout.ConditionClasses > 0 ? 1 : 0) + (Layout.SupportsGradientPenalty ? _slotOffsets[^1] : 0)) + Layout.ScratchPerSample;
         long bytes = perRow > long.MaxValue / 4 / rows ? long.MaxValue : perRow * rows * 4;
-        if (bytes > Backend.AvailableMemoryBytes || rows * _slotOffsets[^1] > Backend.MaxBufferLength)
+        if (bytes > Backend.AvailableMemoryBytes || Contexts * rows * _slotOffsets[^1] > Backend.MaxBufferLength)
         {
             throw new InsufficientMemoryException(
-                $"{Layout.Name}: the activation memory for {rows:N0} rows would take {bytes / (1024.0 * 1024 * 1024):N1} GiB in buffers of up to {rows * (double)_slotOffsets[^1]:N0} floats, " +
+                $"{Layout.Name}: the activation memory for {rows:N0} rows would take {bytes / (1024.0 * 1024 * 1024):N1} GiB in buffers of up to {Contexts * rows * (double)_slotOffsets[^1]:N0} floats, " +
                 $"more than this {Backend.Name} backend can hold ({Backend.AvailableMemoryBytes / (1024.0 * 1024 * 1024):N1} GiB free, {Backend.MaxBufferLength:N0} floats a buffer): use a smaller batch.");
         }
 
@@ -124,12 +180,12 @@ public abstract class Network : IDisposable
         _activationGradients?.Dispose();
         _scratch?.Dispose();
         _labels?.Dispose();
-        _activations = Backend.Allocate(rows * _slotOffsets[^1]);
-        _activationGradients = Backend.Allocate(rows * _slotOffsets[^1]);
+        _activations = Backend.Allocate(Contexts * rows * _slotOffsets[^1]);
+        _activationGradients = Backend.Allocate(Contexts * rows * _slotOffsets[^1]);
         _scratch = Layout.ScratchPerSample > 0 ? Backend.Allocate(rows * Layout.ScratchPerSample) : null;
-        _labels = Layout.ConditionClasses > 0 ? Backend.Allocate(rows) : null;
+        _labels = Layout.ConditionClasses > 0 ? Backend.Allocate(Contexts * rows) : null;
         _tangents?.Dispose();
-        _tangents = Layout.SupportsGradientPenalty ? Backend.Allocate(rows * _slotOffsets[^1]) : null;
+        _tangents = Layout.SupportsGradientPenalty ? Backend.Allocate(Contexts * rows * _slotOffsets[^1]) : null;
         Capacity = rows;
     }
 
@@ -154,7 +210,7 @@ public abstract class Network : IDisposable
             ? throw new InvalidOperationException(Layout.ConditionClasses == 0
                 ? $"{Layout.Name} has no [Condition] layer, so it takes no labels."
                 : $"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.")
-            : _labels.View(0, rows, 1);
+            : _labels.View((long)_context * Capacity, rows, 1);
 
     /// <summary>Runs the network on the first <paramref name="rows"/> rows of <see cref="Input"/>, writing <see cref="Output"/>.</summary>
     public void Forward(int rows)
@@ -342,7 +398,7 @@ public abstract class Network : IDisposable
     /// </summary>
     public string MemorySummary() =>
         $"{Layout.Name} memory: parameters {Bytes(ParameterCount)}, gradients {Bytes(ParameterCount)}, " +
-        $"activations {Bytes(ArenaLength)} (batch up to {Capacity})";
+        $"activations {Bytes(ArenaLength)} (batch up to {Capacity}{(Contexts > 1 ? $", {Contexts} contexts" : "")})";
 
     /// <summary>The model summary (layers, output shapes, parameters).</summary>
     public override string ToString() => Layout.Summary;
@@ -390,7 +446,7 @@ public abstract class Network : IDisposable
 
     /// <summary>The tangent twin of <see cref="Activation"/>, for the second-order pass.</summary>
     protected Tensor Tangent(int slot, int rows) =>
-        Arena(_tangents).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+        Arena(_tangents).View(ContextOffset + Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 
     /// <summary>A (rows, cols) tensor of zeros (allocated on first use, reused after).</summary>
     protected Tensor Zeros(int rows, int cols)
@@ -412,7 +468,7 @@ public abstract class Network : IDisposable
     public Tensor Activation(int slot, int rows) =>
         slot == _slotOffsets.Length - 2 && !_redirectedOutput.IsEmpty
             ? RedirectedOutput(rows)
-            : Arena(_activations).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+            : Arena(_activations).View(ContextOffset + Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 
     /// <summary>
     /// Makes <see cref="Forward"/> write its output into <paramref name="output"/>, a (rows, <see cref="OutputFeatures"/>)
@@ -446,7 +502,7 @@ public abstract class Network : IDisposable
 
     /// <summary>The gradient twin of <see cref="Activation"/>.</summary>
     public Tensor ActivationGradient(int slot, int rows) =>
-        Arena(_activationGradients).View(Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
+        Arena(_activationGradients).View(ContextOffset + Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 
     /// <summary>Parameter tensor <paramref name="index"/> (see <see cref="NetworkLayout.Parameters"/>).</summary>
     protected Tensor Parameter(int index)
@@ -472,7 +528,7 @@ public abstract class Network : IDisposable
     protected Tensor StateView(long offset, int length) => _state!.View(offset, 1, length);
 
     /// <summary>A (1, length) view of the per-batch statistics a forward pass keeps for its backward pass.</summary>
-    protected Tensor SavedView(long offset, int length) => _saved!.View(offset, 1, length);
+    protected Tensor SavedView(long offset, int length) => _saved!.View((long)_context * Layout.SavedLength + offset, 1, length);
 
     /// <summary>A (rows, cols) view of the convolution scratch buffer.</summary>
     protected Tensor Scratch(int rows, int cols) => _scratch!.View(0, rows, cols);
@@ -484,6 +540,9 @@ public abstract class Network : IDisposable
             ? kib.ToString("0.0 'KiB'", System.Globalization.CultureInfo.InvariantCulture)
             : (kib / 1024).ToString("0.0 'MiB'", System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    // Where the current context's slots start in an arena of Contexts x Capacity rows.
+    private long ContextOffset => (long)_context * Capacity * _slotOffsets[^1];
 
     private DeviceBuffer Arena(DeviceBuffer? buffer) =>
         buffer ?? throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");

@@ -90,6 +90,17 @@ public sealed class CudaStepTests
         }
     }
 
+    [Theory]
+    [InlineData("TransposedNet")]
+    [InlineData("ConditionConvNet")]
+    public void TwoActivationContextsMatchTheCpu(string name)
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        Gpu.Close(GanDsl.Tests.Numerics.ContextTests.TwoContexts(cpu, name), GanDsl.Tests.Numerics.ContextTests.TwoContexts(gpu, name), 1e-5,
+            $"{name}: two forward passes, then both backward passes");
+    }
+
     [Fact]
     public void GathersToZeroOneAndScheduledUpdatesMatchTheCpu()
     {
