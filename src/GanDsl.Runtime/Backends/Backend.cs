@@ -542,8 +542,16 @@ public abstract partial class Backend : IDisposable
     /// </summary>
     public void ConcatChannels(Tensor a, Tensor b, Tensor y, int pixels)
     {
-        RequireChannels(a, b, y, pixels, nameof(y));
-        ChannelsCore(y, a, b, pixels, split: false);
+        RequireOwned(a, nameof(a));
+        RequireOwned(b, nameof(b));
+        RequireOwned(y, nameof(y));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        if (a.Cols % pixels != 0 || b.Cols % pixels != 0 || a.Rows != y.Rows || b.Rows != y.Rows || y.Cols != a.Cols + b.Cols)
+        {
+            throw new ArgumentException($"Cannot stack {a} and {b} as channels of {pixels} pixels into {y}.");
+        }
+
+        ChannelsCore(y, a, b, pixels, a.Cols / pixels, split: false);
     }
 
     /// <summary>
@@ -557,41 +565,28 @@ public abstract partial class Backend : IDisposable
             throw new ArgumentException("SplitChannels needs da, db or both.");
         }
 
-        var (ta, tb) = (da.IsEmpty ? default : da, db.IsEmpty ? default : db);
         RequireOwned(dy, nameof(dy));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
         int total = dy.Cols / pixels;
-        int ca = ta.IsEmpty ? total - tb.Cols / pixels : ta.Cols / pixels;
+        int ca = da.IsEmpty ? total - db.Cols / pixels : da.Cols / pixels;
         if (dy.Cols % pixels != 0 || ca <= 0 || ca >= total
-            || (!ta.IsEmpty && (ta.Rows != dy.Rows || ta.Cols != pixels * ca))
-            || (!tb.IsEmpty && (tb.Rows != dy.Rows || tb.Cols != pixels * (total - ca))))
+            || (!da.IsEmpty && (da.Rows != dy.Rows || da.Cols != pixels * ca))
+            || (!db.IsEmpty && (db.Rows != dy.Rows || db.Cols != pixels * (total - ca))))
         {
             throw new ArgumentException($"Cannot split {dy} of {pixels} pixels into {da} and {db}.");
         }
 
-        if (!ta.IsEmpty)
+        if (!da.IsEmpty)
         {
-            RequireOwned(ta, nameof(da));
+            RequireOwned(da, nameof(da));
         }
 
-        if (!tb.IsEmpty)
+        if (!db.IsEmpty)
         {
-            RequireOwned(tb, nameof(db));
+            RequireOwned(db, nameof(db));
         }
 
-        ChannelsCore(dy, ta, tb, pixels, split: true, firstChannels: ca);
-    }
-
-    private void RequireChannels(Tensor a, Tensor b, Tensor y, int pixels, string name)
-    {
-        RequireOwned(a, nameof(a));
-        RequireOwned(b, nameof(b));
-        RequireOwned(y, name);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
-        if (a.Cols % pixels != 0 || b.Cols % pixels != 0 || a.Rows != y.Rows || b.Rows != y.Rows || y.Cols != a.Cols + b.Cols)
-        {
-            throw new ArgumentException($"Cannot stack {a} and {b} as channels of {pixels} pixels into {y}.");
-        }
+        ChannelsCore(dy, da, db, pixels, ca, split: true);
     }
 
     /// <summary>
@@ -1046,10 +1041,10 @@ public abstract partial class Backend : IDisposable
     /// <summary>
     /// <see cref="ConcatChannels"/> (<paramref name="split"/> false: <paramref name="a"/> and <paramref name="b"/> into
     /// <paramref name="stacked"/>) or <see cref="SplitChannels"/> (true: <paramref name="stacked"/> into those of
-    /// <paramref name="a"/> and <paramref name="b"/> that are not empty, <paramref name="firstChannels"/> of them to a);
-    /// arguments checked.
+    /// <paramref name="a"/> and <paramref name="b"/> that are not empty); each pixel's first <paramref name="firstChannels"/>
+    /// channels are a's. Arguments checked.
     /// </summary>
-    protected abstract void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, bool split, int firstChannels = 0);
+    protected abstract void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, int firstChannels, bool split);
 
     /// <summary>See <see cref="PlaceColumns"/>; arguments checked.</summary>
     protected abstract void PlaceColumnsCore(Tensor source, Tensor destination, int offset);

@@ -19,15 +19,6 @@ public enum DeviceChoice
 /// <summary>Creates backends by device choice (<see cref="Backend.Create"/>).</summary>
 internal static class BackendFactory
 {
-    /// <summary>Parses <c>auto</c>, <c>cpu</c> or <c>cuda</c> (any case).</summary>
-    public static DeviceChoice Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => DeviceChoice.Auto,
-        "cpu" => DeviceChoice.Cpu,
-        "cuda" or "gpu" => DeviceChoice.Cuda,
-        _ => throw new ArgumentException($"Unknown device '{text}': use auto, cpu or cuda."),
-    };
-
     /// <summary>
     /// Creates the backend for <paramref name="choice"/>. <see cref="DeviceChoice.Auto"/> falls back
     /// to the CPU and writes the reason to <paramref name="log"/>; an explicit <see cref="DeviceChoice.Cuda"/>

@@ -570,16 +570,15 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
-    protected override void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, bool split, int firstChannels = 0)
+    protected override void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, int firstChannels, bool split)
     {
-        int total = stacked.Cols / pixels, ca = split ? firstChannels : a.Cols / pixels;
         var p = default(KernelParams);
         p.Pointer(Address(stacked));
         p.Pointer(a.IsEmpty ? 0 : Address(a));
         p.Pointer(b.IsEmpty ? 0 : Address(b));
         p.Int(stacked.Rows * pixels);
-        p.Int(total);
-        p.Int(ca);
+        p.Int(stacked.Cols / pixels);
+        p.Int(firstChannels);
         p.Int(split ? 1 : 0);
         Run("gandsl_channels", Blocks(stacked.Length), Threads, 1, &p);
     }

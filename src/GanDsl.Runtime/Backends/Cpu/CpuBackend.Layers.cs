@@ -138,9 +138,9 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    protected override void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, bool split, int firstChannels = 0)
+    protected override void ChannelsCore(Tensor stacked, Tensor a, Tensor b, int pixels, int firstChannels, bool split)
     {
-        int total = stacked.Cols / pixels, ca = split ? firstChannels : a.Cols / pixels, cb = total - ca;
+        int total = stacked.Cols / pixels, ca = firstChannels, cb = total - ca;
         var all = stacked.Span;
         var first = a.IsEmpty ? default : a.Span;
         var second = b.IsEmpty ? default : b.Span;

@@ -75,9 +75,6 @@ internal sealed unsafe partial class CpuBackend : Backend
     /// <summary>A buffer is one .NET array.</summary>
     public override long MaxBufferLength => System.Array.MaxLength;
 
-    /// <summary>Most threads a CPU backend runs on.</summary>
-    public const int MaxThreads = WorkerPool.MaxThreads;
-
     /// <inheritdoc />
     protected override void UploadCore(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(destination.Span);
 
