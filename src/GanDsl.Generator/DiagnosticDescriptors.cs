@@ -129,6 +129,26 @@ namespace GanDsl.Generator
             "GAN0030", "Invalid Elu alpha",
             "Elu in network '{0}' has alpha {1}; it must be a finite number of 0 or more");
 
+        public static readonly DiagnosticDescriptor InvalidHeadName = Error(
+            "GAN0031", "Invalid head name",
+            "A head of network '{0}' is named {1}; a head's name is up to 64 letters, digits and underscores, starting with a letter or underscore");
+
+        public static readonly DiagnosticDescriptor EmptyHead = Error(
+            "GAN0032", "Head has no layers",
+            "Head '{0}' of network '{1}' has no layer that computes; give it at least one (a Dense, a convolution, ...) before the next head or the end");
+
+        public static readonly DiagnosticDescriptor DuplicateHead = Error(
+            "GAN0033", "Two heads with one name",
+            "Network '{0}' has two heads named '{1}'; give each head its own name");
+
+        public static readonly DiagnosticDescriptor HeadBeforeTrunk = Error(
+            "GAN0034", "Head before any trunk layer",
+            "Head '{0}' of network '{1}' comes before any layer that computes; heads branch off a trunk, so put the shared layers first (a network of one chain needs no heads)");
+
+        public static readonly DiagnosticDescriptor HeadsWithGradientPenalty = Error(
+            "GAN0035", "Heads on a [GradientPenalty] network",
+            "Network '{0}' has heads and [GradientPenalty]; the second-order pass supports one chain, so give the critic one output");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");

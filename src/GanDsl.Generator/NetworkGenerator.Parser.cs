@@ -428,6 +428,18 @@ namespace GanDsl.Generator
                     case "Flatten":
                         return new LayerModel(LayerKind.Flatten) { Text = text };
 
+                    case "Head":
+                    {
+                        string? head = data.ConstructorArguments.Length > 0 ? data.ConstructorArguments[0].Value as string : null;
+                        if (!IsHeadName(head))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHeadName, location, network, head is null ? "null" : SymbolDisplay.FormatLiteral(head, quote: true)));
+                            return null;
+                        }
+
+                        return new LayerModel(LayerKind.Head) { Name = head!, Text = text };
+                    }
+
                     case "Condition":
                     {
                         int classes = IntArgument(data, 0), embedding = IntArgument(data, 1);
@@ -473,6 +485,25 @@ namespace GanDsl.Generator
 
                 LayerModel Activation(ActivationKind kind, float slope) =>
                     new(LayerKind.Activation) { Activation = kind, Slope = slope, Text = text };
+            }
+
+            // A head's name: an identifier of ASCII letters, digits and underscores (it names the head in code and files).
+            private static bool IsHeadName(string? name)
+            {
+                if (string.IsNullOrEmpty(name) || name!.Length > 64 || char.IsDigit(name[0]))
+                {
+                    return false;
+                }
+
+                foreach (char c in name)
+                {
+                    if (!(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             }
 
             private static bool NamedBool(AttributeData data, string name, bool fallback)

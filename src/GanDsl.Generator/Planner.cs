@@ -11,8 +11,14 @@ namespace GanDsl.Generator
     /// <summary>A non-trained buffer that is part of the model (BatchNorm's running statistics).</summary>
     internal sealed record StatePlan(string Name, int Length, long Offset, float Initial, string Description);
 
-    /// <summary>A layer as declared, for the summary and the runtime's layer table; <see cref="Stage"/> is the index of the stage it made, or -1 (activations, views).</summary>
-    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters, int Stage);
+    /// <summary>
+    /// A layer as declared, for the summary and the runtime's layer table; <see cref="Stage"/> is the index of the stage it
+    /// made, or -1 (activations, views, heads); <see cref="Head"/> the head it belongs to, or -1 in the trunk.
+    /// </summary>
+    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters, int Stage, int Head = -1);
+
+    /// <summary>A head: its name, its stages [<see cref="FirstStage"/>, <see cref="EndStage"/>) and the slot of its output.</summary>
+    internal sealed record HeadPlan(string Name, int FirstStage, int EndStage, int OutputSlot, Shape OutputShape);
 
     /// <summary>One step of the forward pass, reading slot <see cref="InSlot"/> and writing slot <see cref="OutSlot"/>.</summary>
     internal abstract record Stage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description)
@@ -122,11 +128,23 @@ namespace GanDsl.Generator
 
         public ConditionStage? Condition { get; private set; }
 
+        /// <summary>The heads in declaration order; empty for a network of one chain.</summary>
+        public List<HeadPlan> Heads { get; } = new();
+
+        /// <summary>With heads: the slot of the trunk's output, which every head reads.</summary>
+        public int TrunkSlot { get; private set; } = -1;
+
+        /// <summary>With heads: a slot of the trunk's width where the second and later heads' gradients land before they are added to the trunk's.</summary>
+        public int HeadSumSlot { get; private set; } = -1;
+
+        /// <summary>The slot of the network's output: its first head's with heads, else the last.</summary>
+        public int OutputSlot => Heads.Count > 0 ? Heads[0].OutputSlot : Slots.Count - 1;
+
         public int InputFeatures => Slots[0].Features;
 
-        public int OutputFeatures => Slots[Slots.Count - 1].Features;
+        public int OutputFeatures => Slots[OutputSlot].Features;
 
-        public Shape OutputShape => Slots[Slots.Count - 1];
+        public Shape OutputShape => Slots[OutputSlot];
 
         public static NetworkPlan Create(NetworkModel model)
         {
@@ -136,23 +154,44 @@ namespace GanDsl.Generator
             plan.Slots.Add(shapes[0]!);
             plan.Layers.Add(new LayerRow(LayerKind.Input, layers[0].Text, shapes[0]!, ActivationKind.None, 0f, -1, -1, 0, -1));
 
-            // The current tensor: its slot, and its shape (Reshape/Flatten change the shape, not the slot).
+            // The current tensor: its slot, and its shape (Reshape/Flatten change the shape, not the slot). A stage
+            // writes a new slot, the next one; a head starts again from the trunk's output.
             int slot = 0;
             Shape shape = shapes[0]!;
             Stage? open = null;
+            Shape? trunkShape = null;
             for (int i = 1; i < layers.Count; i++)
             {
                 var layer = layers[i];
                 var outShape = shapes[i]!;
                 int firstParameter = plan.Parameters.Count;
+                int next = plan.Slots.Count;
                 Stage? stage = null;
                 switch (layer.Kind)
                 {
+                    case LayerKind.Head:
+                        plan.Slots[slot] = shape; // a Reshape or Flatten ending the trunk or the head before
+                        if (plan.TrunkSlot < 0)
+                        {
+                            plan.TrunkSlot = slot;
+                            trunkShape = shape;
+                        }
+                        else
+                        {
+                            plan.EndHead(slot, shape);
+                        }
+
+                        plan.Heads.Add(new HeadPlan(layer.Name, plan.Stages.Count, -1, -1, shape));
+                        slot = plan.TrunkSlot;
+                        shape = trunkShape!;
+                        outShape = shape;
+                        break;
+
                     case LayerKind.Dense:
                     {
                         int w = plan.AddParameter(ParameterKind.Weight, layer.Size, shape.Features, shape.Features, new[] { layer.Size, shape.Features }, $"{layer.Text} weight");
                         int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, shape.Features, new[] { layer.Size }, $"{layer.Text} bias") : -1;
-                        stage = new DenseStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b);
+                        stage = new DenseStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, w, b);
                         break;
                     }
 
@@ -162,7 +201,7 @@ namespace GanDsl.Generator
                         int w = plan.AddParameter(ParameterKind.Weight, layer.Size, fanIn, fanIn, new[] { layer.Size, shape.Channels, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
                         int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, fanIn, new[] { layer.Size }, $"{layer.Text} bias") : -1;
                         var geometry = Shapes.Convolution(shape, layer)!;
-                        stage = new ConvStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
+                        stage = new ConvStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, w, b, geometry);
                         plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)geometry.OutHeight * geometry.OutWidth * fanIn);
                         break;
                     }
@@ -174,7 +213,7 @@ namespace GanDsl.Generator
                         int w = plan.AddParameter(ParameterKind.Weight, shape.Channels, columns, columns, new[] { shape.Channels, layer.Size, layer.Kernel, layer.Kernel }, $"{layer.Text} weight");
                         int b = layer.Bias ? plan.AddParameter(ParameterKind.Bias, 1, layer.Size, columns, new[] { layer.Size }, $"{layer.Text} bias") : -1;
                         var geometry = Shapes.Transposed(shape, layer)!;
-                        stage = new TransposedStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, w, b, geometry);
+                        stage = new TransposedStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, w, b, geometry);
                         plan.ScratchPerSample = System.Math.Max(plan.ScratchPerSample, (long)shape.Height * shape.Width * columns);
                         break;
                     }
@@ -187,23 +226,23 @@ namespace GanDsl.Generator
                         int running = plan.States.Count;
                         plan.AddState($"running_mean{running / 2}", c, 0f, $"{layer.Text} running mean");
                         plan.AddState($"running_var{running / 2}", c, 1f, $"{layer.Text} running variance");
-                        stage = new BatchNormStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, scale, running, plan.SavedCount, layer.Momentum, layer.Epsilon);
+                        stage = new BatchNormStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, scale, running, plan.SavedCount, layer.Momentum, layer.Epsilon);
                         plan.SavedCount += 4L * c;
                         break;
                     }
 
                     case LayerKind.Upsample:
-                        stage = new UpsampleStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, layer.Factor);
+                        stage = new UpsampleStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, layer.Factor);
                         break;
 
                     case LayerKind.Dropout:
-                        stage = new DropoutStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, layer.Rate, plan.DropoutCount++);
+                        stage = new DropoutStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, layer.Rate, plan.DropoutCount++);
                         break;
 
                     case LayerKind.Condition:
                     {
                         int table = plan.AddParameter(ParameterKind.Embedding, layer.Size, layer.Embedding, 1, new[] { layer.Size, layer.Embedding }, $"{layer.Text} label embedding");
-                        var condition = new ConditionStage(plan.Stages.Count, slot, slot + 1, shape, outShape, layer.Text, table, layer.Size, layer.Embedding);
+                        var condition = new ConditionStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, table, layer.Size, layer.Embedding);
                         plan.Condition = condition;
                         stage = condition;
                         break;
@@ -223,7 +262,7 @@ namespace GanDsl.Generator
                 {
                     plan.Stages.Add(stage);
                     plan.Slots.Add(outShape);
-                    slot++;
+                    slot = next;
                     open = stage;
                 }
                 else if (layer.Kind != LayerKind.Activation)
@@ -239,17 +278,25 @@ namespace GanDsl.Generator
 
                 int weightIndex = plan.Parameters.Count > firstParameter ? firstParameter : -1;
                 int biasIndex = plan.Parameters.Count > firstParameter + 1 ? firstParameter + 1 : -1;
-                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count, stage?.Index ?? -1));
+                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count, stage?.Index ?? -1, plan.Heads.Count - 1));
                 shape = outShape;
             }
 
             // Reshape or Flatten at the end: the last slot takes the final shape.
-            plan.Slots[plan.Slots.Count - 1] = shape;
+            plan.Slots[slot] = shape;
+            if (plan.Heads.Count > 0)
+            {
+                plan.EndHead(slot, shape);
+                plan.HeadSumSlot = plan.Slots.Count;
+                plan.Slots.Add(trunkShape!);
+            }
 
-            // A narrow Dense layer takes over the backward prologue of a Dense + activation right before it.
+            // A narrow Dense layer takes over the backward prologue of a Dense + activation right before it, when it
+            // alone reads that layer's output (not when heads share it: their gradients add up before the prologue).
             for (int k = 1; k < plan.Stages.Count; k++)
             {
-                if (KernelEmitter.IsNarrow(plan.Stages[k]) && plan.Stages[k - 1] is DenseStage { HasActivation: true } before)
+                if (KernelEmitter.IsNarrow(plan.Stages[k]) && plan.Stages[k - 1] is DenseStage { HasActivation: true } before
+                    && plan.Stages[k].InSlot == before.OutSlot && before.OutSlot != plan.TrunkSlot)
                 {
                     plan.Stages[k - 1] = before = before with { PrologueInNext = true };
                     plan.Stages[k] = (DenseStage)plan.Stages[k] with { Predecessor = before };
@@ -258,6 +305,10 @@ namespace GanDsl.Generator
 
             return plan;
         }
+
+        // The head being read ends at <paramref name="slot"/>, its output of <paramref name="shape"/>.
+        private void EndHead(int slot, Shape shape) =>
+            Heads[Heads.Count - 1] = Heads[Heads.Count - 1] with { EndStage = Stages.Count, OutputSlot = slot, OutputShape = shape };
 
         private int AddParameter(ParameterKind role, int rows, int cols, int fanIn, int[] shape, string description)
         {
@@ -289,7 +340,19 @@ namespace GanDsl.Generator
             StateCount += length;
         }
 
-        /// <summary>A Keras-style summary: one row per layer as declared, then the totals.</summary>
+        // Heads drawn as a tree: each head's row hangs off the trunk, its layers indented under it.
+        private string Branch(LayerRow layer)
+        {
+            if (layer.Head < 0)
+            {
+                return "";
+            }
+
+            bool last = layer.Head == Heads.Count - 1;
+            return layer.Kind == LayerKind.Head ? (last ? "\u2514\u2500 " : "\u251c\u2500 ") : (last ? "   " : "\u2502  ");
+        }
+
+        /// <summary>A Keras-style summary: one row per layer as declared (heads as a tree), then the totals.</summary>
         public string Summary()
         {
             var rows = new List<string[]> { new[] { "#", "Layer", "Output shape", "Params" } };
@@ -300,7 +363,7 @@ namespace GanDsl.Generator
                 string text = shape.Spatial
                     ? $"(batch, {Format.Int(shape.Channels)}, {Format.Int(shape.Height)}, {Format.Int(shape.Width)})"
                     : $"(batch, {Format.Int(shape.Features)})";
-                rows.Add(new[] { Format.Int(i), layer.Description, text, Format.Count(layer.Parameters) });
+                rows.Add(new[] { Format.Int(i), Branch(layer) + layer.Description, text, Format.Count(layer.Parameters) });
             }
 
             var widths = new int[4];

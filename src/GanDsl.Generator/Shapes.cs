@@ -20,6 +20,12 @@ namespace GanDsl.Generator
 
             if (gradientPenalty)
             {
+                int head = layers.FindIndex(l => l.Kind == LayerKind.Head);
+                if (head >= 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HeadsWithGradientPenalty, locations[head], network));
+                }
+
                 for (int i = 0; i < layers.Count; i++)
                 {
                     var layer = layers[i];
@@ -74,6 +80,13 @@ namespace GanDsl.Generator
 
             Shape? shape = WithinLimits(0, layers[0].Declared);
             shapes[0] = shape;
+
+            // Heads: the trunk's output shape, whether a layer that computes came since the trunk's start or the
+            // head's, the head being read (its layer index) and the names seen.
+            bool inHeads = false, computed = false;
+            Shape? trunk = null;
+            int head = -1;
+            var headNames = new HashSet<string>(StringComparer.Ordinal);
             bool hasParameters = false;
             long parameters = 0, values = shape?.FeatureCount ?? 0, scratch = 0;
             for (int i = 1; i < layers.Count; i++)
@@ -91,6 +104,37 @@ namespace GanDsl.Generator
                 {
                     case LayerKind.Input:
                         Report(i, DiagnosticDescriptors.InputNotFirst, network, layers[0].Text);
+                        break;
+
+                    case LayerKind.Head:
+                        if (!inHeads)
+                        {
+                            if (!computed)
+                            {
+                                Report(i, DiagnosticDescriptors.HeadBeforeTrunk, layer.Name, network);
+                            }
+
+                            inHeads = true;
+                            trunk = shape;
+                            values = Math.Min(values + (shape?.FeatureCount ?? 0), long.MaxValue / 2); // the slot where the heads' trunk gradients add up
+                        }
+                        else
+                        {
+                            if (!computed)
+                            {
+                                Report(head, DiagnosticDescriptors.EmptyHead, layers[head].Name, network);
+                            }
+
+                            shape = trunk;
+                        }
+
+                        if (!headNames.Add(layer.Name))
+                        {
+                            Report(i, DiagnosticDescriptors.DuplicateHead, network, layer.Name);
+                        }
+
+                        head = i;
+                        computed = false;
                         break;
 
                     case LayerKind.Condition:
@@ -219,9 +263,15 @@ namespace GanDsl.Generator
                     scratch = Math.Max(scratch, NetworkLimits.Multiply(pixels, columns));
                 }
 
+                computed |= Computes(layer.Kind);
                 shape = lastReported == i && shape is not null && shape.FeatureCount > NetworkLimits.MaxFeatures ? null : WithinLimits(i, shape);
                 shapes[i] = shape;
                 values = Math.Min(values + (shape?.FeatureCount ?? 0), long.MaxValue / 2);
+            }
+
+            if (inHeads && !computed)
+            {
+                Report(head, DiagnosticDescriptors.EmptyHead, layers[head].Name, network);
             }
 
             if (!hasParameters)
@@ -266,6 +316,10 @@ namespace GanDsl.Generator
                 return output;
             }
         }
+
+        /// <summary>Whether a layer of <paramref name="kind"/> computes (makes a stage with an activation slot of its own); views, activations and heads do not.</summary>
+        public static bool Computes(LayerKind kind) =>
+            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition;
 
         // The parameters a layer adds on an input of shape <paramref name="input"/> (0 when unknown), without overflow.
         private static long ParameterCount(LayerModel layer, Shape? input)

@@ -42,6 +42,9 @@ namespace GanDsl
 
         /// <summary><see cref="UpsampleAttribute"/>.</summary>
         Upsample,
+
+        /// <summary><see cref="HeadAttribute"/>: where a named head branches off the trunk (no computation of its own).</summary>
+        Head,
     }
 
     /// <summary>Elementwise activations.</summary>

@@ -25,6 +25,8 @@ public sealed class BaselineTests
     [Theory]
     [InlineData("GanDsl.Tests.Models.ExponentialNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.UpsampleNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.TwoHeadNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.ThreeHeadNet.g.cs")]
     public void LayerTestNetworksMatchBaselines(string hintName) => MatchesBaseline("tests/GanDsl.Runtime.Tests/Models/TestNetworks.cs", hintName);
 
     private static void MatchesBaseline(string modelsFile, string hintName)

@@ -44,6 +44,20 @@ public sealed class DiagnosticTests
     [InlineData("GAN0022", "[Input(5)] [Dense(4)] [[|BatchNorm(1.5f)|]] public partial class Net;")]
     [InlineData("GAN0023", "[[|Initialization((WeightInit)7)|]] [Input(5)] [Dense(4)] public partial class Net;")]
     [InlineData("GAN0004", "[Input(1, 4, 4)] [Reshape(4, 2, 2)] [[|Relu|]] [Flatten] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0031", "[Input(3)] [Dense(4)] [[|Head(\"1x\")|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0031", "[Input(3)] [Dense(4)] [[|Head(\"\")|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0031", "[Input(3)] [Dense(4)] [[|Head(null)|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0031", "[Input(3)] [Dense(4)] [[|Head(\"a b\")|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0032", "[Input(3)] [Dense(4)] [[|Head(\"a\")|]] [Head(\"b\")] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0032", "[Input(3)] [Dense(4)] [Head(\"a\")] [Dense(1)] [[|Head(\"b\")|]] public partial class Net;")]
+    [InlineData("GAN0032", "[Input(1, 2, 2)] [Conv2D(2, 1)] [Head(\"a\")] [Flatten] [Dense(1)] [[|Head(\"b\")|]] [Flatten] public partial class Net;")]
+    [InlineData("GAN0033", "[Input(3)] [Dense(4)] [Head(\"a\")] [Dense(1)] [[|Head(\"a\")|]] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0034", "[Input(3)] [[|Head(\"a\")|]] [Dense(1)] [Head(\"b\")] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0034", "[Input(1, 2, 2)] [Flatten] [[|Head(\"a\")|]] [Dense(1)] [Head(\"b\")] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0035", "[GradientPenalty] [Input(5)] [Dense(4)] [[|Head(\"a\")|]] [Dense(1)] [Head(\"b\")] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(3)] [Dense(4)] [Head(\"a\"), [|Relu|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0018", "[Input(3)] [Dense(4)] [Head(\"a\")] [[|Condition(10, 3)|]] public partial class Net;")]
+    [InlineData("GAN0014", "[Input(1, 4, 4)] [Conv2D(2, 3)] [Head(\"a\")] [Flatten] [Dense(1)] [Head(\"b\")] [[|Dense(2)|]] public partial class Net;")]
     public void ReportsDiagnosticAtTheOffendingSyntax(string id, string markup)
     {
         var (source, span) = Markup.Parse(Usings + markup);

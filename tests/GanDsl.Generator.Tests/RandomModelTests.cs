@@ -152,6 +152,27 @@ public sealed class RandomModelTests(ITestOutputHelper output)
             layers.Add($"Dense({Size(4)})");
         }
 
+        if (random.Next(4) == 0)
+        {
+            // Heads anywhere after the Input: good names, now and then a repeated or an invalid one.
+            int heads = random.Next(1, 4);
+            for (int h = 0; h < heads; h++)
+            {
+                string headName = random.Next(10) switch
+                {
+                    0 => "\"h0\"",
+                    1 => Pick(new[] { "\"\"", "null", "\"2x\"", "\"a-b\"", "\"class\"", "\"\u00e9t\u00e9\"" }),
+                    _ => $"\"h{h}\"",
+                };
+                layers.Insert(random.Next(1, layers.Count + 1), $"Head({headName})");
+            }
+
+            if (random.Next(2) == 0)
+            {
+                layers.Add($"Dense({Size(4)})");
+            }
+        }
+
         if (random.Next(10) == 0)
         {
             // Out of order: an activation or a Flatten anywhere, or the Input moved.

@@ -184,6 +184,12 @@ namespace GanDsl.Generator
                 w.Line($"DropoutLayers = {plan.DropoutCount},");
             }
 
+            if (plan.Heads.Count > 0)
+            {
+                w.Line($"Heads = new global::GanDsl.HeadInfo[] {{ {string.Join(", ", plan.Heads.Select(h => $"new({Literal(h.Name)}, {h.OutputSlot})"))} }},");
+                w.Line($"HeadSumSlot = {plan.HeadSumSlot},");
+            }
+
             w.Line($"SupportsGradientPenalty = {(plan.Model.GradientPenalty ? "true" : "false")},");
             if (cuda is not null)
             {
@@ -413,7 +419,6 @@ namespace GanDsl.Generator
 
         private static void EmitBackward(IndentedWriter w, NetworkPlan plan)
         {
-            int last = plan.Stages.Count;
             w.Line();
             w.Line("/// <inheritdoc />");
             w.Open($"protected override void BackwardCore(int rows, {Tensor} outputGradient, bool weightGradients, bool inputGradient, bool accumulate)");
@@ -424,155 +429,202 @@ namespace GanDsl.Generator
             w.Line($"{BackendType} backend = Backend;");
             w.Line("float beta = accumulate ? 1f : 0f;");
             w.Line($"int accumulateFlag = accumulate ? {KernelFlags.Accumulate} : 0;");
-            w.Line($"{Tensor} d{last} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in; each stage's derivative works in place");
-            for (int k = plan.Stages.Count - 1; k >= 0; k--)
+            int trunkEnd = plan.Stages.Count;
+            if (plan.Heads.Count == 0)
+            {
+                w.Line($"{Tensor} d{plan.OutputSlot} = outputGradient; // (rows, {plan.OutputFeatures}): dL/dy in; each stage's derivative works in place");
+            }
+            else
+            {
+                // Each head given a gradient backpropagates to the trunk's output: the first writes the trunk's gradient,
+                // the others write beside it and add theirs, in head order (so the sum does not depend on scheduling).
+                trunkEnd = plan.Heads[0].FirstStage;
+                int t = plan.TrunkSlot;
+                w.Line("bool trunkWritten = false;");
+                for (int h = 0; h < plan.Heads.Count; h++)
+                {
+                    var head = plan.Heads[h];
+                    w.Line();
+                    w.Line($"// Head {Literal(head.Name)}");
+                    w.Open($"if ((HeadMask & {1 << h}) != 0)");
+                    string given = h == 0 ? "outputGradient" : $"ActivationGradient({head.OutputSlot}, rows)";
+                    w.Line($"{Tensor} d{head.OutputSlot} = {given}; // (rows, {head.OutputShape.Features}): dL/dy of the head in");
+                    w.Line($"{Tensor} g{h} = trunkWritten ? ActivationGradient({plan.HeadSumSlot}, rows) : ActivationGradient({t}, rows);");
+                    for (int k = head.EndStage - 1; k >= head.FirstStage; k--)
+                    {
+                        var stage = plan.Stages[k];
+                        string dIn = k == head.FirstStage ? $"g{h}" : $"d{stage.InSlot}";
+                        EmitStageBackward(w, plan, stage, dIn, declare: k != head.FirstStage);
+                    }
+
+                    w.Open("if (trunkWritten)");
+                    w.Line($"backend.Add(g{h}, ActivationGradient({t}, rows));");
+                    w.Close();
+                    w.Line("trunkWritten = true;");
+                    w.Close();
+                }
+
+                w.Line();
+                w.Line($"{Tensor} d{t} = ActivationGradient({t}, rows); // the heads' gradients, added");
+            }
+
+            for (int k = trunkEnd - 1; k >= 0; k--)
             {
                 var stage = plan.Stages[k];
-                int i = stage.InSlot, o = stage.OutSlot;
-                string dOut = $"d{o}";
-                bool first = k == 0;
-                w.Line();
-                w.Line($"// {stage.Description}");
-                string needIn = first ? "inputGradient" : "true";
-                if (!first)
-                {
-                    w.Line($"{Tensor} d{i} = ActivationGradient({i}, rows);");
-                }
-
-                switch (stage)
-                {
-                    case DenseStage dense:
-                    {
-                        var weight = plan.Parameters[dense.Weight];
-                        bool narrow = KernelEmitter.IsNarrow(dense);
-                        if (narrow)
-                        {
-                            string dIn = first ? "ActivationGradient(0, rows)" : $"d{i}";
-                            string dx = first ? $"inputGradient ? {dIn} : default" : dIn;
-                            string flag = first ? $"accumulateFlag | (inputGradient ? {KernelFlags.InputGradient} : 0)" : $"accumulateFlag | {KernelFlags.InputGradient}";
-                            string x = dense.Predecessor is null ? "" : $", Activation({i}, rows)";
-                            w.Open("if (FuseKernels)");
-                            w.Open("if (weightGradients)");
-                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowBackward")}, new {KernelArgs}(rows, Activation({i}, rows), {dOut}, {weight.Name}, GradientView({dense.GradientFirst}, 1, {dense.GradientLength}), {dx}, flag: {flag}));");
-                            w.Close();
-                            w.Open("else");
-                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowInputGradient")}, new {KernelArgs}(rows, {dIn}, {dOut}, {weight.Name}{x}));");
-                            w.Close();
-                            w.Close();
-                            w.Open("else");
-                        }
-
-                        // With fusion on, the narrow Dense layer after this one has done its activation derivative and bias gradient.
-                        if (KernelEmitter.PrologueInNext(dense))
-                        {
-                            w.Open("if (!FuseKernels)");
-                            Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias, fused: false);
-                            w.Close();
-                        }
-                        else
-                        {
-                            Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias);
-                        }
-
-                        w.Open("if (weightGradients)");
-                        string weightGemm = $"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})";
-                        if (first)
-                        {
-                            w.Line(weightGemm);
-                        }
-                        else
-                        {
-                            // Nothing after it in the pass writes its inputs (this stage's dz and input) or touches its
-                            // output, so it may overlap the rest of the pass; Network.Backward joins before returning.
-                            w.Line("backend.BeginBranch(); // overlaps the passes below");
-                            w.Line(weightGemm);
-                            w.Line("backend.EndBranch();");
-                        }
-
-                        w.Close();
-                        If(w, needIn, $"backend.Gemm({dOut}, false, {weight.Name}, false, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}); // (rows, {dense.OutShape.Features}) x ({dense.OutShape.Features}, {dense.InShape.Features})");
-                        if (narrow)
-                        {
-                            w.Close();
-                        }
-
-                        break;
-                    }
-
-                    case ConvStage conv:
-                    {
-                        var g = conv.Geometry;
-                        var weight = plan.Parameters[conv.Weight];
-                        int pixels = g.OutHeight * g.OutWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = conv.OutShape.Channels;
-                        string dz = $"{dOut}.Reshape(rows * {pixels}, {f})";
-                        Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}", conv.Bias);
-                        w.Line($"{Tensor} col{k} = Scratch(rows * {pixels}, {columns});");
-                        w.Open("if (weightGradients)");
-                        w.Line($"backend.Im2Col(Activation({i}, rows), s_{Field(stage)}Geometry, col{k});");
-                        w.Line($"backend.Gemm({dz}, true, col{k}, false, d{weight.Name}, beta); // ({f}, rows x {pixels}) x (rows x {pixels}, {columns})");
-                        w.Close();
-                        w.Open($"if ({needIn})");
-                        w.Line($"backend.Gemm({dz}, false, {weight.Name}, false, col{k});");
-                        w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, {(first ? "ActivationGradient(0, rows)" : $"d{i}")});");
-                        w.Close();
-                        break;
-                    }
-
-                    case TransposedStage transposed:
-                    {
-                        var g = transposed.Geometry;
-                        var weight = plan.Parameters[transposed.Weight];
-                        int inPixels = transposed.InShape.Height * transposed.InShape.Width;
-                        int outPixels = g.InHeight * g.InWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = transposed.OutShape.Channels, c = transposed.InShape.Channels;
-                        string dz = $"{dOut}.Reshape(rows * {outPixels}, {f})";
-                        Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}", transposed.Bias);
-                        w.Line($"{Tensor} col{k} = Scratch(rows * {inPixels}, {columns});");
-                        w.Line($"backend.Im2Col({dOut}, s_{Field(stage)}Geometry, col{k});");
-                        w.Open("if (weightGradients)");
-                        w.Line($"backend.Gemm(Activation({i}, rows).Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, beta); // ({c}, rows x {inPixels}) x (rows x {inPixels}, {columns})");
-                        w.Close();
-                        If(w, needIn, $"backend.Gemm(col{k}, false, {weight.Name}, true, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}.Reshape(rows * {inPixels}, {c}));");
-                        break;
-                    }
-
-                    case BatchNormStage norm:
-                    {
-                        int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.Channels;
-                        w.Line($"{Tensor} saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
-                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? (accumulate ? {KernelFlags.NormGradientsAdd} : {KernelFlags.NormGradientsSet}) : {KernelFlags.NormGradientsNone}));");
-                        If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {(first ? "ActivationGradient(0, rows)" : $"d{i}")}.Reshape(rows * {pixels}, {c}));");
-                        break;
-                    }
-
-                    case UpsampleStage upsample:
-                        If(w, needIn, $"backend.UpsampleBackward({dOut}, {(first ? "ActivationGradient(0, rows)" : $"d{i}")}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
-                        break;
-
-                    case DropoutStage dropout:
-                    {
-                        string target = first ? "ActivationGradient(0, rows)" : $"d{i}";
-                        w.Open($"if ({needIn})");
-                        w.Open("if (Training)");
-                        w.Line($"backend.DropoutBackward({dOut}, {target}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
-                        w.Close();
-                        w.Open("else");
-                        w.Line($"backend.Copy({dOut}, {target});");
-                        w.Close();
-                        w.Close();
-                        break;
-                    }
-
-                    case ConditionStage condition:
-                    {
-                        var table = plan.Parameters[condition.Table];
-                        string target = first ? "(inputGradient ? ActivationGradient(0, rows) : default)" : $"d{i}";
-                        w.Line($"backend.EmbeddingBackward({dOut}, Labels(rows), weightGradients ? d{table.Name} : default, {target}, {condition.InShape.Height * condition.InShape.Width}, accumulate);");
-                        break;
-                    }
-                }
+                EmitStageBackward(w, plan, stage, stage.InSlot == 0 ? "ActivationGradient(0, rows)" : $"d{stage.InSlot}", declare: stage.InSlot != 0);
             }
 
             w.Close();
+        }
+
+        /// <summary>
+        /// One stage's backward pass: from its output gradient (<c>d</c> + its out slot, worked in place) to the parameter
+        /// gradients and <paramref name="dIn"/>, the gradient of its input (declared as <c>d</c> + its in slot when
+        /// <paramref name="declare"/>; the network's input gradient, written when asked, for the first stage).
+        /// </summary>
+        private static void EmitStageBackward(IndentedWriter w, NetworkPlan plan, Stage stage, string dIn, bool declare)
+        {
+            int k = stage.Index, i = stage.InSlot, o = stage.OutSlot;
+            string dOut = $"d{o}";
+            bool first = i == 0;
+            w.Line();
+            w.Line($"// {stage.Description}");
+            string needIn = first ? "inputGradient" : "true";
+            if (declare)
+            {
+                w.Line($"{Tensor} d{i} = ActivationGradient({i}, rows);");
+            }
+
+            switch (stage)
+            {
+                case DenseStage dense:
+                {
+                    var weight = plan.Parameters[dense.Weight];
+                    bool narrow = KernelEmitter.IsNarrow(dense);
+                    if (narrow)
+                    {
+                        string dx = first ? $"inputGradient ? {dIn} : default" : dIn;
+                        string flag = first ? $"accumulateFlag | (inputGradient ? {KernelFlags.InputGradient} : 0)" : $"accumulateFlag | {KernelFlags.InputGradient}";
+                        string x = dense.Predecessor is null ? "" : $", Activation({i}, rows)";
+                        w.Open("if (FuseKernels)");
+                        w.Open("if (weightGradients)");
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowBackward")}, new {KernelArgs}(rows, Activation({i}, rows), {dOut}, {weight.Name}, GradientView({dense.GradientFirst}, 1, {dense.GradientLength}), {dx}, flag: {flag}));");
+                        w.Close();
+                        w.Open("else");
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "NarrowInputGradient")}, new {KernelArgs}(rows, {dIn}, {dOut}, {weight.Name}{x}));");
+                        w.Close();
+                        w.Close();
+                        w.Open("else");
+                    }
+
+                    // With fusion on, the narrow Dense layer after this one has done its activation derivative and bias gradient.
+                    if (KernelEmitter.PrologueInNext(dense))
+                    {
+                        w.Open("if (!FuseKernels)");
+                        Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias, fused: false);
+                        w.Close();
+                    }
+                    else
+                    {
+                        Prologue(w, plan, stage, dOut, $"Activation({o}, rows)", "rows", dense.Bias);
+                    }
+
+                    w.Open("if (weightGradients)");
+                    string weightGemm = $"backend.Gemm({dOut}, true, Activation({i}, rows), false, d{weight.Name}, beta); // ({dense.OutShape.Features}, rows) x (rows, {dense.InShape.Features})";
+                    if (first)
+                    {
+                        w.Line(weightGemm);
+                    }
+                    else
+                    {
+                        // Nothing after it in the pass writes its inputs (this stage's dz and input) or touches its
+                        // output, so it may overlap the rest of the pass; Network.Backward joins before returning.
+                        w.Line("backend.BeginBranch(); // overlaps the passes below");
+                        w.Line(weightGemm);
+                        w.Line("backend.EndBranch();");
+                    }
+
+                    w.Close();
+                    If(w, needIn, $"backend.Gemm({dOut}, false, {weight.Name}, false, {dIn}); // (rows, {dense.OutShape.Features}) x ({dense.OutShape.Features}, {dense.InShape.Features})");
+                    if (narrow)
+                    {
+                        w.Close();
+                    }
+
+                    break;
+                }
+
+                case ConvStage conv:
+                {
+                    var g = conv.Geometry;
+                    var weight = plan.Parameters[conv.Weight];
+                    int pixels = g.OutHeight * g.OutWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = conv.OutShape.Channels;
+                    string dz = $"{dOut}.Reshape(rows * {pixels}, {f})";
+                    Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}", conv.Bias);
+                    w.Line($"{Tensor} col{k} = Scratch(rows * {pixels}, {columns});");
+                    w.Open("if (weightGradients)");
+                    w.Line($"backend.Im2Col(Activation({i}, rows), s_{Field(stage)}Geometry, col{k});");
+                    w.Line($"backend.Gemm({dz}, true, col{k}, false, d{weight.Name}, beta); // ({f}, rows x {pixels}) x (rows x {pixels}, {columns})");
+                    w.Close();
+                    w.Open($"if ({needIn})");
+                    w.Line($"backend.Gemm({dz}, false, {weight.Name}, false, col{k});");
+                    w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, {dIn});");
+                    w.Close();
+                    break;
+                }
+
+                case TransposedStage transposed:
+                {
+                    var g = transposed.Geometry;
+                    var weight = plan.Parameters[transposed.Weight];
+                    int inPixels = transposed.InShape.Height * transposed.InShape.Width;
+                    int outPixels = g.InHeight * g.InWidth, columns = g.InChannels * g.Kernel * g.Kernel, f = transposed.OutShape.Channels, c = transposed.InShape.Channels;
+                    string dz = $"{dOut}.Reshape(rows * {outPixels}, {f})";
+                    Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}", transposed.Bias);
+                    w.Line($"{Tensor} col{k} = Scratch(rows * {inPixels}, {columns});");
+                    w.Line($"backend.Im2Col({dOut}, s_{Field(stage)}Geometry, col{k});");
+                    w.Open("if (weightGradients)");
+                    w.Line($"backend.Gemm(Activation({i}, rows).Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, beta); // ({c}, rows x {inPixels}) x (rows x {inPixels}, {columns})");
+                    w.Close();
+                    If(w, needIn, $"backend.Gemm(col{k}, false, {weight.Name}, true, {dIn}.Reshape(rows * {inPixels}, {c}));");
+                    break;
+                }
+
+                case BatchNormStage norm:
+                {
+                    int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.Channels;
+                    w.Line($"{Tensor} saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
+                    w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? (accumulate ? {KernelFlags.NormGradientsAdd} : {KernelFlags.NormGradientsSet}) : {KernelFlags.NormGradientsNone}));");
+                    If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {dIn}.Reshape(rows * {pixels}, {c}));");
+                    break;
+                }
+
+                case UpsampleStage upsample:
+                    If(w, needIn, $"backend.UpsampleBackward({dOut}, {dIn}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
+                    break;
+
+                case DropoutStage dropout:
+                {
+                    string target = dIn;
+                    w.Open($"if ({needIn})");
+                    w.Open("if (Training)");
+                    w.Line($"backend.DropoutBackward({dOut}, {target}, {Format.FloatLiteral(dropout.Rate)}, RandomSeed, global::GanDsl.Randomness.RandomStreams.Dropout + {dropout.DropoutIndex}, DropoutCounter);");
+                    w.Close();
+                    w.Open("else");
+                    w.Line($"backend.Copy({dOut}, {target});");
+                    w.Close();
+                    w.Close();
+                    break;
+                }
+
+                case ConditionStage condition:
+                {
+                    var table = plan.Parameters[condition.Table];
+                    string target = first ? "(inputGradient ? ActivationGradient(0, rows) : default)" : dIn;
+                    w.Line($"backend.EmbeddingBackward({dOut}, Labels(rows), weightGradients ? d{table.Name} : default, {target}, {condition.InShape.Height * condition.InShape.Width}, accumulate);");
+                    break;
+                }
+            }
         }
 
         /// <summary>

@@ -57,6 +57,9 @@ namespace GanDsl.Generator.Model
         /// <summary>Upsample: how many times higher and wider.</summary>
         public int Factor { get; init; }
 
+        /// <summary>Head: its name.</summary>
+        public string Name { get; init; } = "";
+
         /// <summary>The layer as written, e.g. <c>Conv2D(64, 5, stride: 2)</c>, for summaries and messages.</summary>
         public string Text { get; init; } = "";
     }

@@ -79,7 +79,7 @@ public abstract partial class Backend : IDisposable
     /// branch reads, or reads or writes what it writes. A branch may hold GEMMs, copies, fills and the element-wise
     /// runtime operations (noise, the batch gather), not column sums (bias gradients, narrow Dense backward kernels,
     /// BatchNorm statistics), which share one scratch buffer. Downloads, uploads, <see cref="Synchronize"/> and the end
-    /// of a capture join first; <see cref="Network.Backward"/> joins before it returns.
+    /// of a capture join first; <see cref="Network.Backward(int, Tensor, bool, bool, bool)"/> joins before it returns.
     /// </summary>
     public void BeginBranch()
     {

@@ -158,6 +158,28 @@ public sealed class ReshapeAttribute(int channels, int height, int width) : Laye
 public sealed class FlattenAttribute : LayerAttribute;
 
 /// <summary>
+/// Starts a named head: the layers after it, up to the next head, branch off the trunk (the layers before the
+/// first head) and end in an output of their own. ACGAN's discriminator has a real/fake head and a class head on one
+/// trunk; InfoGAN's a D head and a Q head. The forward pass computes every head; a backward pass takes the gradient of
+/// the heads it is given (<see cref="Network.Backward(int, HeadSet, bool, bool, bool)"/>) and adds their contributions
+/// in the trunk. The first head is the network's <see cref="Network.Output"/>; each is reachable by name with
+/// <see cref="Network.Head(string)"/>.
+/// </summary>
+/// <example><code>
+/// [Input(1, 28, 28)] [Conv2D(32, 3, stride: 2), LeakyRelu(0.2f)] [Flatten]
+/// [Head("validity")] [Dense(1)]
+/// [Head("label")] [Dense(10)]
+/// public partial class AcganDiscriminator;
+/// </code></example>
+/// <param name="name">The head's name: letters, digits and underscores, unique in the network.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class HeadAttribute(string name) : LayerAttribute
+{
+    /// <summary>The head's name.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>
 /// Conditions the network on a class label (Mirza and Osindero 2014): a learned embedding of the label,
 /// <c>embedding</c> values, joins the input, concatenated to a vector or as extra constant channels of
 /// an image. Must come right after the Input; the label is given per sample through <c>Labels(rows)</c>.

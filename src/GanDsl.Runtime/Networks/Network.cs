@@ -45,8 +45,44 @@ public abstract class Network : IDisposable
             _slotOffsets[i + 1] = _slotOffsets[i] + layout.ActivationWidths[i];
         }
 
+        _heads = new NetworkHead[layout.Heads.Count];
+        for (int h = 0; h < _heads.Length; h++)
+        {
+            _heads[h] = new NetworkHead(this, h, layout.Heads[h]);
+        }
+
         InitializeParameters(seed);
     }
+
+    private readonly NetworkHead[] _heads;
+
+    /// <summary>The heads (<see cref="HeadAttribute"/>) in declaration order; empty for a network of one chain.</summary>
+    public IReadOnlyList<NetworkHead> Heads => _heads;
+
+    /// <summary>The head named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The network has no head of that name.</exception>
+    public NetworkHead Head(string name)
+    {
+        foreach (var head in _heads)
+        {
+            if (head.Name == name)
+            {
+                return head;
+            }
+        }
+
+        throw new ArgumentException(
+            _heads.Length == 0
+                ? $"{Layout.Name} has no heads (declare them with [Head(\"name\")]); its output is Output(rows)."
+                : $"{Layout.Name} has no head named '{name}'; its heads are {string.Join(", ", _heads.Select(h => "'" + h.Name + "'"))}.",
+            nameof(name));
+    }
+
+    /// <summary>
+    /// Generated code: the heads the backward pass running takes gradients from, a bit per head (the first head's
+    /// gradient is the pass's output gradient). 1 outside <see cref="Backward(int, HeadSet, bool, bool, bool)"/>.
+    /// </summary>
+    protected int HeadMask { get; private set; } = 1;
 
     /// <summary>The backend the network computes on.</summary>
     public Backend Backend { get; }
@@ -78,7 +114,7 @@ public abstract class Network : IDisposable
     public int Contexts { get; private set; } = 1;
 
     /// <summary>
-    /// The context <see cref="Input"/>, <see cref="Output"/>, <see cref="Forward"/>, <see cref="Backward"/> and the other
+    /// The context <see cref="Input"/>, <see cref="Output"/>, <see cref="Forward"/>, <see cref="Backward(int, Tensor, bool, bool, bool)"/> and the other
     /// activation views use (0 by default). Switching allocates nothing. Parameter gradients are shared: a backward pass
     /// after another adds to them with <c>accumulate: true</c>. Dropout masks follow <see cref="DropoutCounter"/>, so keep
     /// it between a context's forward and backward passes; an output redirected with <see cref="RedirectOutput"/> is
@@ -192,14 +228,14 @@ public abstract class Network : IDisposable
     /// <summary>The (rows, InputFeatures) input the next <see cref="Forward"/> reads.</summary>
     public Tensor Input(int rows) => Activation(0, rows);
 
-    /// <summary>The (rows, OutputFeatures) output <see cref="Forward"/> writes.</summary>
-    public Tensor Output(int rows) => Activation(_slotOffsets.Length - 2, rows);
+    /// <summary>The (rows, OutputFeatures) output <see cref="Forward"/> writes (the first head's, for a network with heads).</summary>
+    public Tensor Output(int rows) => Activation(Layout.OutputSlot, rows);
 
-    /// <summary>Where <see cref="Backward"/> writes the gradient with respect to the input, when asked to.</summary>
+    /// <summary>Where <see cref="Backward(int, Tensor, bool, bool, bool)"/> writes the gradient with respect to the input, when asked to.</summary>
     public Tensor InputGradient(int rows) => ActivationGradient(0, rows);
 
     /// <summary>The default place for the gradient of the loss with respect to the output.</summary>
-    public Tensor OutputGradient(int rows) => ActivationGradient(_slotOffsets.Length - 2, rows);
+    public Tensor OutputGradient(int rows) => ActivationGradient(Layout.OutputSlot, rows);
 
     /// <summary>
     /// The (rows, 1) class labels a network with a <see cref="ConditionAttribute"/> reads, as floats
@@ -221,7 +257,8 @@ public abstract class Network : IDisposable
 
     /// <summary>
     /// Backpropagates the gradient of a loss with respect to the output of the last
-    /// <see cref="Forward"/> over the same rows.
+    /// <see cref="Forward"/> over the same rows. For a network with heads, this is the first head's gradient alone;
+    /// <see cref="Backward(int, HeadSet, bool, bool, bool)"/> takes several.
     /// </summary>
     /// <param name="rows">The batch, as in the forward pass.</param>
     /// <param name="outputGradient">(rows, OutputFeatures) upstream gradient, overwritten; default: <see cref="OutputGradient"/>.</param>
@@ -260,8 +297,41 @@ public abstract class Network : IDisposable
     }
 
     /// <summary>
+    /// Backpropagates the gradients of the <paramref name="heads"/> given, each read from its
+    /// <see cref="NetworkHead.OutputGradient"/> (and overwritten), after the last <see cref="Forward"/> over the same rows:
+    /// the heads' contributions add up in the trunk. Heads not given contribute nothing.
+    /// </summary>
+    /// <param name="rows">The batch, as in the forward pass.</param>
+    /// <param name="heads">The heads with a gradient: <c>validity | label</c>.</param>
+    /// <param name="weightGradients">Compute parameter gradients (the heads' not given stay as they are).</param>
+    /// <param name="inputGradient">Compute <see cref="InputGradient"/>.</param>
+    /// <param name="accumulate">Add parameter gradients to <see cref="Gradients"/> instead of overwriting them.</param>
+    public void Backward(int rows, HeadSet heads, bool weightGradients = true, bool inputGradient = false, bool accumulate = false)
+    {
+        if (heads.Network is null || heads.Mask == 0)
+        {
+            throw new ArgumentException($"{Layout.Name}: a backward pass needs at least one head.", nameof(heads));
+        }
+
+        if (!ReferenceEquals(heads.Network, this))
+        {
+            throw new ArgumentException($"{Layout.Name}: the heads given are {heads.Network.Layout.Name}'s.", nameof(heads));
+        }
+
+        HeadMask = (int)heads.Mask;
+        try
+        {
+            Backward(rows, outputGradient: default, weightGradients, inputGradient, accumulate);
+        }
+        finally
+        {
+            HeadMask = 1;
+        }
+    }
+
+    /// <summary>
     /// WGAN-GP's second-order pass, for networks declared with <see cref="GradientPenaltyAttribute"/>: after a
-    /// <see cref="Forward"/> and a <see cref="Backward"/> (input gradient, output gradient of ones) at the
+    /// <see cref="Forward"/> and a <see cref="Backward(int, Tensor, bool, bool, bool)"/> (input gradient, output gradient of ones) at the
     /// same rows, adds to <see cref="Gradients"/> the gradient of a penalty on the input gradient, given
     /// <paramref name="tangent"/> = dPenalty/d(input gradient) (rows, InputFeatures).
     /// </summary>
@@ -437,7 +507,7 @@ public abstract class Network : IDisposable
     /// <summary>Generated: the forward pass over <paramref name="rows"/> rows.</summary>
     protected abstract void ForwardCore(int rows);
 
-    /// <summary>Generated: the backward pass; see <see cref="Backward"/>.</summary>
+    /// <summary>Generated: the backward pass; see <see cref="Backward(int, Tensor, bool, bool, bool)"/>.</summary>
     protected abstract void BackwardCore(int rows, Tensor outputGradient, bool weightGradients, bool inputGradient, bool accumulate);
 
     /// <summary>Generated for <see cref="GradientPenaltyAttribute"/> networks: see <see cref="GradientPenaltyBackward"/>.</summary>
@@ -466,7 +536,7 @@ public abstract class Network : IDisposable
     /// After <see cref="Forward"/> these are the network's hidden features, e.g. for metrics.
     /// </summary>
     public Tensor Activation(int slot, int rows) =>
-        slot == _slotOffsets.Length - 2 && !_redirectedOutput.IsEmpty
+        slot == Layout.OutputSlot && !_redirectedOutput.IsEmpty
             ? RedirectedOutput(rows)
             : Arena(_activations).View(ContextOffset + Capacity * _slotOffsets[slot], rows, Layout.ActivationWidths[slot]);
 

@@ -78,6 +78,11 @@ public sealed record ParameterInfo(string Name, ParameterKind Kind, int Rows, in
 /// <param name="Initial">Its initial value (0 for means, 1 for variances).</param>
 public sealed record StateInfo(string Name, int Length, long Offset, float Initial);
 
+/// <summary>A head of a network (<see cref="HeadAttribute"/>): its name and the activation slot of its output.</summary>
+/// <param name="Name">The name the attribute gives it.</param>
+/// <param name="Slot">The activation slot its output is in.</param>
+public sealed record HeadInfo(string Name, int Slot);
+
 /// <summary>
 /// What the source generator knows about a network, for the runtime: layers, parameter tensors,
 /// state, activation slots and a printable summary. Generated classes expose theirs as <c>Definition</c>.
@@ -149,11 +154,23 @@ public sealed class NetworkLayout
     /// <summary>CUDA C source of the network's fused kernels (the generated <c>CudaKernelSource</c>), for NVRTC; null when it has none.</summary>
     public string? CudaSource { get; init; }
 
+    /// <summary>The heads (<see cref="HeadAttribute"/>) in declaration order; empty for a network of one chain.</summary>
+    public IReadOnlyList<HeadInfo> Heads { get; init; } = [];
+
+    /// <summary>With heads: the slot where the second and later heads' gradients with respect to the trunk's output land before they are added; -1 without.</summary>
+    public int HeadSumSlot { get; init; } = -1;
+
+    /// <summary>The slot of the network's output (<see cref="Network.Output"/>): its first head's, or the last slot.</summary>
+    public int OutputSlot => Heads.Count > 0 ? Heads[0].Slot : Slots.Count - 1;
+
     /// <summary>Features per input sample.</summary>
     public int InputFeatures => ActivationWidths[0];
 
-    /// <summary>Features per output sample.</summary>
-    public int OutputFeatures => ActivationWidths[^1];
+    /// <summary>Features per output sample (of the first head, for a network with heads).</summary>
+    public int OutputFeatures => ActivationWidths[OutputSlot];
+
+    /// <summary>The shape of one output sample (of the first head, for a network with heads).</summary>
+    public TensorShape OutputShape => Slots[OutputSlot];
 
     /// <summary>Total number of parameters.</summary>
     public long ParameterCount { get; }

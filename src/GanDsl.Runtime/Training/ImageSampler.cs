@@ -142,7 +142,7 @@ public sealed class ImageSampler : IDisposable
     public static (int Height, int Width) ImageShape(Network network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var output = network.Layout.Layers[^1].Output;
+        var output = network.Layout.OutputShape;
         if (output.Spatial && output.Channels == 1)
         {
             return (output.Height, output.Width);

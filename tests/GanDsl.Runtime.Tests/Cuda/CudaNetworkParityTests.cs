@@ -103,6 +103,53 @@ public sealed class CudaNetworkParityTests
         Assert.False(adamB.TakeNonFiniteFlag());
     }
 
+    // Heads: every head's output, then backward passes given all heads and a subset (the later heads' trunk gradients
+    // landing beside the first's and added), accumulating, with the input gradient.
+    [Theory]
+    [InlineData("TwoHeadNet")]
+    [InlineData("ThreeHeadNet")]
+    public void HeadsMatchTheCpu(string name)
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        Func<Backend, Network> create = name == "TwoHeadNet" ? b => new TwoHeadNet(b, 3) : b => new ThreeHeadNet(b, 3);
+        using var a = create(cpu);
+        using var b = create(gpu);
+        foreach (var net in new[] { a, b })
+        {
+            net.EnsureCapacity(Rows);
+            net.Backend.Upload(Gpu.Random(Rows * net.InputFeatures, 1), net.Input(Rows));
+            net.Forward(Rows);
+        }
+
+        for (int h = 0; h < a.Heads.Count; h++)
+        {
+            Gpu.Close(a.Heads[h].Output(Rows), b.Heads[h].Output(Rows), 1e-5, $"{name} head {a.Heads[h].Name} output");
+        }
+
+        foreach (var net in new[] { a, b })
+        {
+            HeadSet all = default, last = net.Heads[^1];
+            foreach (var head in net.Heads)
+            {
+                all |= head;
+            }
+
+            foreach (var (heads, pass) in new[] { (all, 0), (last | net.Heads[0], 1) })
+            {
+                foreach (var head in net.Heads)
+                {
+                    net.Backend.Upload(Gpu.Random(Rows * head.Features, 10 + head.Index + pass), head.OutputGradient(Rows));
+                }
+
+                net.Backward(Rows, heads, inputGradient: true, accumulate: pass == 1);
+            }
+        }
+
+        Gpu.Close(a.Gradients, b.Gradients, 1e-4, $"{name} parameter gradients from the heads");
+        Gpu.Close(a.InputGradient(Rows), b.InputGradient(Rows), 1e-4, $"{name} input gradient from the heads");
+    }
+
     [Theory]
     [InlineData("SeedDiscriminator")]
     [InlineData("ConditionalDiscriminator")]

@@ -40,6 +40,30 @@ public partial class SigmoidNoBiasNet;
 [Dense(2)]
 public partial class UpsampleNet;
 
+// Two heads on a convolutional trunk, the second with a hidden layer of its own: ACGAN's discriminator in small.
+[Input(1, 6, 6)]
+[Conv2D(3, 3, stride: 2), LeakyRelu(0.2f)]
+[Flatten]
+[Head("validity")]
+[Dense(1)]
+[Head("label")]
+[Dense(5), Relu]
+[Dense(4)]
+public partial class TwoHeadNet;
+
+// Three heads on a Dense trunk with an activation (whose derivative must see the heads' gradients added, so no narrow
+// head may fuse it), one head ending in a Reshape and one in an activation.
+[Input(7)]
+[Dense(9), Tanh]
+[Head("a")]
+[Dense(2)]
+[Head("b")]
+[Dense(3), Sigmoid]
+[Head("c")]
+[Dense(8), LeakyRelu(0.1f)]
+[Reshape(2, 2, 2)]
+public partial class ThreeHeadNet;
+
 // The exponential units: ELU with its own alpha, SELU, and a Dense without activation between them.
 [Input(6)]
 [Dense(23), Elu(0.7f)]

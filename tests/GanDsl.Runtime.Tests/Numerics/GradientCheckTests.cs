@@ -24,6 +24,7 @@ public sealed class GradientCheckTests : IDisposable
     {
         nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(ExponentialNet), nameof(UpsampleNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
         nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet), nameof(TwinLayersNet),
+        nameof(TwoHeadNet), nameof(ThreeHeadNet),
     };
 
     [Theory]
@@ -328,6 +329,8 @@ public sealed class GradientCheckTests : IDisposable
             nameof(ConditionNet) => new ConditionNet(backend, seed),
             nameof(ConditionConvNet) => new ConditionConvNet(backend, seed),
             nameof(TwinLayersNet) => new TwinLayersNet(backend, seed),
+            nameof(TwoHeadNet) => new TwoHeadNet(backend, seed),
+            nameof(ThreeHeadNet) => new ThreeHeadNet(backend, seed),
             nameof(Dcgan.DcganGenerator) => new Dcgan.DcganGenerator(backend, seed),
             nameof(Dcgan.DcganDiscriminator) => new Dcgan.DcganDiscriminator(backend, seed),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),

@@ -17,17 +17,39 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
     /// <summary>Dropout's seed and counter, as set on the network for the pass being checked.</summary>
     public (ulong Seed, ulong Counter) Dropout { get; init; }
 
-    /// <summary>Runs <paramref name="rows"/> samples through the network (training mode) with parameters <paramref name="p"/>.</summary>
-    public double[] Forward(ReadOnlySpan<double> p, ReadOnlySpan<double> input, int rows)
+    /// <summary>Runs <paramref name="rows"/> samples through the network (training mode) with parameters <paramref name="p"/>: its output (the first head's, with heads).</summary>
+    public double[] Forward(ReadOnlySpan<double> p, ReadOnlySpan<double> input, int rows) => ForwardHeads(p, input, rows)[0];
+
+    /// <summary>As <see cref="Forward"/>, every head's output (the one output of a network without heads).</summary>
+    public double[][] ForwardHeads(ReadOnlySpan<double> p, ReadOnlySpan<double> input, int rows)
     {
         double[] x = input.ToArray();
         var shape = Layout.Layers[0].Output;
         int dropoutIndex = 0;
+        double[]? trunk = null;
+        var trunkShape = shape;
+        var outputs = new List<double[]>();
         foreach (var layer in Layout.Layers.Skip(1))
         {
             var output = layer.Output;
             switch (layer.Kind)
             {
+                case LayerKind.Head:
+                    // Every head starts from the trunk's output; the head before it ends here.
+                    if (trunk is null)
+                    {
+                        trunk = x;
+                        trunkShape = shape;
+                    }
+                    else
+                    {
+                        outputs.Add(x);
+                    }
+
+                    x = (double[])trunk.Clone();
+                    shape = trunkShape;
+                    break;
+
                 case LayerKind.Dense:
                     x = Dense(p, layer, x, rows, shape.Features, output.Features);
                     break;
@@ -68,7 +90,8 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
             shape = output;
         }
 
-        return x;
+        outputs.Add(x);
+        return outputs.ToArray();
     }
 
     // Nearest neighbour: output pixel (oh, ow) is input pixel (oh / f, ow / f), channels-last.
@@ -112,6 +135,25 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
         for (int i = 0; i < y.Length; i++)
         {
             sum += y[i] * weights[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>sum over heads of sum(weights[h] * head h's output), a null weight leaving the head out: its gradient is the backward pass given those heads.</summary>
+    public double WeightedHeads(ReadOnlySpan<double> p, ReadOnlySpan<double> input, int rows, double[]?[] weights)
+    {
+        var outputs = ForwardHeads(p, input, rows);
+        double sum = 0;
+        for (int h = 0; h < outputs.Length; h++)
+        {
+            if (weights[h] is { } w)
+            {
+                for (int i = 0; i < outputs[h].Length; i++)
+                {
+                    sum += outputs[h][i] * w[i];
+                }
+            }
         }
 
         return sum;
