@@ -447,6 +447,13 @@ namespace GanDsl.Generator
                         return new LayerModel(LayerKind.Condition) { Size = classes, Embedding = embedding, Text = text };
                     }
 
+                    case "ConditionMultiply":
+                    {
+                        int classes = IntArgument(data, 0);
+                        Within("classes", classes, NetworkLimits.MaxWidth);
+                        return new LayerModel(LayerKind.Condition) { Size = classes, Multiply = true, Text = text };
+                    }
+
                     case "Relu":
                         return Activation(ActivationKind.Relu, 0f);
                     case "Tanh":

@@ -91,7 +91,11 @@ namespace GanDsl.Generator
 
     /// <summary>Condition: the input with the label's learned embedding appended (per pixel for images).</summary>
     internal sealed record ConditionStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Table, int Classes, int Embedding)
-        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description)
+    {
+        /// <summary>ConditionMultiply: the input times the label's embedding (one value per feature), not the embedding appended.</summary>
+        public bool Multiply { get; init; }
+    }
 
     /// <summary>Arena layout and the stage list of one network, derived from its model.</summary>
     internal sealed class NetworkPlan
@@ -241,8 +245,9 @@ namespace GanDsl.Generator
 
                     case LayerKind.Condition:
                     {
-                        int table = plan.AddParameter(ParameterKind.Embedding, layer.Size, layer.Embedding, 1, new[] { layer.Size, layer.Embedding }, $"{layer.Text} label embedding");
-                        var condition = new ConditionStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, table, layer.Size, layer.Embedding);
+                        int embedding = layer.Multiply ? shape.Features : layer.Embedding;
+                        int table = plan.AddParameter(ParameterKind.Embedding, layer.Size, embedding, 1, new[] { layer.Size, embedding }, $"{layer.Text} label embedding");
+                        var condition = new ConditionStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, table, layer.Size, embedding) { Multiply = layer.Multiply };
                         plan.Condition = condition;
                         stage = condition;
                         break;

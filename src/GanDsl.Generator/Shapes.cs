@@ -29,7 +29,7 @@ namespace GanDsl.Generator
                 for (int i = 0; i < layers.Count; i++)
                 {
                     var layer = layers[i];
-                    if (layer.Kind == LayerKind.BatchNorm
+                    if (layer.Kind == LayerKind.BatchNorm || (layer.Kind == LayerKind.Condition && layer.Multiply)
                         || (layer.Kind == LayerKind.Activation && layer.Activation is ActivationKind.Tanh or ActivationKind.Sigmoid or ActivationKind.Elu or ActivationKind.Selu))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotTwiceDifferentiable, locations[i], layer.Text, network));
@@ -144,7 +144,7 @@ namespace GanDsl.Generator
                         }
 
                         hasParameters = true;
-                        shape = shape is null ? null
+                        shape = shape is null || layer.Multiply ? shape
                             : shape.Spatial ? shape with { Channels = shape.Channels + layer.Embedding }
                             : Shape.Vector(shape.Features + layer.Embedding);
                         break;
@@ -326,7 +326,7 @@ namespace GanDsl.Generator
         {
             if (input is null)
             {
-                return layer.Kind == LayerKind.Condition ? NetworkLimits.Multiply(layer.Size, layer.Embedding) : 0;
+                return layer.Kind == LayerKind.Condition && !layer.Multiply ? NetworkLimits.Multiply(layer.Size, layer.Embedding) : 0;
             }
 
             long kernel = (long)layer.Kernel * layer.Kernel;
@@ -334,7 +334,7 @@ namespace GanDsl.Generator
             {
                 LayerKind.Dense => NetworkLimits.Multiply(input.FeatureCount, layer.Size) + layer.Size,
                 LayerKind.Conv2D or LayerKind.ConvTranspose2D => NetworkLimits.Multiply(NetworkLimits.Multiply(input.Channels, layer.Size), kernel) + layer.Size,
-                LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Embedding),
+                LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Multiply ? input.FeatureCount : layer.Embedding),
                 LayerKind.BatchNorm => 2L * input.Channels,
                 _ => 0,
             };

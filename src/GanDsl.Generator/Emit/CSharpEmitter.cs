@@ -246,6 +246,11 @@ namespace GanDsl.Generator
                 case ConditionStage condition when layer.Kind == LayerKind.Condition:
                     extra.Add($"Classes = {condition.Classes}");
                     extra.Add($"Embedding = {condition.Embedding}");
+                    if (condition.Multiply)
+                    {
+                        extra.Add("Multiply = true");
+                    }
+
                     break;
             }
 
@@ -382,6 +387,10 @@ namespace GanDsl.Generator
                         w.Open("else");
                         w.Line($"backend.Copy(a{i}, a{o});");
                         w.Close();
+                        break;
+
+                    case ConditionStage { Multiply: true } condition:
+                        w.Line($"backend.MultiplyEmbedding(a{i}, Labels(rows), {plan.Parameters[condition.Table].Name}, a{o});");
                         break;
 
                     case ConditionStage condition:
@@ -614,6 +623,14 @@ namespace GanDsl.Generator
                     w.Line($"backend.Copy({dOut}, {target});");
                     w.Close();
                     w.Close();
+                    break;
+                }
+
+                case ConditionStage { Multiply: true } condition:
+                {
+                    var table = plan.Parameters[condition.Table];
+                    string target = first ? "(inputGradient ? ActivationGradient(0, rows) : default)" : dIn;
+                    w.Line($"backend.MultiplyEmbeddingBackward({dOut}, Activation({i}, rows), Labels(rows), {table.Name}, weightGradients ? d{table.Name} : default, {target}, accumulate);");
                     break;
                 }
 

@@ -57,6 +57,9 @@ namespace GanDsl.Generator.Model
         /// <summary>Upsample: how many times higher and wider.</summary>
         public int Factor { get; init; }
 
+        /// <summary>Condition: multiply the input by the label's embedding instead of appending it (ConditionMultiply).</summary>
+        public bool Multiply { get; init; }
+
         /// <summary>Head: its name.</summary>
         public string Name { get; init; } = "";
 

@@ -642,6 +642,54 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// ConditionMultiply's forward: <c>y[r, j] = x[r, j] * table[label r, j]</c>, <paramref name="table"/> (classes, features).
+    /// </summary>
+    public void MultiplyEmbedding(Tensor x, Tensor labels, Tensor table, Tensor y)
+    {
+        RequireOwned(x, nameof(x));
+        RequireOwned(labels, nameof(labels));
+        RequireOwned(table, nameof(table));
+        RequireOwned(y, nameof(y));
+        if (labels.Rows != x.Rows || labels.Cols != 1 || y.Rows != x.Rows || y.Cols != x.Cols || table.Cols != x.Cols)
+        {
+            throw new ArgumentException($"Cannot multiply {x} by embeddings {table} for labels {labels} into {y}.");
+        }
+
+        MultiplyEmbeddingCore(x, labels, table, y);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="MultiplyEmbedding"/>: <c>dx = dy * table[label]</c> (when <paramref name="dx"/> is not
+    /// empty) and, into <paramref name="tableGradient"/> (when not empty; added when <paramref name="accumulate"/>),
+    /// <c>dy * x</c> summed over the rows of each label, in row order.
+    /// </summary>
+    public void MultiplyEmbeddingBackward(Tensor dy, Tensor x, Tensor labels, Tensor table, Tensor tableGradient, Tensor dx, bool accumulate)
+    {
+        RequireOwned(dy, nameof(dy));
+        RequireOwned(x, nameof(x));
+        RequireOwned(labels, nameof(labels));
+        RequireOwned(table, nameof(table));
+        if (x.Rows != dy.Rows || x.Cols != dy.Cols || labels.Rows != dy.Rows || table.Cols != dy.Cols)
+        {
+            throw new ArgumentException($"Cannot backpropagate {dy} through the product of {x} and embeddings {table} for labels {labels}.");
+        }
+
+        if (!tableGradient.IsEmpty)
+        {
+            RequireOwned(tableGradient, nameof(tableGradient));
+            RequireLength(table.Length, tableGradient, nameof(tableGradient));
+        }
+
+        if (!dx.IsEmpty)
+        {
+            RequireOwned(dx, nameof(dx));
+            RequireLength(dy.Length, dx, nameof(dx));
+        }
+
+        MultiplyEmbeddingBackwardCore(dy, x, labels, table, tableGradient, dx, accumulate);
+    }
+
+    /// <summary>
     /// The gradient of <see cref="ConcatEmbedding"/>: the embedding part of <paramref name="dy"/> summed
     /// into the rows of <paramref name="tableGradient"/> (when not empty; added when <paramref name="accumulate"/>),
     /// the rest copied to <paramref name="dx"/> (when not empty).
@@ -1054,6 +1102,12 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>Forward: <paramref name="source"/> (small) to <paramref name="destination"/> (large); backward: block sums of <paramref name="source"/> (large) to <paramref name="destination"/> (small). Arguments checked.</summary>
     protected abstract void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward);
+
+    /// <summary>See <see cref="MultiplyEmbedding"/>; arguments checked.</summary>
+    protected abstract void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y);
+
+    /// <summary>See <see cref="MultiplyEmbeddingBackward"/>; arguments checked.</summary>
+    protected abstract void MultiplyEmbeddingBackwardCore(Tensor dy, Tensor x, Tensor labels, Tensor table, Tensor tableGradient, Tensor dx, bool accumulate);
 
     /// <summary>See <see cref="EmbeddingBackward"/>.</summary>
     protected abstract void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate);

@@ -641,6 +641,44 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(x));
+        p.Pointer(Address(labels));
+        p.Pointer(Address(table));
+        p.Pointer(Address(y));
+        p.Int(x.Rows);
+        p.Int(x.Cols);
+        p.Int(table.Rows);
+        Run("gandsl_multiply_embedding", Blocks(y.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
+    protected override void MultiplyEmbeddingBackwardCore(Tensor dy, Tensor x, Tensor labels, Tensor table, Tensor tableGradient, Tensor dx, bool accumulate)
+    {
+        // The table's gradient first: dx may be dy itself.
+        if (!tableGradient.IsEmpty)
+        {
+            var p = default(KernelParams);
+            p.Pointer(Address(dy));
+            p.Pointer(Address(x));
+            p.Pointer(Address(labels));
+            p.Pointer(Address(tableGradient));
+            p.Int(dy.Rows);
+            p.Int(dy.Cols);
+            p.Int(table.Rows);
+            p.Int(accumulate ? 1 : 0);
+            Run("gandsl_multiply_embedding_table", (uint)((tableGradient.Length + Threads - 1) / Threads), Threads, 1, &p);
+        }
+
+        if (!dx.IsEmpty)
+        {
+            MultiplyEmbeddingCore(dy, labels, table, dx); // dx = dy * table[label]: the forward's product
+        }
+    }
+
+    /// <inheritdoc />
     protected override void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate)
     {
         int width = dy.Cols / pixels;

@@ -23,6 +23,7 @@ internal static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
+        "gandsl_multiply_embedding", "gandsl_multiply_embedding_table",
         "gandsl_place_columns", "gandsl_categorical", "gandsl_channels",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
@@ -478,6 +479,38 @@ internal static class RuntimeKernels
 
                 dx[i] = sum;
             }
+        }
+
+        // ConditionMultiply's forward, and its input gradient: y[r, j] = x[r, j] * table[label r, j], table (classes, n).
+        extern "C" __global__ void gandsl_multiply_embedding(const float* __restrict__ x, const float* __restrict__ labels, const float* __restrict__ table, float* __restrict__ y,
+            int rows, int n, int classes)
+        {
+            long long count = (long long)rows * n;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
+            {
+                unsigned int u = (unsigned int)i;
+                int r = (int)(u / (unsigned int)n), j = (int)(u % (unsigned int)n);
+                int label = (int)labels[r];
+                y[i] = label >= 0 && label < classes ? x[i] * table[(long long)label * n + j] : 0.0f;
+            }
+        }
+
+        // ConditionMultiply's table gradient: tg (classes, n) (+)= dy * x summed over the rows with that label, in row order
+        // (as CpuBackend); one thread per table entry, no atomics.
+        extern "C" __global__ void gandsl_multiply_embedding_table(const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ labels,
+            float* __restrict__ tg, int rows, int n, int classes, int accumulate)
+        {
+            int entry = blockIdx.x * blockDim.x + threadIdx.x;
+            if (entry >= classes * n) return;
+            int label = entry / n, j = entry % n;
+            float sum = accumulate ? tg[entry] : 0.0f;
+            for (int r = 0; r < rows; r++)
+            {
+                if ((int)labels[r] != label || (float)label != labels[r]) continue;
+                long long o = (long long)r * n + j;
+                sum = fmaf(dy[o], x[o], sum);
+            }
+            tg[entry] = sum;
         }
 
         // Condition's forward: y row r = per pixel, the pixel's channels of x then the label's embedding row of table (classes, e).

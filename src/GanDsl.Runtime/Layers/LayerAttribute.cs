@@ -197,6 +197,20 @@ public sealed class ConditionAttribute(int classes, int embedding) : LayerAttrib
 }
 
 /// <summary>
+/// Conditions the network on a class label by product: the input is multiplied, feature by feature, by a learned
+/// embedding of the label (one value per input feature), as Keras' ACGAN multiplies its noise by
+/// <c>Embedding(classes, latent)(label)</c>. Must come right after the Input; labels through <c>Labels(rows)</c>.
+/// Its parameters are a (classes, features) table initialised as PyTorch's <c>nn.Embedding</c>.
+/// </summary>
+/// <param name="classes">Number of classes (10 for MNIST digits).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ConditionMultiplyAttribute(int classes) : LayerAttribute
+{
+    /// <summary>Number of classes.</summary>
+    public int Classes { get; } = classes;
+}
+
+/// <summary>
 /// Asks the generator for the second-order pass WGAN-GP needs (the gradient of the gradient
 /// penalty with respect to the parameters). It reports GAN0020 on any layer it cannot differentiate twice.
 /// </summary>

@@ -55,6 +55,9 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
 
     /// <summary>Condition: the embedding size.</summary>
     public int Embedding { get; init; }
+
+    /// <summary>Condition: multiplies the input by the label's embedding (<see cref="ConditionMultiplyAttribute"/>) instead of appending it.</summary>
+    public bool Multiply { get; init; }
 }
 
 /// <summary>One parameter tensor inside a network's contiguous parameter buffer.</summary>

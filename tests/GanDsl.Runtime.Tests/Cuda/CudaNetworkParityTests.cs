@@ -30,6 +30,7 @@ public sealed class CudaNetworkParityTests
         ["PenaltyUpsample"] = b => new PenaltyUpsample(b, 3),
         ["TransposedNet"] = b => new TransposedNet(b, 3),
         ["ConditionConvNet"] = b => new ConditionConvNet(b, 3),
+        ["ProductNet"] = b => new ProductNet(b, 3),
         ["PenaltyConv"] = b => new PenaltyConv(b, 3),
         ["PenaltyConditional"] = b => new PenaltyConditional(b, 3),
     };

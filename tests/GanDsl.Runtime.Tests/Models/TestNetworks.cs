@@ -40,6 +40,13 @@ public partial class SigmoidNoBiasNet;
 [Dense(2)]
 public partial class UpsampleNet;
 
+// The noise times a learned embedding of the label, as ACGAN's generator conditions.
+[Input(6)]
+[ConditionMultiply(3)]
+[Dense(5), LeakyRelu(0.2f)]
+[Dense(2)]
+public partial class ProductNet;
+
 // Two heads on a convolutional trunk, the second with a hidden layer of its own: ACGAN's discriminator in small.
 [Input(1, 6, 6)]
 [Conv2D(3, 3, stride: 2), LeakyRelu(0.2f)]

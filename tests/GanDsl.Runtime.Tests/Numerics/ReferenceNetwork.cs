@@ -326,6 +326,22 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
     // Each pixel's channels, then the label's embedding (a vector is one pixel).
     private double[] Condition(ReadOnlySpan<double> p, LayerInfo layer, double[] x, int rows, TensorShape input)
     {
+        if (layer.Multiply)
+        {
+            // ConditionMultiply: each feature times the label's embedding value for it.
+            int start = (int)Layout.Parameters[layer.WeightIndex].Offset, n = input.Features;
+            var product = new double[rows * n];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    product[r * n + j] = x[r * n + j] * p[start + Labels![r] * n + j];
+                }
+            }
+
+            return product;
+        }
+
         int table = (int)Layout.Parameters[layer.WeightIndex].Offset, e = layer.Embedding;
         int pixels = input.Spatial ? input.Height * input.Width : 1;
         int channels = input.Features / pixels;

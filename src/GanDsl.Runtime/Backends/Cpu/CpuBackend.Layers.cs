@@ -256,6 +256,63 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y)
+    {
+        var input = x.Span;
+        var label = labels.Span;
+        var embeddings = table.Span;
+        var output = y.Span;
+        int n = x.Cols;
+        for (int r = 0; r < x.Rows; r++)
+        {
+            Multiply(input.Slice(r * n, n), embeddings.Slice(Label(label[r], table.Rows, r) * n, n), output.Slice(r * n, n));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void MultiplyEmbeddingBackwardCore(Tensor dy, Tensor x, Tensor labels, Tensor table, Tensor tableGradient, Tensor dx, bool accumulate)
+    {
+        var gradient = dy.Span;
+        var input = x.Span;
+        var label = labels.Span;
+        var embeddings = table.Span;
+        int n = dy.Cols;
+        if (!tableGradient.IsEmpty && !accumulate)
+        {
+            tableGradient.Span.Clear();
+        }
+
+        for (int r = 0; r < dy.Rows; r++)
+        {
+            int c = Label(label[r], table.Rows, r);
+            var g = gradient.Slice(r * n, n);
+            if (!tableGradient.IsEmpty)
+            {
+                // The table's row first: dx may be dy itself.
+                var row = tableGradient.Span.Slice(c * n, n);
+                var xs = input.Slice(r * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    row[j] = MathF.FusedMultiplyAdd(g[j], xs[j], row[j]);
+                }
+            }
+
+            if (!dx.IsEmpty)
+            {
+                Multiply(g, embeddings.Slice(c * n, n), dx.Span.Slice(r * n, n));
+            }
+        }
+    }
+
+    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product)
+    {
+        for (int j = 0; j < product.Length; j++)
+        {
+            product[j] = a[j] * b[j];
+        }
+    }
+
+    /// <inheritdoc />
     protected override void EmbeddingBackwardCore(Tensor dy, Tensor labels, Tensor tableGradient, Tensor dx, int pixels, bool accumulate)
     {
         var gradient = dy.Span;
