@@ -19,6 +19,10 @@ public sealed class BaselineTests
     [InlineData("Wgan", "Wgan.WganCritic.g.cs")]
     [InlineData("WganGp", "WganGp.WganGpGenerator.g.cs")]
     [InlineData("WganGp", "WganGp.WganGpCritic.g.cs")]
+    [InlineData("Acgan", "Acgan.AcganGenerator.g.cs")]
+    [InlineData("Acgan", "Acgan.AcganDiscriminator.g.cs")]
+    [InlineData("InfoGan", "InfoGan.InfoGanGenerator.g.cs")]
+    [InlineData("InfoGan", "InfoGan.InfoGanDiscriminator.g.cs")]
     public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
 
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
@@ -50,6 +54,8 @@ public sealed class BaselineTests
     [InlineData("Dcgan")]
     [InlineData("Wgan")]
     [InlineData("WganGp")]
+    [InlineData("Acgan")]
+    [InlineData("InfoGan")]
     public void SampleModelsCompileWithoutWarnings(string sample)
     {
         var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));

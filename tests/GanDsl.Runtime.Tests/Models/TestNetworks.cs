@@ -208,3 +208,35 @@ public partial class TwinLayersNet;
 [Flatten]
 [Dense(1)]
 public partial class PenaltyUpsample;
+
+// Small networks for the ACGAN and InfoGAN learning checks: the samples' steps with Dense layers, fast on the CPU.
+[Input(64)]
+[ConditionMultiply(10)]
+[Dense(256), LeakyRelu(0.2f)]
+[Dense(784), Tanh]
+public partial class SmallAcganGenerator;
+
+[Input(784)]
+[Dense(256), LeakyRelu(0.2f)]
+[Head("validity")]
+[Dense(1)]
+[Head("label")]
+[Dense(10)]
+public partial class SmallAcganDiscriminator;
+
+[Input(74)]
+[Dense(256), BatchNorm, Relu]
+[Dense(784), Tanh]
+public partial class SmallInfoGanGenerator;
+
+[Input(784)]
+[Dense(256), LeakyRelu(0.1f)]
+[Head("validity")]
+[Dense(1)]
+[Head("category")]
+[Dense(64), LeakyRelu(0.1f)]
+[Dense(10)]
+[Head("code")]
+[Dense(64), LeakyRelu(0.1f)]
+[Dense(2)]
+public partial class SmallInfoGanDiscriminator;

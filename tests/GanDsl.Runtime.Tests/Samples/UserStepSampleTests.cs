@@ -41,6 +41,9 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("Began", "--label-smoothing", "0.1")]
     [InlineData("Began", "--gamma", "5")]
     [InlineData("Began", "--lambda-k")]
+    [InlineData("Acgan", "--critic-steps", "2")]
+    [InlineData("InfoGan", "--g-lr", "5")]
+    [InlineData("InfoGan", "--loss", "hinge")]
     public void ForeignOrBadOptionsAreRefused(string sample, params string[] args)
     {
         var run = SampleProcess.Run(sample, null, args);
