@@ -447,6 +447,9 @@ namespace GanDsl.Generator
                         return new LayerModel(LayerKind.Condition) { Size = classes, Embedding = embedding, Text = text };
                     }
 
+                    case "PRelu":
+                        return new LayerModel(LayerKind.PRelu) { Bias = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Text = text };
+
                     case "ConditionMultiply":
                     {
                         int classes = IntArgument(data, 0);

@@ -81,6 +81,10 @@ namespace GanDsl.Generator
         public int Channels => InShape.Channels;
     }
 
+    /// <summary>PReLU with learned slopes (parameter <see cref="Slopes"/>, <see cref="Channels"/> of them: 1, or one per channel), reading its input slot.</summary>
+    internal sealed record PReluStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Slopes, int Channels)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
     /// <summary>Dropout with a counter-based mask (recomputed, not stored, for the backward pass).</summary>
     internal sealed record DropoutStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, float Rate, int DropoutIndex)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
@@ -235,6 +239,14 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case LayerKind.PRelu:
+                    {
+                        int c = layer.Bias ? shape.Channels : 1;
+                        int slope = plan.AddParameter(ParameterKind.Slope, 1, c, 1, new[] { c }, $"{layer.Text} slope");
+                        stage = new PReluStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, slope, c);
+                        break;
+                    }
+
                     case LayerKind.Upsample:
                         stage = new UpsampleStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, layer.Factor);
                         break;
@@ -323,6 +335,7 @@ namespace GanDsl.Generator
                 ParameterKind.Bias => "b",
                 ParameterKind.Scale => "gamma",
                 ParameterKind.Shift => "beta",
+                ParameterKind.Slope => "alpha",
                 _ => "E",
             };
             int index = 0;

@@ -29,7 +29,7 @@ namespace GanDsl.Generator
                 for (int i = 0; i < layers.Count; i++)
                 {
                     var layer = layers[i];
-                    if (layer.Kind == LayerKind.BatchNorm || (layer.Kind == LayerKind.Condition && layer.Multiply)
+                    if (layer.Kind is LayerKind.BatchNorm or LayerKind.PRelu || (layer.Kind == LayerKind.Condition && layer.Multiply)
                         || (layer.Kind == LayerKind.Activation && layer.Activation is ActivationKind.Tanh or ActivationKind.Sigmoid or ActivationKind.Elu or ActivationKind.Selu))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotTwiceDifferentiable, locations[i], layer.Text, network));
@@ -199,6 +199,10 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case LayerKind.PRelu:
+                        hasParameters = true;
+                        break;
+
                     case LayerKind.BatchNorm:
                     case LayerKind.Dropout:
                         break;
@@ -319,7 +323,7 @@ namespace GanDsl.Generator
 
         /// <summary>Whether a layer of <paramref name="kind"/> computes (makes a stage with an activation slot of its own); views, activations and heads do not.</summary>
         public static bool Computes(LayerKind kind) =>
-            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition;
+            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition or LayerKind.PRelu;
 
         // The parameters a layer adds on an input of shape <paramref name="input"/> (0 when unknown), without overflow.
         private static long ParameterCount(LayerModel layer, Shape? input)
@@ -336,6 +340,7 @@ namespace GanDsl.Generator
                 LayerKind.Conv2D or LayerKind.ConvTranspose2D => NetworkLimits.Multiply(NetworkLimits.Multiply(input.Channels, layer.Size), kernel) + layer.Size,
                 LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Multiply ? input.FeatureCount : layer.Embedding),
                 LayerKind.BatchNorm => 2L * input.Channels,
+                LayerKind.PRelu => layer.Bias ? input.Channels : 1,
                 _ => 0,
             };
         }

@@ -45,6 +45,9 @@ namespace GanDsl
 
         /// <summary><see cref="HeadAttribute"/>: where a named head branches off the trunk (no computation of its own).</summary>
         Head,
+
+        /// <summary><see cref="PReluAttribute"/>: a leaky ReLU whose negative slope is learned (a layer of its own, not fused).</summary>
+        PRelu,
     }
 
     /// <summary>Elementwise activations.</summary>
@@ -145,5 +148,8 @@ namespace GanDsl
 
         /// <summary>Condition's label embedding table (classes, size); N(0, 1) as PyTorch's nn.Embedding.</summary>
         Embedding,
+
+        /// <summary>PReLU's learned negative slopes (one, or one per channel); 0.25 as PyTorch's nn.PReLU.</summary>
+        Slope,
     }
 }

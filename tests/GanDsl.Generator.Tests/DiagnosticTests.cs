@@ -45,6 +45,8 @@ public sealed class DiagnosticTests
     [InlineData("GAN0023", "[[|Initialization((WeightInit)7)|]] [Input(5)] [Dense(4)] public partial class Net;")]
     [InlineData("GAN0004", "[Input(1, 4, 4)] [Reshape(4, 2, 2)] [[|Relu|]] [Flatten] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0018", "[Input(5)] [Dense(4)] [[|ConditionMultiply(10)|]] public partial class Net;")]
+    [InlineData("GAN0020", "[GradientPenalty] [Input(5)] [Dense(4)] [[|PRelu|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(5)] [Dense(4)] [PRelu, [|Relu|]] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0020", "[GradientPenalty] [Input(5)] [[|ConditionMultiply(3)|]] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0005", "[Input(5)] [[|ConditionMultiply(0)|]] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0031", "[Input(3)] [Dense(4)] [[|Head(\"1x\")|]] [Dense(1)] public partial class Net;")]

@@ -142,7 +142,7 @@ public sealed class RandomModelTests(ITestOutputHelper output)
             layers.Add(layer);
             if (random.Next(2) == 0)
             {
-                layers.Add(Pick(new[] { "Relu", "Tanh", "Sigmoid", $"LeakyRelu({F()})", $"Elu({F()})", "Selu" }));
+                layers.Add(Pick(new[] { "Relu", "Tanh", "Sigmoid", $"LeakyRelu({F()})", $"Elu({F()})", "Selu", "PRelu", "PRelu(true)" }));
             }
         }
 

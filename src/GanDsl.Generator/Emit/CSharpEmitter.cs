@@ -376,6 +376,10 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case PReluStage prelu:
+                        w.Line($"backend.PRelu(a{i}, {plan.Parameters[prelu.Slopes].Name}, a{o}, {prelu.Channels});");
+                        break;
+
                     case UpsampleStage upsample:
                         w.Line($"backend.Upsample(a{i}, a{o}, {upsample.InShape.Height}, {upsample.InShape.Width}, {upsample.Factor});");
                         break;
@@ -605,6 +609,14 @@ namespace GanDsl.Generator
                     w.Line($"{Tensor} saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
                     w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? (accumulate ? {KernelFlags.NormGradientsAdd} : {KernelFlags.NormGradientsSet}) : {KernelFlags.NormGradientsNone}));");
                     If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {dIn}.Reshape(rows * {pixels}, {c}));");
+                    break;
+                }
+
+                case PReluStage prelu:
+                {
+                    // The input gradient's memory holds the slope's terms first; the network's own for the first stage.
+                    var slope = plan.Parameters[prelu.Slopes];
+                    w.Line($"backend.PReluBackward({dOut}, Activation({i}, rows), {slope.Name}, weightGradients ? d{slope.Name} : default, {(first ? "ActivationGradient(0, rows)" : dIn)}, {prelu.Channels}, accumulate);");
                     break;
                 }
 

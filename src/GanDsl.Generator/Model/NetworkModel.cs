@@ -38,6 +38,7 @@ namespace GanDsl.Generator.Model
         /// <summary>ConvTranspose2D: the output size asked for, 0 for the natural one.</summary>
         public int OutputSize { get; init; }
 
+        /// <summary>Dense and convolutions: whether they have a bias; PRelu: whether it learns a slope per channel.</summary>
         public bool Bias { get; init; } = true;
 
         public ActivationKind Activation { get; init; }

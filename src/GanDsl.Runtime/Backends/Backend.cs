@@ -642,6 +642,62 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// PReLU's forward: <c>y = z &gt; 0 ? z : a[c] z</c>, c the element's channel (channels-last: its index modulo
+    /// <paramref name="channels"/>; one slope when <paramref name="channels"/> is 1).
+    /// </summary>
+    public void PRelu(Tensor z, Tensor slopes, Tensor y, int channels)
+    {
+        RequirePRelu(z, slopes, y, channels);
+        PReluCore(z, slopes, y, channels, PReluPass.Forward);
+    }
+
+    /// <summary>
+    /// PReLU's backward: the slopes' gradient <c>sum of dy z over z &lt;= 0</c> per channel into
+    /// <paramref name="slopeGradient"/> (when not empty; added when <paramref name="accumulate"/>), its terms summed in
+    /// <paramref name="dz"/>'s memory first; then <c>dz = dy (z &gt; 0 ? 1 : a[c])</c>.
+    /// </summary>
+    public void PReluBackward(Tensor dy, Tensor z, Tensor slopes, Tensor slopeGradient, Tensor dz, int channels, bool accumulate)
+    {
+        RequirePRelu(z, slopes, dz, channels);
+        RequireOwned(dy, nameof(dy));
+        RequireLength(z.Length, dy, nameof(dy));
+        if (!slopeGradient.IsEmpty)
+        {
+            RequireOwned(slopeGradient, nameof(slopeGradient));
+            RequireLength(slopes.Length, slopeGradient, nameof(slopeGradient));
+            var terms = dz.Reshape((int)(dz.Length / channels), channels);
+            PReluCore(z, dy, terms, channels, PReluPass.SlopeTerms);
+            BiasGradient(terms, slopeGradient.Reshape(1, channels), accumulate);
+        }
+
+        PReluCore(z, slopes, dz, channels, PReluPass.InputGradient, dy);
+    }
+
+    private void RequirePRelu(Tensor z, Tensor slopes, Tensor y, int channels)
+    {
+        RequireOwned(z, nameof(z));
+        RequireOwned(slopes, nameof(slopes));
+        RequireOwned(y, nameof(y));
+        if (channels <= 0 || slopes.Length != channels || z.Length % channels != 0 || y.Length != z.Length)
+        {
+            throw new ArgumentException($"Cannot apply PReLU with slopes {slopes} ({channels} channels) to {z} into {y}.");
+        }
+    }
+
+    /// <summary>What a <see cref="PReluCore"/> launch computes, elementwise.</summary>
+    protected enum PReluPass
+    {
+        /// <summary><c>y = z &gt; 0 ? z : a[c] z</c>.</summary>
+        Forward,
+
+        /// <summary><c>y = z &lt;= 0 ? dy z : 0</c> (the slopes' terms), <c>dy</c> in the second operand.</summary>
+        SlopeTerms,
+
+        /// <summary><c>y = z &gt; 0 ? dy : a[c] dy</c>, <c>dy</c> in <c>gradient</c>.</summary>
+        InputGradient,
+    }
+
+    /// <summary>
     /// ConditionMultiply's forward: <c>y[r, j] = x[r, j] * table[label r, j]</c>, <paramref name="table"/> (classes, features).
     /// </summary>
     public void MultiplyEmbedding(Tensor x, Tensor labels, Tensor table, Tensor y)
@@ -1102,6 +1158,9 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>Forward: <paramref name="source"/> (small) to <paramref name="destination"/> (large); backward: block sums of <paramref name="source"/> (large) to <paramref name="destination"/> (small). Arguments checked.</summary>
     protected abstract void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward);
+
+    /// <summary>One elementwise pass of PReLU (<paramref name="pass"/>); <paramref name="second"/> holds the slopes, or dy for the slopes' terms. Arguments checked.</summary>
+    protected abstract void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default);
 
     /// <summary>See <see cref="MultiplyEmbedding"/>; arguments checked.</summary>
     protected abstract void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y);

@@ -641,6 +641,20 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(z));
+        p.Pointer(Address(second));
+        p.Pointer(gradient.IsEmpty ? 0 : Address(gradient));
+        p.Pointer(Address(y));
+        p.Int((int)z.Length);
+        p.Int(channels);
+        p.Int((int)pass);
+        Run("gandsl_prelu", Blocks(y.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y)
     {
         var p = default(KernelParams);

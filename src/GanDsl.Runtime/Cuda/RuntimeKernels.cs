@@ -23,7 +23,7 @@ internal static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
-        "gandsl_multiply_embedding", "gandsl_multiply_embedding_table",
+        "gandsl_multiply_embedding", "gandsl_multiply_embedding_table", "gandsl_prelu",
         "gandsl_place_columns", "gandsl_categorical", "gandsl_channels",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
@@ -478,6 +478,21 @@ internal static class RuntimeKernels
                 }
 
                 dx[i] = sum;
+            }
+        }
+
+        // PReLU, elementwise, channel c = i % channels (channels-last). pass 0: y = z > 0 ? z : a[c] z (second = slopes);
+        // 1: y = z > 0 ? 0 : dy z, the slopes' terms (second = dy); 2: y = z > 0 ? dy : a[c] dy (second = slopes).
+        extern "C" __global__ void gandsl_prelu(const float* __restrict__ z, const float* __restrict__ second, const float* __restrict__ dy, float* __restrict__ y,
+            int count, int channels, int pass)
+        {
+            for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x)
+            {
+                float v = z[i];
+                int c = (int)((unsigned int)i % (unsigned int)channels);
+                y[i] = pass == 0 ? (v > 0.0f ? v : second[c] * v)
+                    : pass == 1 ? (v > 0.0f ? 0.0f : second[i] * v)
+                    : (v > 0.0f ? dy[i] : second[c] * dy[i]);
             }
         }
 

@@ -256,6 +256,19 @@ public sealed class LeakyReluAttribute(float slope = 0.2f) : LayerAttribute
 }
 
 /// <summary>
+/// Parametric ReLU (He et al. 2015), <c>x &gt; 0 ? x : a x</c> with the slope <c>a</c> learned: PyTorch's
+/// <c>nn.PReLU()</c> (one slope, 0.25 at first) or, with <paramref name="perChannel"/>, <c>nn.PReLU(channels)</c>. Unlike
+/// the other activations it is a layer of its own (it keeps its input for the slope's gradient), after any layer.
+/// </summary>
+/// <param name="perChannel">A slope per channel (per feature of a vector) instead of one for the layer.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PReluAttribute(bool perChannel = false) : LayerAttribute
+{
+    /// <summary>Whether each channel learns its own slope.</summary>
+    public bool PerChannel { get; } = perChannel;
+}
+
+/// <summary>
 /// Exponential linear unit (Clevert et al. 2015), <c>x &gt; 0 ? x : alpha (exp(x) - 1)</c>, applied to the layer before
 /// it: PyTorch's <c>nn.ELU(alpha)</c>.
 /// </summary>

@@ -377,6 +377,9 @@ public abstract class Network : IDisposable
                 case (ParameterKind.Scale, _):
                     Backend.Fill(Parameter(i), 1f);
                     break;
+                case (ParameterKind.Slope, _):
+                    Backend.Fill(Parameter(i), 0.25f);
+                    break;
                 case (ParameterKind.Shift, _):
                 case (ParameterKind.Bias, WeightInit.Keras or WeightInit.Dcgan):
                     Backend.Fill(Parameter(i), 0f);

@@ -40,6 +40,16 @@ public partial class SigmoidNoBiasNet;
 [Dense(2)]
 public partial class UpsampleNet;
 
+// PReLU with a slope per channel after a convolution, and with one slope after a Dense layer.
+[Input(2, 4, 4)]
+[Conv2D(3, 3)]
+[PRelu(perChannel: true)]
+[Flatten]
+[Dense(5)]
+[PRelu]
+[Dense(2)]
+public partial class PReluNet;
+
 // The noise times a learned embedding of the label, as ACGAN's generator conditions.
 [Input(6)]
 [ConditionMultiply(3)]

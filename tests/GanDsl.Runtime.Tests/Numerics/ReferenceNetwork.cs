@@ -78,6 +78,21 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
                     x = Upsample(x, rows, shape, output);
                     break;
 
+                case LayerKind.PRelu:
+                {
+                    // One slope, or one per channel (channels-last: the element's index modulo the channels).
+                    var info = Layout.Parameters[layer.WeightIndex];
+                    int slopes = (int)info.Length;
+                    var y = new double[x.Length];
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        y[i] = x[i] > 0 ? x[i] : p[(int)info.Offset + i % shape.Channels % slopes] * x[i];
+                    }
+
+                    x = y;
+                    break;
+                }
+
                 case LayerKind.Activation:
                     for (int i = 0; i < x.Length; i++)
                     {

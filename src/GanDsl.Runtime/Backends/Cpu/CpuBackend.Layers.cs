@@ -256,6 +256,25 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default)
+    {
+        var zs = z.Span;
+        var other = second.Span;
+        var output = y.Span;
+        var dy = gradient.IsEmpty ? default : gradient.Span;
+        for (int i = 0; i < zs.Length; i++)
+        {
+            float v = zs[i];
+            output[i] = pass switch
+            {
+                PReluPass.Forward => v > 0f ? v : other[i % channels] * v,
+                PReluPass.SlopeTerms => v > 0f ? 0f : other[i] * v,
+                _ => v > 0f ? dy[i] : other[i % channels] * dy[i],
+            };
+        }
+    }
+
+    /// <inheritdoc />
     protected override void MultiplyEmbeddingCore(Tensor x, Tensor labels, Tensor table, Tensor y)
     {
         var input = x.Span;
