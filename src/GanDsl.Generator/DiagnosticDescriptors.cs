@@ -94,8 +94,8 @@ namespace GanDsl.Generator
             "{0} in network '{1}' has no output pixels for an input of {2}; use a smaller kernel or padding: Padding.Same");
 
         public static readonly DiagnosticDescriptor InvalidBatchNorm = Error(
-            "GAN0022", "Invalid BatchNorm settings",
-            "BatchNorm in network '{0}' has momentum {1} and epsilon {2}; the momentum must be in [0, 1] and epsilon above 0");
+            "GAN0022", "Invalid normalisation settings",
+            "{3} in network '{0}' has {1}epsilon {2}; a momentum must be in [0, 1] and epsilon a finite number above 0");
 
         public static readonly DiagnosticDescriptor UnknownInitialization = Error(
             "GAN0023", "Unknown initialization scheme",

@@ -394,7 +394,7 @@ namespace GanDsl.Generator
                         float momentum = FloatArgument(data, 0, 0.1f), epsilon = FloatArgument(data, 1, 1e-5f);
                         if (!(momentum >= 0f && momentum <= 1f) || !(epsilon > 0f) || float.IsInfinity(epsilon))
                         {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, location, network, Format.Float(momentum), Format.Float(epsilon)));
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, location, network, $"momentum {Format.Float(momentum)} and ", Format.Float(epsilon), "BatchNorm"));
                         }
 
                         return new LayerModel(LayerKind.BatchNorm) { Momentum = momentum, Epsilon = epsilon, Text = text };
@@ -445,6 +445,17 @@ namespace GanDsl.Generator
                         int classes = IntArgument(data, 0), embedding = IntArgument(data, 1);
                         _ = Within("classes", classes, NetworkLimits.MaxWidth) & Within("embedding", embedding, NetworkLimits.MaxWidth);
                         return new LayerModel(LayerKind.Condition) { Size = classes, Embedding = embedding, Text = text };
+                    }
+
+                    case "InstanceNorm":
+                    {
+                        float epsilon = FloatArgument(data, 1, 1e-5f);
+                        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, location, network, "", Format.Float(epsilon), "InstanceNorm"));
+                        }
+
+                        return new LayerModel(LayerKind.InstanceNorm) { Bias = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Epsilon = epsilon, Text = text };
                     }
 
                     case "PRelu":

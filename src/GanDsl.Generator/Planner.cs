@@ -81,6 +81,10 @@ namespace GanDsl.Generator
         public int Channels => InShape.Channels;
     }
 
+    /// <summary>InstanceNorm over each sample's channel (statistics recomputed by the backward pass), scaled and shifted by parameter <see cref="Scale"/> on when affine (-1: not), then its activation.</summary>
+    internal sealed record InstanceNormStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Scale, float Epsilon)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
+
     /// <summary>PReLU with learned slopes (parameter <see cref="Slopes"/>, <see cref="Channels"/> of them: 1, or one per channel), reading its input slot.</summary>
     internal sealed record PReluStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Slopes, int Channels)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
@@ -236,6 +240,19 @@ namespace GanDsl.Generator
                         plan.AddState($"running_var{running / 2}", c, 1f, $"{layer.Text} running variance");
                         stage = new BatchNormStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, scale, running, plan.SavedCount, layer.Momentum, layer.Epsilon);
                         plan.SavedCount += 4L * c;
+                        break;
+                    }
+
+                    case LayerKind.InstanceNorm:
+                    {
+                        int c = shape.Channels, scale = -1;
+                        if (layer.Bias)
+                        {
+                            scale = plan.AddParameter(ParameterKind.Scale, 1, c, c, new[] { c }, $"{layer.Text} scale (weight)");
+                            plan.AddParameter(ParameterKind.Shift, 1, c, c, new[] { c }, $"{layer.Text} shift (bias)");
+                        }
+
+                        stage = new InstanceNormStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, scale, layer.Epsilon);
                         break;
                     }
 

@@ -29,7 +29,7 @@ namespace GanDsl.Generator
                 for (int i = 0; i < layers.Count; i++)
                 {
                     var layer = layers[i];
-                    if (layer.Kind is LayerKind.BatchNorm or LayerKind.PRelu || (layer.Kind == LayerKind.Condition && layer.Multiply)
+                    if (layer.Kind is LayerKind.BatchNorm or LayerKind.PRelu or LayerKind.InstanceNorm || (layer.Kind == LayerKind.Condition && layer.Multiply)
                         || (layer.Kind == LayerKind.Activation && layer.Activation is ActivationKind.Tanh or ActivationKind.Sigmoid or ActivationKind.Elu or ActivationKind.Selu))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotTwiceDifferentiable, locations[i], layer.Text, network));
@@ -203,6 +203,16 @@ namespace GanDsl.Generator
                         hasParameters = true;
                         break;
 
+                    case LayerKind.InstanceNorm:
+                        hasParameters |= layer.Bias;
+                        if (shape is { Spatial: false })
+                        {
+                            Report(i, DiagnosticDescriptors.ConvolutionNeedsImage, layer.Text, network, shape.Features);
+                            shape = null;
+                        }
+
+                        break;
+
                     case LayerKind.BatchNorm:
                     case LayerKind.Dropout:
                         break;
@@ -248,7 +258,7 @@ namespace GanDsl.Generator
                         break;
 
                     case LayerKind.Activation:
-                        if (previous.Kind is not (LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm))
+                        if (previous.Kind is not (LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.InstanceNorm))
                         {
                             string after = previous.Kind == LayerKind.Input ? " (an Input has nothing to activate)"
                                 : previous.Kind == LayerKind.Activation ? $" (it follows {previous.Text}; one activation per layer)"
@@ -323,7 +333,7 @@ namespace GanDsl.Generator
 
         /// <summary>Whether a layer of <paramref name="kind"/> computes (makes a stage with an activation slot of its own); views, activations and heads do not.</summary>
         public static bool Computes(LayerKind kind) =>
-            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition or LayerKind.PRelu;
+            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition or LayerKind.PRelu or LayerKind.InstanceNorm;
 
         // The parameters a layer adds on an input of shape <paramref name="input"/> (0 when unknown), without overflow.
         private static long ParameterCount(LayerModel layer, Shape? input)
@@ -341,6 +351,7 @@ namespace GanDsl.Generator
                 LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Multiply ? input.FeatureCount : layer.Embedding),
                 LayerKind.BatchNorm => 2L * input.Channels,
                 LayerKind.PRelu => layer.Bias ? input.Channels : 1,
+                LayerKind.InstanceNorm => layer.Bias ? 2L * input.Channels : 0,
                 _ => 0,
             };
         }

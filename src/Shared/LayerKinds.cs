@@ -48,6 +48,9 @@ namespace GanDsl
 
         /// <summary><see cref="PReluAttribute"/>: a leaky ReLU whose negative slope is learned (a layer of its own, not fused).</summary>
         PRelu,
+
+        /// <summary><see cref="InstanceNormAttribute"/>.</summary>
+        InstanceNorm,
     }
 
     /// <summary>Elementwise activations.</summary>

@@ -128,6 +128,7 @@ public sealed class RandomModelTests(ITestOutputHelper output)
                 6 when image => random.Next(4) == 0 ? $"Upsample({Size(4)})" : "Upsample",
                 0 when image => $"Conv2D({Size(8)}, {Size(4)}, {Size(2)}{(random.Next(3) == 0 ? $", (Padding)({random.Next(-1, 3)})" : "")})",
                 1 when image => $"ConvTranspose2D({Size(8)}, {Size(4)}, stride: {Size(2)}{(random.Next(3) == 0 ? $", OutputSize = {Size(32)}" : "")})",
+                2 when image && random.Next(2) == 0 => $"InstanceNorm({(random.Next(2) == 0 ? "true" : "false")}, {(random.Next(3) == 0 ? F() : "1e-5f")})",
                 2 => $"BatchNorm({F()}, {(random.Next(3) == 0 ? F() : "1e-5f")})",
                 3 => $"Dropout({F()})",
                 4 when image => $"Reshape({Size(8)}, {Size(8)}, {Size(8)})",

@@ -235,6 +235,9 @@ namespace GanDsl.Generator
                 case TransposedStage transposed when layer.Kind == LayerKind.ConvTranspose2D:
                     extra.Add($"Geometry = {Geometry(transposed.Geometry)}");
                     break;
+                case InstanceNormStage instance when layer.Kind == LayerKind.InstanceNorm:
+                    extra.Add($"Epsilon = {Format.FloatLiteral(instance.Epsilon)}");
+                    break;
                 case BatchNormStage norm when layer.Kind == LayerKind.BatchNorm:
                     extra.Add($"Momentum = {Format.FloatLiteral(norm.Momentum)}");
                     extra.Add($"Epsilon = {Format.FloatLiteral(norm.Epsilon)}");
@@ -373,6 +376,19 @@ namespace GanDsl.Generator
                         w.Line($"{Tensor} saved{stage.Index} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c}); // mean, 1 / std, then the backward's two sums, ({c}) each");
                         w.Line($"backend.BatchNormStatistics({x}, saved{stage.Index}, StateView({Format.Int(plan.States[norm.Running].Offset)}, {2 * c}), {Format.FloatLiteral(norm.Momentum)}, {Format.FloatLiteral(norm.Epsilon)}, Training);");
                         w.Line($"backend.Launch({KernelEmitter.Field(stage, "Normalize")}, new {KernelArgs}(rows * {pixels}, {x}, a{o}.Reshape(rows * {pixels}, {c}), saved{stage.Index}, ParameterView({norm.Scale}, 2, {c})));");
+                        break;
+                    }
+
+                    case InstanceNormStage norm:
+                    {
+                        int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.InShape.Channels;
+                        string affine = norm.Scale >= 0 ? $"ParameterView({norm.Scale}, 2, {c})" : "default";
+                        w.Line($"backend.InstanceNorm(a{i}, {affine}, a{o}, {pixels}, {Format.FloatLiteral(norm.Epsilon)});");
+                        if (norm.HasActivation)
+                        {
+                            w.Line($"backend.Launch({KernelEmitter.Field(stage, "Activation")}, new {KernelArgs}(rows * {pixels}, a{o}.Reshape(rows * {pixels}, {c})));");
+                        }
+
                         break;
                     }
 
@@ -609,6 +625,22 @@ namespace GanDsl.Generator
                     w.Line($"{Tensor} saved{k} = SavedView({Format.Int(norm.SavedOffset)}, {4 * c});");
                     w.Line($"backend.Launch({KernelEmitter.Field(stage, "BackwardReduce")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, GradientView({norm.Scale}, 2, {c}), flag: weightGradients ? (accumulate ? {KernelFlags.NormGradientsAdd} : {KernelFlags.NormGradientsSet}) : {KernelFlags.NormGradientsNone}));");
                     If(w, needIn, $"backend.BatchNormInputGradient({dOut}.Reshape(rows * {pixels}, {c}), Activation({i}, rows).Reshape(rows * {pixels}, {c}), saved{k}, ParameterView({norm.Scale}, 2, {c}), {dIn}.Reshape(rows * {pixels}, {c}));");
+                    break;
+                }
+
+                case InstanceNormStage norm:
+                {
+                    // The activation's derivative in place, then the normalisation's; the input gradient's memory holds the
+                    // scale's terms first (the network's own for the first stage).
+                    int pixels = norm.InShape.Height * norm.InShape.Width, c = norm.InShape.Channels;
+                    if (norm.HasActivation)
+                    {
+                        w.Line($"backend.Launch({KernelEmitter.Field(stage, "ActivationGradient")}, new {KernelArgs}(rows * {pixels}, {dOut}.Reshape(rows * {pixels}, {c}), Activation({o}, rows).Reshape(rows * {pixels}, {c})));");
+                    }
+
+                    string affine = norm.Scale >= 0 ? $"ParameterView({norm.Scale}, 2, {c})" : "default";
+                    string gradients = norm.Scale >= 0 ? $"weightGradients ? GradientView({norm.Scale}, 2, {c}) : default" : "default";
+                    w.Line($"backend.InstanceNormBackward({dOut}, Activation({i}, rows), {affine}, {gradients}, {(first ? "ActivationGradient(0, rows)" : dIn)}, {pixels}, {Format.FloatLiteral(norm.Epsilon)}, accumulate);");
                     break;
                 }
 

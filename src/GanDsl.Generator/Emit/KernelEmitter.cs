@@ -64,7 +64,7 @@ namespace GanDsl.Generator
                     break;
                 }
 
-                case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
+                case DenseStage or ConvStage or TransposedStage or InstanceNormStage when stage.HasActivation:
                     if (Bias(stage) >= 0)
                     {
                         yield return Info("Forward", nameof(KernelPartition.Rows));
@@ -95,7 +95,7 @@ namespace GanDsl.Generator
                     NarrowInputGradient(w, dense);
                     break;
 
-                case DenseStage or ConvStage or TransposedStage when stage.HasActivation:
+                case DenseStage or ConvStage or TransposedStage or InstanceNormStage when stage.HasActivation:
                     if (Bias(stage) >= 0)
                     {
                         RowKernel(w, stage, "Forward", withBias: true, gradient: false);

@@ -642,6 +642,73 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// InstanceNorm's forward: each row's channel c (channels-last, <paramref name="pixels"/> pixels a row) normalised
+    /// over its pixels with the biased variance plus <paramref name="epsilon"/>, then, when <paramref name="scaleShift"/>
+    /// (2, channels: the scales, then the shifts) is not empty, scaled and shifted.
+    /// </summary>
+    public void InstanceNorm(Tensor x, Tensor scaleShift, Tensor y, int pixels, float epsilon)
+    {
+        int channels = RequireInstanceNorm(x, scaleShift, y, pixels, epsilon);
+        InstanceNormCore(x, default, scaleShift, y, pixels, channels, epsilon, InstanceNormPass.Forward);
+    }
+
+    /// <summary>
+    /// InstanceNorm's backward, its statistics recomputed from <paramref name="x"/>: when <paramref name="scaleShiftGradient"/>
+    /// is not empty, the scales' gradient (the sums of dy x̂, summed in <paramref name="dx"/>'s memory first) and the
+    /// shifts' (the sums of dy), added when <paramref name="accumulate"/>; then the input gradient into <paramref name="dx"/>.
+    /// </summary>
+    public void InstanceNormBackward(Tensor dy, Tensor x, Tensor scaleShift, Tensor scaleShiftGradient, Tensor dx, int pixels, float epsilon, bool accumulate)
+    {
+        int channels = RequireInstanceNorm(x, scaleShift, dx, pixels, epsilon);
+        RequireOwned(dy, nameof(dy));
+        RequireLength(x.Length, dy, nameof(dy));
+        if (!scaleShiftGradient.IsEmpty)
+        {
+            RequireOwned(scaleShiftGradient, nameof(scaleShiftGradient));
+            RequireLength(2 * channels, scaleShiftGradient, nameof(scaleShiftGradient));
+            int count = x.Rows * pixels;
+            InstanceNormCore(x, dy, scaleShift, dx, pixels, channels, epsilon, InstanceNormPass.ScaleTerms);
+            BiasGradient(dx.Reshape(count, channels), scaleShiftGradient.Reshape(2, channels).Slice(0, 1), accumulate);
+            BiasGradient(dy.Reshape(count, channels), scaleShiftGradient.Reshape(2, channels).Slice(1, 1), accumulate);
+        }
+
+        InstanceNormCore(x, dy, scaleShift, dx, pixels, channels, epsilon, InstanceNormPass.InputGradient);
+    }
+
+    // The channels of an InstanceNorm over (rows, pixels x channels), its operands checked.
+    private int RequireInstanceNorm(Tensor x, Tensor scaleShift, Tensor y, int pixels, float epsilon)
+    {
+        RequireOwned(x, nameof(x));
+        RequireOwned(y, nameof(y));
+        if (pixels <= 0 || x.Cols % pixels != 0 || y.Rows != x.Rows || y.Cols != x.Cols || !(epsilon > 0f) || !float.IsFinite(epsilon))
+        {
+            throw new ArgumentException($"Cannot instance-normalise {x} of {pixels} pixels a row into {y} (epsilon {epsilon}).");
+        }
+
+        int channels = x.Cols / pixels;
+        if (!scaleShift.IsEmpty)
+        {
+            RequireOwned(scaleShift, nameof(scaleShift));
+            RequireLength(2 * channels, scaleShift, nameof(scaleShift));
+        }
+
+        return channels;
+    }
+
+    /// <summary>What an <see cref="InstanceNormCore"/> launch computes, per (row, channel), from that channel's mean and deviation over the row's pixels.</summary>
+    protected enum InstanceNormPass
+    {
+        /// <summary><c>y = scale x̂ + shift</c> (x̂ alone without scale and shift).</summary>
+        Forward,
+
+        /// <summary><c>y = dy x̂</c>, the scales' gradient terms.</summary>
+        ScaleTerms,
+
+        /// <summary><c>y = dx = (1 / σ) (g - mean(g) - x̂ mean(g x̂))</c>, <c>g = dy scale</c>, means over the pixels.</summary>
+        InputGradient,
+    }
+
+    /// <summary>
     /// PReLU's forward: <c>y = z &gt; 0 ? z : a[c] z</c>, c the element's channel (channels-last: its index modulo
     /// <paramref name="channels"/>; one slope when <paramref name="channels"/> is 1).
     /// </summary>
@@ -1158,6 +1225,9 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>Forward: <paramref name="source"/> (small) to <paramref name="destination"/> (large); backward: block sums of <paramref name="source"/> (large) to <paramref name="destination"/> (small). Arguments checked.</summary>
     protected abstract void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward);
+
+    /// <summary>One pass of InstanceNorm (<paramref name="pass"/>) over (rows, <paramref name="pixels"/> x <paramref name="channels"/>); arguments checked, <paramref name="dy"/> empty for the forward pass, <paramref name="scaleShift"/> empty without affine.</summary>
+    protected abstract void InstanceNormCore(Tensor x, Tensor dy, Tensor scaleShift, Tensor y, int pixels, int channels, float epsilon, InstanceNormPass pass);
 
     /// <summary>One elementwise pass of PReLU (<paramref name="pass"/>); <paramref name="second"/> holds the slopes, or dy for the slopes' terms. Arguments checked.</summary>
     protected abstract void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default);

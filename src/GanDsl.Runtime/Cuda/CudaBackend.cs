@@ -641,6 +641,22 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void InstanceNormCore(Tensor x, Tensor dy, Tensor scaleShift, Tensor y, int pixels, int channels, float epsilon, InstanceNormPass pass)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(x));
+        p.Pointer(dy.IsEmpty ? 0 : Address(dy));
+        p.Pointer(scaleShift.IsEmpty ? 0 : Address(scaleShift));
+        p.Pointer(Address(y));
+        p.Int(x.Rows);
+        p.Int(pixels);
+        p.Int(channels);
+        p.Float(epsilon);
+        p.Int((int)pass);
+        Run("gandsl_instance_norm", (uint)(((long)x.Rows * channels + Threads - 1) / Threads), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default)
     {
         var p = default(KernelParams);

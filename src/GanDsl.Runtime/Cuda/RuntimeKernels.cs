@@ -23,7 +23,7 @@ internal static class RuntimeKernels
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
         "gandsl_concat_embedding", "gandsl_embedding_dx", "gandsl_embedding_table", "gandsl_upsample", "gandsl_upsample_backward",
-        "gandsl_multiply_embedding", "gandsl_multiply_embedding_table", "gandsl_prelu",
+        "gandsl_multiply_embedding", "gandsl_multiply_embedding_table", "gandsl_prelu", "gandsl_instance_norm",
         "gandsl_place_columns", "gandsl_categorical", "gandsl_channels",
         "gandsl_batchnorm_mean", "gandsl_batchnorm_variance", "gandsl_batchnorm_running", "gandsl_batchnorm_dx",
     ];
@@ -478,6 +478,52 @@ internal static class RuntimeKernels
                 }
 
                 dx[i] = sum;
+            }
+        }
+
+        // InstanceNorm, one thread per (row, channel) of x (rows, pixels x channels), channels-last: the channel's mean and
+        // biased deviation over the row's pixels in order (as CpuBackend), then pass 0: y = scale x^ + shift (x^ alone
+        // when ss, the (2, channels) scales and shifts, is null); 1: y = dy x^; 2: y = dx = (g - mean g - x^ mean(g x^)) / sigma, g = dy scale.
+        extern "C" __global__ void gandsl_instance_norm(const float* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ ss, float* __restrict__ y,
+            int rows, int pixels, int channels, float epsilon, int pass)
+        {
+            long long task = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+            if (task >= (long long)rows * channels) return;
+            int r = (int)(task / channels), c = (int)(task % channels);
+            long long first = (long long)r * pixels * channels + c;
+            float sum = 0.0f;
+            for (int p = 0; p < pixels; p++) sum += x[first + (long long)p * channels];
+            float mean = sum / pixels, squares = 0.0f;
+            for (int p = 0; p < pixels; p++)
+            {
+                float d = x[first + (long long)p * channels] - mean;
+                squares += d * d;
+            }
+            float inverse = 1.0f / sqrtf(squares / pixels + epsilon);
+            float scale = ss != 0 ? ss[c] : 1.0f, shift = ss != 0 ? ss[channels + c] : 0.0f;
+            if (pass == 2)
+            {
+                float sumG = 0.0f, sumGx = 0.0f;
+                for (int p = 0; p < pixels; p++)
+                {
+                    long long i = first + (long long)p * channels;
+                    float g = dy[i] * scale;
+                    sumG += g;
+                    sumGx += g * ((x[i] - mean) * inverse);
+                }
+                float meanG = sumG / pixels, meanGx = sumGx / pixels;
+                for (int p = 0; p < pixels; p++)
+                {
+                    long long i = first + (long long)p * channels;
+                    y[i] = inverse * (dy[i] * scale - meanG - (x[i] - mean) * inverse * meanGx);
+                }
+                return;
+            }
+            for (int p = 0; p < pixels; p++)
+            {
+                long long i = first + (long long)p * channels;
+                float normalised = (x[i] - mean) * inverse;
+                y[i] = pass == 0 ? scale * normalised + shift : dy[i] * normalised;
             }
         }
 

@@ -256,6 +256,24 @@ public sealed class LeakyReluAttribute(float slope = 0.2f) : LayerAttribute
 }
 
 /// <summary>
+/// Instance normalisation (Ulyanov et al. 2016), for images: each sample's channel normalised over its pixels, with the
+/// biased variance, then, with <paramref name="affine"/>, scaled and shifted per channel: PyTorch's
+/// <c>nn.InstanceNorm2d(channels, eps, affine)</c> (no running statistics: training and evaluation alike). An activation
+/// may follow it, as after a convolution. CycleGAN's generators use it in place of BatchNorm.
+/// </summary>
+/// <param name="affine">Learn a scale (ones at first) and a shift (zeros) per channel.</param>
+/// <param name="epsilon">Added to the variance (default 1e-5).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class InstanceNormAttribute(bool affine = false, float epsilon = 1e-5f) : LayerAttribute
+{
+    /// <summary>Whether it learns a scale and a shift per channel.</summary>
+    public bool Affine { get; } = affine;
+
+    /// <summary>Added to the variance.</summary>
+    public float Epsilon { get; } = epsilon;
+}
+
+/// <summary>
 /// Parametric ReLU (He et al. 2015), <c>x &gt; 0 ? x : a x</c> with the slope <c>a</c> learned: PyTorch's
 /// <c>nn.PReLU()</c> (one slope, 0.25 at first) or, with <paramref name="perChannel"/>, <c>nn.PReLU(channels)</c>. Unlike
 /// the other activations it is a layer of its own (it keeps its input for the slope's gradient), after any layer.

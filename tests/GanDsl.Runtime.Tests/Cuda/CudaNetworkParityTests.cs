@@ -32,6 +32,7 @@ public sealed class CudaNetworkParityTests
         ["ConditionConvNet"] = b => new ConditionConvNet(b, 3),
         ["ProductNet"] = b => new ProductNet(b, 3),
         ["PReluNet"] = b => new PReluNet(b, 3),
+        ["InstanceNormNet"] = b => new InstanceNormNet(b, 3),
         ["PenaltyConv"] = b => new PenaltyConv(b, 3),
         ["PenaltyConditional"] = b => new PenaltyConditional(b, 3),
     };

@@ -40,6 +40,18 @@ public partial class SigmoidNoBiasNet;
 [Dense(2)]
 public partial class UpsampleNet;
 
+// InstanceNorm without and with its affine, each with an activation, on odd images; Upsample between, as CycleGAN's
+// generators decode. The convolutions have no bias: the normalisation would remove it (its true gradient is 0).
+[Input(2, 5, 3)]
+[Conv2D(4, 3, Bias = false)]
+[InstanceNorm, LeakyRelu(0.2f)]
+[Upsample]
+[Conv2D(3, 3, stride: 2, Bias = false)]
+[InstanceNorm(affine: true, epsilon: 1e-3f), Tanh]
+[Flatten]
+[Dense(2)]
+public partial class InstanceNormNet;
+
 // PReLU with a slope per channel after a convolution, and with one slope after a Dense layer.
 [Input(2, 4, 4)]
 [Conv2D(3, 3)]

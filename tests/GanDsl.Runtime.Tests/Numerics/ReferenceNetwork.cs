@@ -78,6 +78,41 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
                     x = Upsample(x, rows, shape, output);
                     break;
 
+                case LayerKind.InstanceNorm:
+                {
+                    // Each sample's channel over its pixels, biased variance; then the affine scale and shift, if any.
+                    int pixels = shape.Height * shape.Width, c = shape.Channels;
+                    int scale = layer.WeightIndex >= 0 ? (int)Layout.Parameters[layer.WeightIndex].Offset : -1;
+                    var y = new double[x.Length];
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            double mean = 0, variance = 0;
+                            for (int px = 0; px < pixels; px++)
+                            {
+                                mean += x[(r * pixels + px) * c + ch] / pixels;
+                            }
+
+                            for (int px = 0; px < pixels; px++)
+                            {
+                                double d = x[(r * pixels + px) * c + ch] - mean;
+                                variance += d * d / pixels;
+                            }
+
+                            for (int px = 0; px < pixels; px++)
+                            {
+                                int i = (r * pixels + px) * c + ch;
+                                double normalised = (x[i] - mean) / Math.Sqrt(variance + layer.Epsilon);
+                                y[i] = scale < 0 ? normalised : p[scale + ch] * normalised + p[scale + c + ch];
+                            }
+                        }
+                    }
+
+                    x = y;
+                    break;
+                }
+
                 case LayerKind.PRelu:
                 {
                     // One slope, or one per channel (channels-last: the element's index modulo the channels).

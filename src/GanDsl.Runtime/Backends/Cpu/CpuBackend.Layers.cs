@@ -256,6 +256,66 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    protected override void InstanceNormCore(Tensor x, Tensor dy, Tensor scaleShift, Tensor y, int pixels, int channels, float epsilon, InstanceNormPass pass)
+    {
+        var xs = x.Span;
+        var gradient = dy.IsEmpty ? default : dy.Span;
+        var affine = scaleShift.IsEmpty ? default : scaleShift.Span;
+        var output = y.Span;
+        int width = pixels * channels;
+        for (int r = 0; r < x.Rows; r++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                // The statistics in float, summed over the pixels in order (as the CUDA kernel does).
+                int first = r * width + c;
+                float sum = 0f;
+                for (int p = 0; p < pixels; p++)
+                {
+                    sum += xs[first + p * channels];
+                }
+
+                float mean = sum / pixels, squares = 0f;
+                for (int p = 0; p < pixels; p++)
+                {
+                    float d = xs[first + p * channels] - mean;
+                    squares += d * d;
+                }
+
+                float inverse = 1f / MathF.Sqrt(squares / pixels + epsilon);
+                float scale = affine.IsEmpty ? 1f : affine[c], shift = affine.IsEmpty ? 0f : affine[channels + c];
+                if (pass == InstanceNormPass.InputGradient)
+                {
+                    float sumG = 0f, sumGx = 0f;
+                    for (int p = 0; p < pixels; p++)
+                    {
+                        int i = first + p * channels;
+                        float g = gradient[i] * scale;
+                        sumG += g;
+                        sumGx += g * ((xs[i] - mean) * inverse);
+                    }
+
+                    float meanG = sumG / pixels, meanGx = sumGx / pixels;
+                    for (int p = 0; p < pixels; p++)
+                    {
+                        int i = first + p * channels;
+                        output[i] = inverse * (gradient[i] * scale - meanG - (xs[i] - mean) * inverse * meanGx);
+                    }
+
+                    continue;
+                }
+
+                for (int p = 0; p < pixels; p++)
+                {
+                    int i = first + p * channels;
+                    float normalised = (xs[i] - mean) * inverse;
+                    output[i] = pass == InstanceNormPass.Forward ? scale * normalised + shift : gradient[i] * normalised;
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
     protected override void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default)
     {
         var zs = z.Span;
