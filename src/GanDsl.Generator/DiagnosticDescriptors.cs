@@ -130,8 +130,8 @@ namespace GanDsl.Generator
             "Elu in network '{0}' has alpha {1}; it must be a finite number of 0 or more");
 
         public static readonly DiagnosticDescriptor InvalidHeadName = Error(
-            "GAN0031", "Invalid head name",
-            "A head of network '{0}' is named {1}; a head's name is up to 64 letters, digits and underscores, starting with a letter or underscore");
+            "GAN0031", "Invalid head or saved tensor name",
+            "A head or saved tensor of network '{0}' is named {1}; a name is up to 64 letters, digits and underscores, starting with a letter or underscore");
 
         public static readonly DiagnosticDescriptor EmptyHead = Error(
             "GAN0032", "Head has no layers",
@@ -148,6 +148,22 @@ namespace GanDsl.Generator
         public static readonly DiagnosticDescriptor HeadsWithGradientPenalty = Error(
             "GAN0035", "Heads on a [GradientPenalty] network",
             "Network '{0}' has heads and [GradientPenalty]; the second-order pass supports one chain, so give the critic one output");
+
+        public static readonly DiagnosticDescriptor UnknownSaved = Error(
+            "GAN0036", "Skip names no saved tensor",
+            "{0} in network '{1}' joins '{2}', which no [Save(\"{2}\")] above it names");
+
+        public static readonly DiagnosticDescriptor SavedTwice = Error(
+            "GAN0037", "Saved name taken or joined twice",
+            "{0} in network '{1}': '{2}' {3}; give each saved tensor its own name and join it once");
+
+        public static readonly DiagnosticDescriptor SkipShape = Error(
+            "GAN0038", "Skip shapes do not fit",
+            "{0} in network '{1}' joins '{2}' of shape {3} to a tensor of shape {4}; {5}");
+
+        public static readonly DiagnosticDescriptor SkipNotHere = Error(
+            "GAN0039", "Skip not supported here",
+            "{0} in network '{1}': {2}");
 
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",

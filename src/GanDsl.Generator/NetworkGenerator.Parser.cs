@@ -428,6 +428,21 @@ namespace GanDsl.Generator
                     case "Flatten":
                         return new LayerModel(LayerKind.Flatten) { Text = text };
 
+                    case "Save":
+                    case "Concat":
+                    case "Add":
+                    {
+                        string? saved = data.ConstructorArguments.Length > 0 ? data.ConstructorArguments[0].Value as string : null;
+                        if (!IsHeadName(saved))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHeadName, location, network, saved is null ? "null" : SymbolDisplay.FormatLiteral(saved, quote: true)));
+                            return null;
+                        }
+
+                        var kind = name == "Save" ? LayerKind.Save : name == "Concat" ? LayerKind.Concat : LayerKind.Add;
+                        return new LayerModel(kind) { Name = saved!, Text = text };
+                    }
+
                     case "Head":
                     {
                         string? head = data.ConstructorArguments.Length > 0 ? data.ConstructorArguments[0].Value as string : null;

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using GanDsl.Backends;
 using GanDsl.Generator.Model;
@@ -15,7 +16,7 @@ namespace GanDsl.Generator
     /// A layer as declared, for the summary and the runtime's layer table; <see cref="Stage"/> is the index of the stage it
     /// made, or -1 (activations, views, heads); <see cref="Head"/> the head it belongs to, or -1 in the trunk.
     /// </summary>
-    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters, int Stage, int Head = -1);
+    internal sealed record LayerRow(LayerKind Kind, string Description, Shape OutputShape, ActivationKind Activation, float Slope, int WeightIndex, int BiasIndex, long Parameters, int Stage, int Head = -1, string Name = "");
 
     /// <summary>A head: its name, its stages [<see cref="FirstStage"/>, <see cref="EndStage"/>) and the slot of its output.</summary>
     internal sealed record HeadPlan(string Name, int FirstStage, int EndStage, int OutputSlot, Shape OutputShape);
@@ -85,6 +86,18 @@ namespace GanDsl.Generator
     internal sealed record InstanceNormStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Scale, float Epsilon)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
 
+    /// <summary>
+    /// A skip: the tensor in <see cref="SavedSlot"/> joined to the input, appended as channels (<see cref="Concat"/>) or
+    /// added; the backward pass writes the saved tensor's share of the gradient to <see cref="SkipSlot"/>, added to the
+    /// saved slot's gradient once the layers after the Save have written theirs.
+    /// </summary>
+    internal sealed record SkipStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, bool Concat, int SavedSlot, Shape SavedShape)
+        : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description)
+    {
+        /// <summary>The slot of the saved tensor's gradient from this skip.</summary>
+        public int SkipSlot { get; init; } = -1;
+    }
+
     /// <summary>PReLU with learned slopes (parameter <see cref="Slopes"/>, <see cref="Channels"/> of them: 1, or one per channel), reading its input slot.</summary>
     internal sealed record PReluStage(int Index, int InSlot, int OutSlot, Shape InShape, Shape OutShape, string Description, int Slopes, int Channels)
         : Stage(Index, InSlot, OutSlot, InShape, OutShape, Description);
@@ -149,8 +162,10 @@ namespace GanDsl.Generator
         /// <summary>With heads: a slot of the trunk's width where the second and later heads' gradients land before they are added to the trunk's.</summary>
         public int HeadSumSlot { get; private set; } = -1;
 
-        /// <summary>The slot of the network's output: its first head's with heads, else the last.</summary>
-        public int OutputSlot => Heads.Count > 0 ? Heads[0].OutputSlot : Slots.Count - 1;
+        /// <summary>The slot of the network's output: its first head's with heads, else the last stage's.</summary>
+        public int OutputSlot => Heads.Count > 0 ? Heads[0].OutputSlot : _lastSlot;
+
+        private int _lastSlot;
 
         public int InputFeatures => Slots[0].Features;
 
@@ -172,6 +187,7 @@ namespace GanDsl.Generator
             Shape shape = shapes[0]!;
             Stage? open = null;
             Shape? trunkShape = null;
+            var saved = new Dictionary<string, (int Slot, Shape Shape)>();
             for (int i = 1; i < layers.Count; i++)
             {
                 var layer = layers[i];
@@ -256,6 +272,18 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case LayerKind.Save:
+                        saved[layer.Name] = (slot, shape);
+                        break;
+
+                    case LayerKind.Concat:
+                    case LayerKind.Add:
+                    {
+                        var (savedSlot, savedShape) = saved[layer.Name];
+                        stage = new SkipStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, layer.Kind == LayerKind.Concat, savedSlot, savedShape);
+                        break;
+                    }
+
                     case LayerKind.PRelu:
                     {
                         int c = layer.Bias ? shape.Channels : 1;
@@ -312,12 +340,13 @@ namespace GanDsl.Generator
 
                 int weightIndex = plan.Parameters.Count > firstParameter ? firstParameter : -1;
                 int biasIndex = plan.Parameters.Count > firstParameter + 1 ? firstParameter + 1 : -1;
-                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count, stage?.Index ?? -1, plan.Heads.Count - 1));
+                plan.Layers.Add(new LayerRow(layer.Kind, layer.Text, outShape, layer.Activation, layer.Slope, weightIndex, biasIndex, count, stage?.Index ?? -1, plan.Heads.Count - 1, layer.Name));
                 shape = outShape;
             }
 
             // Reshape or Flatten at the end: the last slot takes the final shape.
             plan.Slots[slot] = shape;
+            plan._lastSlot = slot;
             if (plan.Heads.Count > 0)
             {
                 plan.EndHead(slot, shape);
@@ -325,12 +354,23 @@ namespace GanDsl.Generator
                 plan.Slots.Add(trunkShape!);
             }
 
+            // Each skip's gradient for its saved tensor gets a slot of its own, after the others.
+            for (int k = 0; k < plan.Stages.Count; k++)
+            {
+                if (plan.Stages[k] is SkipStage skip)
+                {
+                    plan.Stages[k] = skip with { SkipSlot = plan.Slots.Count };
+                    plan.Slots.Add(plan.Slots[skip.SavedSlot]);
+                }
+            }
+
             // A narrow Dense layer takes over the backward prologue of a Dense + activation right before it, when it
-            // alone reads that layer's output (not when heads share it: their gradients add up before the prologue).
+            // alone reads that layer's output (not when heads or a skip share it: their gradients add up before the prologue).
             for (int k = 1; k < plan.Stages.Count; k++)
             {
                 if (KernelEmitter.IsNarrow(plan.Stages[k]) && plan.Stages[k - 1] is DenseStage { HasActivation: true } before
-                    && plan.Stages[k].InSlot == before.OutSlot && before.OutSlot != plan.TrunkSlot)
+                    && plan.Stages[k].InSlot == before.OutSlot && before.OutSlot != plan.TrunkSlot
+                    && !plan.Stages.Any(s => s is SkipStage skip && skip.SavedSlot == before.OutSlot))
                 {
                     plan.Stages[k - 1] = before = before with { PrologueInNext = true };
                     plan.Stages[k] = (DenseStage)plan.Stages[k] with { Predecessor = before };

@@ -20,6 +20,14 @@ namespace GanDsl.Generator
 
             if (gradientPenalty)
             {
+                for (int i = 0; i < layers.Count; i++)
+                {
+                    if (layers[i].Kind == LayerKind.Save)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SkipNotHere, locations[i], layers[i].Text, network, "[GradientPenalty]'s second-order pass takes one chain, without skips"));
+                    }
+                }
+
                 int head = layers.FindIndex(l => l.Kind == LayerKind.Head);
                 if (head >= 0)
                 {
@@ -87,6 +95,10 @@ namespace GanDsl.Generator
             Shape? trunk = null;
             int head = -1;
             var headNames = new HashSet<string>(StringComparer.Ordinal);
+
+            // Skips: each saved tensor's layer index and shape, and whether a Concat or Add has joined it.
+            var saves = new Dictionary<string, (int Index, Shape? Shape, bool Joined)>(StringComparer.Ordinal);
+            bool computedAny = false;
             bool hasParameters = false;
             long parameters = 0, values = shape?.FeatureCount ?? 0, scratch = 0;
             for (int i = 1; i < layers.Count; i++)
@@ -203,6 +215,61 @@ namespace GanDsl.Generator
                         hasParameters = true;
                         break;
 
+                    case LayerKind.Save:
+                        if (!computedAny)
+                        {
+                            Report(i, DiagnosticDescriptors.SkipNotHere, layer.Text, network, "a Save follows a layer that computes (the input itself is not saved)");
+                        }
+
+                        if (saves.ContainsKey(layer.Name))
+                        {
+                            Report(i, DiagnosticDescriptors.SavedTwice, layer.Text, network, layer.Name, "is saved twice");
+                        }
+                        else
+                        {
+                            saves[layer.Name] = (i, shape, false);
+                        }
+
+                        break;
+
+                    case LayerKind.Concat:
+                    case LayerKind.Add:
+                    {
+                        bool concat = layer.Kind == LayerKind.Concat;
+                        if (!saves.TryGetValue(layer.Name, out var saved))
+                        {
+                            Report(i, DiagnosticDescriptors.UnknownSaved, layer.Text, network, layer.Name);
+                            shape = concat ? null : shape;
+                            break;
+                        }
+
+                        if (saved.Joined)
+                        {
+                            Report(i, DiagnosticDescriptors.SavedTwice, layer.Text, network, layer.Name, "is joined twice");
+                        }
+
+                        saves[layer.Name] = saved with { Joined = true };
+                        if (shape is null || saved.Shape is null)
+                        {
+                            shape = concat ? null : shape;
+                        }
+                        else if (concat && !(shape.Spatial && saved.Shape.Spatial && shape.Height == saved.Shape.Height && shape.Width == saved.Shape.Width))
+                        {
+                            Report(i, DiagnosticDescriptors.SkipShape, layer.Text, network, layer.Name, saved.Shape.ToString(), shape.ToString(), "Concat joins images of the same height and width");
+                            shape = null;
+                        }
+                        else if (!concat && shape != saved.Shape)
+                        {
+                            Report(i, DiagnosticDescriptors.SkipShape, layer.Text, network, layer.Name, saved.Shape.ToString(), shape.ToString(), "Add joins tensors of the same shape");
+                        }
+                        else if (concat)
+                        {
+                            shape = shape with { Channels = shape.Channels + saved.Shape.Channels };
+                        }
+
+                        break;
+                    }
+
                     case LayerKind.InstanceNorm:
                         hasParameters |= layer.Bias;
                         if (shape is { Spatial: false })
@@ -278,6 +345,7 @@ namespace GanDsl.Generator
                 }
 
                 computed |= Computes(layer.Kind);
+                computedAny |= Computes(layer.Kind);
                 shape = lastReported == i && shape is not null && shape.FeatureCount > NetworkLimits.MaxFeatures ? null : WithinLimits(i, shape);
                 shapes[i] = shape;
                 values = Math.Min(values + (shape?.FeatureCount ?? 0), long.MaxValue / 2);
@@ -286,6 +354,14 @@ namespace GanDsl.Generator
             if (inHeads && !computed)
             {
                 Report(head, DiagnosticDescriptors.EmptyHead, layers[head].Name, network);
+            }
+
+            if (inHeads)
+            {
+                foreach (var saved in saves.Values)
+                {
+                    Report(saved.Index, DiagnosticDescriptors.SkipNotHere, layers[saved.Index].Text, network, "skips in a network with heads are not supported yet");
+                }
             }
 
             if (!hasParameters)
@@ -333,7 +409,7 @@ namespace GanDsl.Generator
 
         /// <summary>Whether a layer of <paramref name="kind"/> computes (makes a stage with an activation slot of its own); views, activations and heads do not.</summary>
         public static bool Computes(LayerKind kind) =>
-            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition or LayerKind.PRelu or LayerKind.InstanceNorm;
+            kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.ConvTranspose2D or LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Upsample or LayerKind.Condition or LayerKind.PRelu or LayerKind.InstanceNorm or LayerKind.Concat or LayerKind.Add;
 
         // The parameters a layer adds on an input of shape <paramref name="input"/> (0 when unknown), without overflow.
         private static long ParameterCount(LayerModel layer, Shape? input)

@@ -51,6 +51,15 @@ namespace GanDsl
 
         /// <summary><see cref="InstanceNormAttribute"/>.</summary>
         InstanceNorm,
+
+        /// <summary><see cref="SaveAttribute"/>: names the tensor so far for a later skip (no computation).</summary>
+        Save,
+
+        /// <summary><see cref="ConcatAttribute"/>: a saved tensor's channels appended (U-Net).</summary>
+        Concat,
+
+        /// <summary><see cref="AddAttribute"/>: a saved tensor added (residual).</summary>
+        Add,
     }
 
     /// <summary>Elementwise activations.</summary>

@@ -33,6 +33,7 @@ public sealed class BaselineTests
     [InlineData("GanDsl.Tests.Models.ProductNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.PReluNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.InstanceNormNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.SkipNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.ThreeHeadNet.g.cs")]
     public void LayerTestNetworksMatchBaselines(string hintName) => MatchesBaseline("tests/GanDsl.Runtime.Tests/Models/TestNetworks.cs", hintName);
 

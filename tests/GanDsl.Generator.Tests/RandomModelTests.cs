@@ -153,6 +153,16 @@ public sealed class RandomModelTests(ITestOutputHelper output)
             layers.Add($"Dense({Size(4)})");
         }
 
+        if (random.Next(5) == 0)
+        {
+            // A skip: a Save somewhere, and a Concat or Add after it (or anywhere, or of another name, now and then).
+            int save = random.Next(1, layers.Count + 1);
+            layers.Insert(save, "Save(\"s\")");
+            string join = random.Next(2) == 0 ? "Concat" : "Add";
+            string savedName = random.Next(8) == 0 ? "t" : "s";
+            layers.Insert(random.Next(4) == 0 ? random.Next(1, layers.Count + 1) : random.Next(save + 1, layers.Count + 1), $"{join}(\"{savedName}\")");
+        }
+
         if (random.Next(4) == 0)
         {
             // Heads anywhere after the Input: good names, now and then a repeated or an invalid one.

@@ -184,6 +184,11 @@ namespace GanDsl.Generator
                 w.Line($"DropoutLayers = {plan.DropoutCount},");
             }
 
+            if (plan.Heads.Count == 0 && plan.OutputSlot != plan.Slots.Count - 1)
+            {
+                w.Line($"OutputSlot = {plan.OutputSlot},");
+            }
+
             if (plan.Heads.Count > 0)
             {
                 w.Line($"Heads = new global::GanDsl.HeadInfo[] {{ {string.Join(", ", plan.Heads.Select(h => $"new({Literal(h.Name)}, {h.OutputSlot})"))} }},");
@@ -224,6 +229,11 @@ namespace GanDsl.Generator
             if (layer.BiasIndex >= 0)
             {
                 extra.Add($"BiasIndex = {layer.BiasIndex}");
+            }
+
+            if (layer.Name.Length > 0 && layer.Kind != LayerKind.Head)
+            {
+                extra.Add($"Name = {Literal(layer.Name)}");
             }
 
             var stage = layer.Stage >= 0 ? plan.Stages[layer.Stage] : null;
@@ -392,6 +402,15 @@ namespace GanDsl.Generator
                         break;
                     }
 
+                    case SkipStage { Concat: true } skip:
+                        w.Line($"backend.ConcatChannels(a{i}, Activation({skip.SavedSlot}, rows), a{o}, {skip.InShape.Height * skip.InShape.Width}); // with {skip.SavedShape}");
+                        break;
+
+                    case SkipStage skip:
+                        w.Line($"backend.Copy(a{i}, a{o});");
+                        w.Line($"backend.Add(Activation({skip.SavedSlot}, rows), a{o}); // + {skip.SavedShape}");
+                        break;
+
                     case PReluStage prelu:
                         w.Line($"backend.PRelu(a{i}, {plan.Parameters[prelu.Slopes].Name}, a{o}, {prelu.Channels});");
                         break;
@@ -501,6 +520,15 @@ namespace GanDsl.Generator
             {
                 var stage = plan.Stages[k];
                 EmitStageBackward(w, plan, stage, stage.InSlot == 0 ? "ActivationGradient(0, rows)" : $"d{stage.InSlot}", declare: stage.InSlot != 0);
+
+                // The last reader of a saved tensor has written its gradient: the skip's share joins it.
+                foreach (var skip in plan.Stages.OfType<SkipStage>())
+                {
+                    if (skip.SavedSlot == stage.InSlot && plan.Stages.First(s => s.InSlot == skip.SavedSlot) == stage)
+                    {
+                        w.Line($"backend.Add(ActivationGradient({skip.SkipSlot}, rows), d{skip.SavedSlot}); // the skip {Literal(skip.Description)}'s share");
+                    }
+                }
             }
 
             w.Close();
@@ -643,6 +671,15 @@ namespace GanDsl.Generator
                     w.Line($"backend.InstanceNormBackward({dOut}, Activation({i}, rows), {affine}, {gradients}, {(first ? "ActivationGradient(0, rows)" : dIn)}, {pixels}, {Format.FloatLiteral(norm.Epsilon)}, accumulate);");
                     break;
                 }
+
+                case SkipStage { Concat: true } skip:
+                    w.Line($"backend.SplitChannels({dOut}, {dIn}, ActivationGradient({skip.SkipSlot}, rows), {skip.InShape.Height * skip.InShape.Width}); // the saved tensor's share, added below");
+                    break;
+
+                case SkipStage skip:
+                    w.Line($"backend.Copy({dOut}, {dIn});");
+                    w.Line($"backend.Copy({dOut}, ActivationGradient({skip.SkipSlot}, rows)); // the saved tensor's share, added below");
+                    break;
 
                 case PReluStage prelu:
                 {

@@ -256,6 +256,43 @@ public sealed class LeakyReluAttribute(float slope = 0.2f) : LayerAttribute
 }
 
 /// <summary>
+/// Names the tensor so far (after the layers above and their activation) for a skip connection further down:
+/// <see cref="ConcatAttribute"/> (U-Net) or <see cref="AddAttribute"/> (residual). It computes nothing; each saved tensor
+/// is joined once, and its gradient from the skip is added to the one from the layers after it.
+/// </summary>
+/// <example><code>
+/// [Conv2D(64, 3), Relu] [Save("block")] [Conv2D(64, 3), Relu] [Conv2D(64, 3)] [Add("block")]
+/// </code></example>
+/// <param name="name">The tensor's name in the network: letters, digits and underscores.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SaveAttribute(string name) : LayerAttribute
+{
+    /// <summary>The name.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>
+/// A U-Net skip: the tensor saved as <paramref name="name"/> (<see cref="SaveAttribute"/>) appended as channels after the
+/// current tensor's, per pixel; both must be images of the same height and width.
+/// </summary>
+/// <param name="name">The saved tensor.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConcatAttribute(string name) : LayerAttribute
+{
+    /// <summary>The saved tensor's name.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>A residual skip: the tensor saved as <paramref name="name"/> (<see cref="SaveAttribute"/>) added to the current one, of the same shape.</summary>
+/// <param name="name">The saved tensor.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AddAttribute(string name) : LayerAttribute
+{
+    /// <summary>The saved tensor's name.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>
 /// Instance normalisation (Ulyanov et al. 2016), for images: each sample's channel normalised over its pixels, with the
 /// biased variance, then, with <paramref name="affine"/>, scaled and shifted per channel: PyTorch's
 /// <c>nn.InstanceNorm2d(channels, eps, affine)</c> (no running statistics: training and evaluation alike). An activation

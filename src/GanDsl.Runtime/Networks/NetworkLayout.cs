@@ -58,6 +58,9 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
 
     /// <summary>Condition: multiplies the input by the label's embedding (<see cref="ConditionMultiplyAttribute"/>) instead of appending it.</summary>
     public bool Multiply { get; init; }
+
+    /// <summary>Save, Concat and Add: the saved tensor's name.</summary>
+    public string Name { get; init; } = "";
 }
 
 /// <summary>One parameter tensor inside a network's contiguous parameter buffer.</summary>
@@ -163,8 +166,14 @@ public sealed class NetworkLayout
     /// <summary>With heads: the slot where the second and later heads' gradients with respect to the trunk's output land before they are added; -1 without.</summary>
     public int HeadSumSlot { get; init; } = -1;
 
-    /// <summary>The slot of the network's output (<see cref="Network.Output"/>): its first head's, or the last slot.</summary>
-    public int OutputSlot => Heads.Count > 0 ? Heads[0].Slot : Slots.Count - 1;
+    /// <summary>The slot of the network's output (<see cref="Network.Output"/>): its first head's, else the last stage's (the last slot unless skips add gradient slots after it).</summary>
+    public int OutputSlot
+    {
+        get => Heads.Count > 0 ? Heads[0].Slot : _outputSlot ?? Slots.Count - 1;
+        init => _outputSlot = value;
+    }
+
+    private readonly int? _outputSlot;
 
     /// <summary>Features per input sample.</summary>
     public int InputFeatures => ActivationWidths[0];

@@ -33,6 +33,7 @@ public sealed class CudaNetworkParityTests
         ["ProductNet"] = b => new ProductNet(b, 3),
         ["PReluNet"] = b => new PReluNet(b, 3),
         ["InstanceNormNet"] = b => new InstanceNormNet(b, 3),
+        ["SkipNet"] = b => new SkipNet(b, 3),
         ["PenaltyConv"] = b => new PenaltyConv(b, 3),
         ["PenaltyConditional"] = b => new PenaltyConditional(b, 3),
     };

@@ -40,6 +40,26 @@ public partial class SigmoidNoBiasNet;
 [Dense(2)]
 public partial class UpsampleNet;
 
+// Skips: a U-Net-like concatenation across a down and up convolution, and a residual block whose first Dense layer
+// (with an activation) is read by a narrow Dense and by the skip; a residual Add right after its Save doubles the tensor.
+[Input(2, 4, 4)]
+[Conv2D(3, 3), LeakyRelu(0.2f)]
+[Save("encoder")]
+[Conv2D(4, 3, stride: 2), Relu]
+[ConvTranspose2D(2, 3, stride: 2), LeakyRelu(0.1f)]
+[Concat("encoder")]
+[Conv2D(2, 1)]
+[Flatten]
+[Dense(6), Tanh]
+[Save("block")]
+[Dense(2), Relu]
+[Dense(6)]
+[Add("block")]
+[Save("twice")]
+[Add("twice")]
+[Dense(3)]
+public partial class SkipNet;
+
 // InstanceNorm without and with its affine, each with an activation, on odd images; Upsample between, as CycleGAN's
 // generators decode. The convolutions have no bias: the normalisation would remove it (its true gradient is 0).
 [Input(2, 5, 3)]

@@ -24,7 +24,7 @@ public sealed class GradientCheckTests : IDisposable
     {
         nameof(ReluNet), nameof(LeakyTanhNet), nameof(SigmoidNoBiasNet), nameof(ExponentialNet), nameof(UpsampleNet), nameof(DeepNet), nameof(SeedDiscriminator), nameof(SeedGenerator),
         nameof(ConvNet), nameof(TransposedNet), nameof(OutputSizeNet), nameof(ConditionNet), nameof(ConditionConvNet), nameof(TwinLayersNet),
-        nameof(TwoHeadNet), nameof(ThreeHeadNet), nameof(ProductNet), nameof(PReluNet), nameof(InstanceNormNet),
+        nameof(TwoHeadNet), nameof(ThreeHeadNet), nameof(ProductNet), nameof(PReluNet), nameof(InstanceNormNet), nameof(SkipNet),
     };
 
     [Theory]
@@ -333,6 +333,7 @@ public sealed class GradientCheckTests : IDisposable
             nameof(ProductNet) => new ProductNet(backend, seed),
             nameof(PReluNet) => new PReluNet(backend, seed),
             nameof(InstanceNormNet) => new InstanceNormNet(backend, seed),
+            nameof(SkipNet) => new SkipNet(backend, seed),
             nameof(ThreeHeadNet) => new ThreeHeadNet(backend, seed),
             nameof(Dcgan.DcganGenerator) => new Dcgan.DcganGenerator(backend, seed),
             nameof(Dcgan.DcganDiscriminator) => new Dcgan.DcganDiscriminator(backend, seed),

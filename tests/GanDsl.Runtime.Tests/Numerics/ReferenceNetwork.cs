@@ -29,6 +29,7 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
         double[]? trunk = null;
         var trunkShape = shape;
         var outputs = new List<double[]>();
+        var saved = new Dictionary<string, (double[] Values, TensorShape Shape)>();
         foreach (var layer in Layout.Layers.Skip(1))
         {
             var output = layer.Output;
@@ -77,6 +78,44 @@ internal sealed class ReferenceNetwork(NetworkLayout layout)
                 case LayerKind.Upsample:
                     x = Upsample(x, rows, shape, output);
                     break;
+
+                case LayerKind.Save:
+                    saved[layer.Name] = ((double[])x.Clone(), shape);
+                    break;
+
+                case LayerKind.Add:
+                {
+                    var skip = saved[layer.Name].Values;
+                    x = [.. x.Select((v, i) => v + skip[i])];
+                    break;
+                }
+
+                case LayerKind.Concat:
+                {
+                    // Per pixel: the current tensor's channels, then the saved one's.
+                    var (skip, from) = saved[layer.Name];
+                    int pixels = shape.Height * shape.Width, a = shape.Channels, b = from.Channels;
+                    var y = new double[rows * pixels * (a + b)];
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int px = 0; px < pixels; px++)
+                        {
+                            int o = (r * pixels + px) * (a + b);
+                            for (int c = 0; c < a; c++)
+                            {
+                                y[o + c] = x[(r * pixels + px) * a + c];
+                            }
+
+                            for (int c = 0; c < b; c++)
+                            {
+                                y[o + a + c] = skip[(r * pixels + px) * b + c];
+                            }
+                        }
+                    }
+
+                    x = y;
+                    break;
+                }
 
                 case LayerKind.InstanceNorm:
                 {
