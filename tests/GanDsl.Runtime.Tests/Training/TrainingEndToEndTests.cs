@@ -149,7 +149,7 @@ public sealed class TrainingStepAllocationTests
 /// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
 public sealed class UserStepAllocationTests
 {
-    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder"];
+    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN"];
 
     [Theory]
     [MemberData(nameof(Steps))]
@@ -161,6 +161,8 @@ public sealed class UserStepAllocationTests
         {
             "three networks" => new ThreeNetworkStep(backend, batch),
             "BEGAN" => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
+            "ACGAN" => new global::Acgan.AcganStep(new SmallAcganGenerator(backend, 1), new SmallAcganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
+            "InfoGAN" => new global::InfoGan.InfoGanStep(new SmallInfoGanGenerator(backend, 1), new SmallInfoGanDiscriminator(backend, 2), new AdamSettings(1e-3), new AdamSettings(2e-4), batch),
             _ => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), batch),
         };
         using (step)
@@ -169,7 +171,9 @@ public sealed class UserStepAllocationTests
             int pixels = which == "three networks" ? 40 : 784;
             var bytes = new byte[8 * batch * pixels];
             new System.Random(1).NextBytes(bytes);
-            var data = trainer.Upload(GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28));
+            var data = trainer.Upload(which == "ACGAN"
+                ? MnistDataset.Create(bytes, [.. Enumerable.Range(0, 8 * batch).Select(i => (byte)(i % 10))])
+                : GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28));
             for (int i = 0; i < 8; i++)
             {
                 trainer.Step(data, i * batch);
