@@ -258,58 +258,87 @@ internal sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void InstanceNormCore(Tensor x, Tensor dy, Tensor scaleShift, Tensor y, int pixels, int channels, float epsilon, InstanceNormPass pass)
     {
-        var xs = x.Span;
-        var gradient = dy.IsEmpty ? default : dy.Span;
-        var affine = scaleShift.IsEmpty ? default : scaleShift.Span;
-        var output = y.Span;
-        int width = pixels * channels;
-        for (int r = 0; r < x.Rows; r++)
+        // Rows are independent and each (row, channel) is summed in pixel order, so any split gives the same bits.
+        var job = _instanceNormJob;
+        (job.X, job.Dy, job.ScaleShift, job.Y, job.Pixels, job.Channels, job.Epsilon, job.Pass) = (x, dy, scaleShift, y, pixels, channels, epsilon, pass);
+        if ((long)x.Length < ParallelElementThreshold)
         {
-            for (int c = 0; c < channels; c++)
+            job.Execute(0, x.Rows, 0);
+        }
+        else
+        {
+            _pool.For(x.Rows, job);
+        }
+    }
+
+    /// <summary>InstanceNorm over rows [start, end): see <see cref="InstanceNormCore"/>.</summary>
+    private sealed class InstanceNormJob : IParallelBody
+    {
+        public Tensor X;
+        public Tensor Dy;
+        public Tensor ScaleShift;
+        public Tensor Y;
+        public int Pixels;
+        public int Channels;
+        public float Epsilon;
+        public InstanceNormPass Pass;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var (x, dy, scaleShift, y, pixels, channels, epsilon, pass) = (X, Dy, ScaleShift, Y, Pixels, Channels, Epsilon, Pass);
+            var xs = x.Span;
+            var gradient = dy.IsEmpty ? default : dy.Span;
+            var affine = scaleShift.IsEmpty ? default : scaleShift.Span;
+            var output = y.Span;
+            int width = pixels * channels;
+            for (int r = start; r < end; r++)
             {
-                // The statistics in float, summed over the pixels in order (as the CUDA kernel does).
-                int first = r * width + c;
-                float sum = 0f;
-                for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < channels; c++)
                 {
-                    sum += xs[first + p * channels];
-                }
+                    // The statistics in float, summed over the pixels in order (as the CUDA kernel does).
+                    int first = r * width + c;
+                    float sum = 0f;
+                    for (int p = 0; p < pixels; p++)
+                    {
+                        sum += xs[first + p * channels];
+                    }
 
-                float mean = sum / pixels, squares = 0f;
-                for (int p = 0; p < pixels; p++)
-                {
-                    float d = xs[first + p * channels] - mean;
-                    squares += d * d;
-                }
+                    float mean = sum / pixels, squares = 0f;
+                    for (int p = 0; p < pixels; p++)
+                    {
+                        float d = xs[first + p * channels] - mean;
+                        squares += d * d;
+                    }
 
-                float inverse = 1f / MathF.Sqrt(squares / pixels + epsilon);
-                float scale = affine.IsEmpty ? 1f : affine[c], shift = affine.IsEmpty ? 0f : affine[channels + c];
-                if (pass == InstanceNormPass.InputGradient)
-                {
-                    float sumG = 0f, sumGx = 0f;
+                    float inverse = 1f / MathF.Sqrt(squares / pixels + epsilon);
+                    float scale = affine.IsEmpty ? 1f : affine[c], shift = affine.IsEmpty ? 0f : affine[channels + c];
+                    if (pass == InstanceNormPass.InputGradient)
+                    {
+                        float sumG = 0f, sumGx = 0f;
+                        for (int p = 0; p < pixels; p++)
+                        {
+                            int i = first + p * channels;
+                            float g = gradient[i] * scale;
+                            sumG += g;
+                            sumGx += g * ((xs[i] - mean) * inverse);
+                        }
+
+                        float meanG = sumG / pixels, meanGx = sumGx / pixels;
+                        for (int p = 0; p < pixels; p++)
+                        {
+                            int i = first + p * channels;
+                            output[i] = inverse * (gradient[i] * scale - meanG - (xs[i] - mean) * inverse * meanGx);
+                        }
+
+                        continue;
+                    }
+
                     for (int p = 0; p < pixels; p++)
                     {
                         int i = first + p * channels;
-                        float g = gradient[i] * scale;
-                        sumG += g;
-                        sumGx += g * ((xs[i] - mean) * inverse);
+                        float normalised = (xs[i] - mean) * inverse;
+                        output[i] = pass == InstanceNormPass.Forward ? scale * normalised + shift : gradient[i] * normalised;
                     }
-
-                    float meanG = sumG / pixels, meanGx = sumGx / pixels;
-                    for (int p = 0; p < pixels; p++)
-                    {
-                        int i = first + p * channels;
-                        output[i] = inverse * (gradient[i] * scale - meanG - (xs[i] - mean) * inverse * meanGx);
-                    }
-
-                    continue;
-                }
-
-                for (int p = 0; p < pixels; p++)
-                {
-                    int i = first + p * channels;
-                    float normalised = (xs[i] - mean) * inverse;
-                    output[i] = pass == InstanceNormPass.Forward ? scale * normalised + shift : gradient[i] * normalised;
                 }
             }
         }

@@ -27,6 +27,7 @@ internal sealed unsafe partial class CpuBackend : Backend
     private readonly ConvolutionJob _convolutionJob = new();
     private readonly DropoutJob _dropoutJob = new();
     private readonly BatchNormStatisticsJob _batchNormStatisticsJob = new();
+    private readonly InstanceNormJob _instanceNormJob = new();
     private readonly BatchNormGradientJob _batchNormGradientJob = new();
     private readonly LossJob _lossJob = new();
 
