@@ -470,11 +470,11 @@ namespace GanDsl.Generator
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, location, network, "", Format.Float(epsilon), "InstanceNorm"));
                         }
 
-                        return new LayerModel(LayerKind.InstanceNorm) { Bias = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Epsilon = epsilon, Text = text };
+                        return new LayerModel(LayerKind.InstanceNorm) { Affine = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Epsilon = epsilon, Text = text };
                     }
 
                     case "PRelu":
-                        return new LayerModel(LayerKind.PRelu) { Bias = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Text = text };
+                        return new LayerModel(LayerKind.PRelu) { PerChannel = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Text = text };
 
                     case "ConditionMultiply":
                     {

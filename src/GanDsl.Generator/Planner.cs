@@ -262,7 +262,7 @@ namespace GanDsl.Generator
                     case LayerKind.InstanceNorm:
                     {
                         int c = shape.Channels, scale = -1;
-                        if (layer.Bias)
+                        if (layer.Affine)
                         {
                             scale = plan.AddParameter(ParameterKind.Scale, 1, c, c, new[] { c }, $"{layer.Text} scale (weight)");
                             plan.AddParameter(ParameterKind.Shift, 1, c, c, new[] { c }, $"{layer.Text} shift (bias)");
@@ -286,7 +286,7 @@ namespace GanDsl.Generator
 
                     case LayerKind.PRelu:
                     {
-                        int c = layer.Bias ? shape.Channels : 1;
+                        int c = layer.PerChannel ? shape.Channels : 1;
                         int slope = plan.AddParameter(ParameterKind.Slope, 1, c, 1, new[] { c }, $"{layer.Text} slope");
                         stage = new PReluStage(plan.Stages.Count, slot, next, shape, outShape, layer.Text, slope, c);
                         break;

@@ -271,7 +271,7 @@ namespace GanDsl.Generator
                     }
 
                     case LayerKind.InstanceNorm:
-                        hasParameters |= layer.Bias;
+                        hasParameters |= layer.Affine;
                         if (shape is { Spatial: false })
                         {
                             Report(i, DiagnosticDescriptors.ConvolutionNeedsImage, layer.Text, network, shape.Features);
@@ -426,8 +426,8 @@ namespace GanDsl.Generator
                 LayerKind.Conv2D or LayerKind.ConvTranspose2D => NetworkLimits.Multiply(NetworkLimits.Multiply(input.Channels, layer.Size), kernel) + layer.Size,
                 LayerKind.Condition => NetworkLimits.Multiply(layer.Size, layer.Multiply ? input.FeatureCount : layer.Embedding),
                 LayerKind.BatchNorm => 2L * input.Channels,
-                LayerKind.PRelu => layer.Bias ? input.Channels : 1,
-                LayerKind.InstanceNorm => layer.Bias ? 2L * input.Channels : 0,
+                LayerKind.PRelu => layer.PerChannel ? input.Channels : 1,
+                LayerKind.InstanceNorm => layer.Affine ? 2L * input.Channels : 0,
                 _ => 0,
             };
         }

@@ -38,8 +38,14 @@ namespace GanDsl.Generator.Model
         /// <summary>ConvTranspose2D: the output size asked for, 0 for the natural one.</summary>
         public int OutputSize { get; init; }
 
-        /// <summary>Dense and convolutions: whether they have a bias; PRelu: whether it learns a slope per channel.</summary>
+        /// <summary>Dense and convolutions: whether they have a bias.</summary>
         public bool Bias { get; init; } = true;
+
+        /// <summary>PRelu: whether it learns a slope per channel (else one).</summary>
+        public bool PerChannel { get; init; }
+
+        /// <summary>InstanceNorm: whether it learns a scale and a shift per channel.</summary>
+        public bool Affine { get; init; }
 
         public ActivationKind Activation { get; init; }
 

@@ -49,9 +49,6 @@ public sealed class NetworkHead
     /// <summary>The set of two heads of one network.</summary>
     public static HeadSet operator |(NetworkHead left, NetworkHead right) => (HeadSet)left | (HeadSet)right;
 
-    /// <summary>The set of this head alone (the named alternative of the implicit conversion).</summary>
-    public HeadSet ToHeadSet() => this;
-
     /// <inheritdoc />
     public override string ToString() => $"{Network.Layout.Name}.{Name} {Shape}";
 }
@@ -89,9 +86,6 @@ public readonly struct HeadSet : IEquatable<HeadSet>
 
         return new HeadSet(left.Network, left.Mask | right.Mask);
     }
-
-    /// <summary>The union (the named alternative of <c>|</c>).</summary>
-    public static HeadSet BitwiseOr(HeadSet left, HeadSet right) => left | right;
 
     /// <inheritdoc />
     public bool Equals(HeadSet other) => ReferenceEquals(Network, other.Network) && Mask == other.Mask;

@@ -351,15 +351,29 @@ internal sealed unsafe partial class CpuBackend
         var other = second.Span;
         var output = y.Span;
         var dy = gradient.IsEmpty ? default : gradient.Span;
-        for (int i = 0; i < zs.Length; i++)
+        switch (pass)
         {
-            float v = zs[i];
-            output[i] = pass switch
-            {
-                PReluPass.Forward => v > 0f ? v : other[i % channels] * v,
-                PReluPass.SlopeTerms => v > 0f ? 0f : other[i] * v,
-                _ => v > 0f ? dy[i] : other[i % channels] * dy[i],
-            };
+            case PReluPass.Forward:
+                for (int i = 0; i < zs.Length; i++)
+                {
+                    output[i] = zs[i] > 0f ? zs[i] : other[i % channels] * zs[i];
+                }
+
+                break;
+            case PReluPass.SlopeTerms:
+                for (int i = 0; i < zs.Length; i++)
+                {
+                    output[i] = zs[i] > 0f ? 0f : other[i] * zs[i];
+                }
+
+                break;
+            default:
+                for (int i = 0; i < zs.Length; i++)
+                {
+                    output[i] = zs[i] > 0f ? dy[i] : other[i % channels] * dy[i];
+                }
+
+                break;
         }
     }
 
