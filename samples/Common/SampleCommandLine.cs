@@ -235,7 +235,7 @@ internal sealed record SampleCommandLine
 
         if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--loss") is { } gan)
         {
-            throw new FormatException($"{gan} is an option of the GAN samples; this sample's step has no discriminator steps or labels to smooth.");
+            throw new FormatException($"{gan} is an option of the samples trained by GanStep (MnistGan, ConditionalGan, Dcgan, Wgan, WganGp); this sample's own step does not take it.");
         }
 
         if ((result.Beta1 ?? result.Beta2) is not null && defaults.Optimizer(defaults.LearningRate) is not AdamSettings)
