@@ -165,6 +165,22 @@ namespace GanDsl.Generator
             "GAN0039", "Skip not supported here",
             "{0} in network '{1}': {2}");
 
+        public static readonly DiagnosticDescriptor NotANetworkToShare = Error(
+            "GAN0040", "Shared layers name no network",
+            "{0} in network '{1}' names '{2}', {3}");
+
+        public static readonly DiagnosticDescriptor SharedLayersDiffer = Error(
+            "GAN0041", "Shared layers differ",
+            "{0} in network '{1}': the layers shared with '{2}' must be the same layers, with the same settings and input shape, as a run of its own, but {3}");
+
+        public static readonly DiagnosticDescriptor SharedLayersNotHere = Error(
+            "GAN0042", "Layers cannot be shared here",
+            "{0} in network '{1}': {2}");
+
+        public static readonly DiagnosticDescriptor SharedLayersAmbiguous = Error(
+            "GAN0043", "Shared layers match more than one run",
+            "{0} in network '{1}': '{2}' declares these layers more than once, from its layers {3}; say which with Layer = {4} (the row number in its summary)");
+
         public static readonly DiagnosticDescriptor InternalError = Error(
             "GAN0099", "GanDsl generator failed",
             "The GanDsl generator failed on '{0}': {1}. Please report this with the network's declaration.");

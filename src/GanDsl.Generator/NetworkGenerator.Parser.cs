@@ -20,7 +20,7 @@ namespace GanDsl.Generator
         private static readonly string[] InitializationSchemes = { "PyTorch", "Keras", "Dcgan" };
 
         /// <summary>Symbols to a <see cref="NetworkModel"/>, checking shapes; every problem becomes a diagnostic.</summary>
-        internal static class Parser
+        internal static partial class Parser
         {
             /// <summary>Cheap syntactic filter: a class or record with at least one attribute (a record is refused with GAN0024).</summary>
             public static bool IsCandidate(SyntaxNode node) =>
@@ -56,32 +56,11 @@ namespace GanDsl.Generator
 
             private static ParseResult? ParseNetwork(TypeDeclarationSyntax declaration, INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
             {
-                // Layer attributes from every partial declaration, in source order (never GetAttributes' order).
-                var layers = new List<(AttributeData Data, AttributeSyntax Syntax, TypeDeclarationSyntax Owner)>();
-                foreach (var data in type.GetAttributes())
-                {
-                    if (!IsLayerAttribute(data.AttributeClass) || data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax)
-                    {
-                        continue;
-                    }
-
-                    if (syntax.Parent?.Parent is TypeDeclarationSyntax owner)
-                    {
-                        layers.Add((data, syntax, owner));
-                    }
-                }
-
+                var layers = LayerAttributes(type, cancellationToken);
                 if (layers.Count == 0)
                 {
                     return null;
                 }
-
-                var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).ToList();
-                layers.Sort((a, b) =>
-                {
-                    int byDeclaration = declarations.IndexOf(a.Owner).CompareTo(declarations.IndexOf(b.Owner));
-                    return byDeclaration != 0 ? byDeclaration : a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart);
-                });
 
                 // Several partial declarations each see the whole type: only the one holding the first layer reports.
                 if (layers[0].Owner != declaration)
@@ -124,9 +103,22 @@ namespace GanDsl.Generator
 
                 bool gradientPenalty = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == GradientPenaltyAttributeName);
                 string initialization = ReadInitialization(type, diagnostics, cancellationToken);
+                var locations = layers.Select(l => l.Syntax.GetLocation()).ToList();
                 if (wellFormed && diagnostics.Count == 0)
                 {
-                    Shapes.Check(models, layers.Select(l => l.Syntax.GetLocation()).ToList(), type.Name, classLocation, gradientPenalty, diagnostics);
+                    Shapes.Check(models, locations, type.Name, classLocation, gradientPenalty, diagnostics);
+                }
+
+                // A network that shares layers takes the owner at construction: its placeholder part does too.
+                if (stub is not null && SharedOwnerType(layers) is { } ownerType)
+                {
+                    stub = stub with { OwnerType = ownerType };
+                }
+
+                SharingModel? sharing = null;
+                if (wellFormed && diagnostics.Count == 0)
+                {
+                    sharing = ReadSharing(type, models, layers.Select(l => l.Data).ToList(), locations, gradientPenalty, diagnostics, cancellationToken);
                 }
 
                 var model = wellFormed && diagnostics.Count == 0
@@ -137,9 +129,10 @@ namespace GanDsl.Generator
                         gradientPenalty)
                     {
                         Initialization = initialization,
+                        Sharing = sharing,
                     }
                     : null;
-                var (conflict, stubbable) = CheckMembers(type, model, compilation, diagnostics);
+                var (conflict, stubbable) = CheckMembers(type, model, stub?.OwnerType ?? model?.Sharing?.OwnerType, compilation, diagnostics);
                 if (conflict)
                 {
                     model = null;
@@ -147,6 +140,32 @@ namespace GanDsl.Generator
                 }
 
                 return new ParseResult(model, new EquatableArray<DiagnosticInfo>(diagnostics), model is null ? stub : null);
+            }
+
+            // Layer attributes from every partial declaration, in source order (never GetAttributes' order).
+            private static List<(AttributeData Data, AttributeSyntax Syntax, TypeDeclarationSyntax Owner)> LayerAttributes(INamedTypeSymbol type, CancellationToken cancellationToken)
+            {
+                var layers = new List<(AttributeData Data, AttributeSyntax Syntax, TypeDeclarationSyntax Owner)>();
+                foreach (var data in type.GetAttributes())
+                {
+                    if (!IsLayerAttribute(data.AttributeClass) || data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax)
+                    {
+                        continue;
+                    }
+
+                    if (syntax.Parent?.Parent is TypeDeclarationSyntax owner)
+                    {
+                        layers.Add((data, syntax, owner));
+                    }
+                }
+
+                var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).ToList();
+                layers.Sort((a, b) =>
+                {
+                    int byDeclaration = declarations.IndexOf(a.Owner).CompareTo(declarations.IndexOf(b.Owner));
+                    return byDeclaration != 0 ? byDeclaration : a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart);
+                });
+                return layers;
             }
 
             // [Initialization(WeightInit.X)] on the class: the scheme's name, "PyTorch" when absent; a value
@@ -179,7 +198,7 @@ namespace GanDsl.Generator
             /// GAN0029 at the member, instead of a CS error in generated code. Says whether any conflicts, and whether the
             /// placeholder part still can be added.
             /// </summary>
-            private static (bool Conflict, bool Stubbable) CheckMembers(INamedTypeSymbol type, NetworkModel? model, Compilation compilation, List<DiagnosticInfo> diagnostics)
+            private static (bool Conflict, bool Stubbable) CheckMembers(INamedTypeSymbol type, NetworkModel? model, string? ownerType, Compilation compilation, List<DiagnosticInfo> diagnostics)
             {
                 var own = type.GetMembers().Where(m => !m.IsImplicitlyDeclared).ToList();
                 if (own.Count == 0)
@@ -203,14 +222,18 @@ namespace GanDsl.Generator
                     }
                 }
 
+                // The generated constructor: (Backend, ulong), or (Backend, Owner, ulong) for a network that shares layers.
+                var expected = ownerType is null
+                    ? new[] { "global::GanDsl.Backend", "ulong" }
+                    : new[] { "global::GanDsl.Backend", ownerType, "ulong" };
+                string signature = ownerType is null ? "(Backend, ulong)" : $"(Backend, {ownerType.Replace("global::", "")}, ulong)";
                 bool conflict = false, stubbable = true;
                 foreach (var member in own)
                 {
                     string? why =
                         member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor
-                            ? constructor.Parameters.Length == 2 && constructor.Parameters[0].Type.ToDisplayString() == "GanDsl.Backend"
-                              && constructor.Parameters[1].Type.SpecialType == SpecialType.System_UInt64
-                                ? "is the constructor (Backend, ulong) that the generated part declares"
+                            ? constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)).SequenceEqual(expected)
+                                ? $"is the constructor {signature} that the generated part declares"
                                 : null
                             : !member.CanBeReferencedByName ? null
                             : generated.Contains(member.Name) ? "the generated part declares too"
@@ -223,7 +246,7 @@ namespace GanDsl.Generator
 
                     conflict = true;
                     stubbable &= !(member is IMethodSymbol { MethodKind: MethodKind.Constructor } || Array.IndexOf(StubMembers, member.Name) >= 0);
-                    string name = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? type.Name + "(Backend, ulong)" : member.Name;
+                    string name = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? type.Name + signature : member.Name;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, member.Locations.FirstOrDefault(l => l.IsInSource), type.Name, name, why));
                 }
 
@@ -472,6 +495,15 @@ namespace GanDsl.Generator
 
                         return new LayerModel(LayerKind.InstanceNorm) { Affine = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Epsilon = epsilon, Text = text };
                     }
+
+                    case "SharedWith":
+                    {
+                        var owner = data.ConstructorArguments.Length > 0 ? data.ConstructorArguments[0].Value as ITypeSymbol : null;
+                        return new LayerModel(LayerKind.SharedWith) { Name = owner?.Name ?? "", Size = NamedInt(data, "Layer", -1), Text = text };
+                    }
+
+                    case "EndShared":
+                        return new LayerModel(LayerKind.EndShared) { Text = text };
 
                     case "PRelu":
                         return new LayerModel(LayerKind.PRelu) { PerChannel = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is true, Text = text };

@@ -7,7 +7,11 @@ using GanDsl.Generator.Model;
 namespace GanDsl.Generator
 {
     /// <summary>A parameter tensor in the contiguous parameter buffer, as a (Rows, Cols) matrix with a PyTorch shape.</summary>
-    internal sealed record ParameterPlan(string Name, ParameterKind Role, int Rows, int Cols, long Offset, int FanIn, int[] Shape, string Description);
+    /// <remarks>A <see cref="Shared"/> parameter lives in the owner's buffer ([SharedWith]), <see cref="Offset"/> being where there.</remarks>
+    internal sealed record ParameterPlan(string Name, ParameterKind Role, int Rows, int Cols, long Offset, int FanIn, int[] Shape, string Description)
+    {
+        public bool Shared { get; init; }
+    }
 
     /// <summary>A non-trained buffer that is part of the model (BatchNorm's running statistics).</summary>
     internal sealed record StatePlan(string Name, int Length, long Offset, float Initial, string Description);
@@ -139,7 +143,11 @@ namespace GanDsl.Generator
         /// <summary>Shapes of the stored activations: slot 0 is the input, then one per stage.</summary>
         public List<Shape> Slots { get; } = new();
 
+        /// <summary>Parameters the network owns (without those it shares).</summary>
         public long ParameterCount { get; private set; }
+
+        /// <summary>Parameters of the layers shared with another network ([SharedWith]), which live in that network's buffer.</summary>
+        public long SharedCount { get; private set; }
 
         public long StateCount { get; private set; }
 
@@ -188,9 +196,21 @@ namespace GanDsl.Generator
             Stage? open = null;
             Shape? trunkShape = null;
             var saved = new Dictionary<string, (int Slot, Shape Shape)>();
+            var sharing = model.Sharing;
+            int sharedFirst = -1, sharedEnd = -1; // the shared parameters' indices
             for (int i = 1; i < layers.Count; i++)
             {
                 var layer = layers[i];
+                if (sharing is not null && i == sharing.First)
+                {
+                    sharedFirst = plan.Parameters.Count;
+                }
+
+                if (sharing is not null && i == sharing.End)
+                {
+                    sharedEnd = plan.Parameters.Count;
+                }
+
                 var outShape = shapes[i]!;
                 int firstParameter = plan.Parameters.Count;
                 int next = plan.Slots.Count;
@@ -344,6 +364,11 @@ namespace GanDsl.Generator
                 shape = outShape;
             }
 
+            if (sharing is not null)
+            {
+                plan.Share(sharedFirst, sharedEnd < 0 ? plan.Parameters.Count : sharedEnd, sharing.OwnerOffset);
+            }
+
             // Reshape or Flatten at the end: the last slot takes the final shape.
             plan.Slots[slot] = shape;
             plan._lastSlot = slot;
@@ -370,6 +395,7 @@ namespace GanDsl.Generator
             {
                 if (KernelEmitter.IsNarrow(plan.Stages[k]) && plan.Stages[k - 1] is DenseStage { HasActivation: true } before
                     && plan.Stages[k].InSlot == before.OutSlot && before.OutSlot != plan.TrunkSlot
+                    && plan.Parameters[before.Weight].Shared == plan.Parameters[((DenseStage)plan.Stages[k]).Weight].Shared
                     && !plan.Stages.Any(s => s is SkipStage skip && skip.SavedSlot == before.OutSlot))
                 {
                     plan.Stages[k - 1] = before = before with { PrologueInNext = true };
@@ -378,6 +404,27 @@ namespace GanDsl.Generator
             }
 
             return plan;
+        }
+
+        // Parameters [first, end) are the owner's, from ownerOffset on in its buffer: they leave this network's, whose
+        // later parameters move down over them.
+        private void Share(int first, int end, long ownerOffset)
+        {
+            long start = Parameters[first].Offset, length = 0;
+            for (int p = first; p < end; p++)
+            {
+                length += Parameters[p].Rows * (long)Parameters[p].Cols;
+            }
+
+            for (int p = first; p < Parameters.Count; p++)
+            {
+                Parameters[p] = p < end
+                    ? Parameters[p] with { Offset = ownerOffset + Parameters[p].Offset - start, Shared = true }
+                    : Parameters[p] with { Offset = Parameters[p].Offset - length };
+            }
+
+            ParameterCount -= length;
+            SharedCount = length;
         }
 
         // The head being read ends at <paramref name="slot"/>, its output of <paramref name="shape"/>.
@@ -438,7 +485,8 @@ namespace GanDsl.Generator
                 string text = shape.Spatial
                     ? $"(batch, {Format.Int(shape.Channels)}, {Format.Int(shape.Height)}, {Format.Int(shape.Width)})"
                     : $"(batch, {Format.Int(shape.Features)})";
-                rows.Add(new[] { Format.Int(i), Branch(layer) + layer.Description, text, Format.Count(layer.Parameters) });
+                bool shared = Model.Sharing is { } sharing && i >= sharing.First && i < sharing.End && layer.Parameters > 0;
+                rows.Add(new[] { Format.Int(i), Branch(layer) + layer.Description, text, Format.Count(layer.Parameters) + (shared ? " shared" : "") });
             }
 
             var widths = new int[4];
@@ -471,6 +519,11 @@ namespace GanDsl.Generator
             double kib = ParameterCount * 4 / 1024.0;
             text2.Append("Total params: ").Append(Format.Count(ParameterCount))
                 .Append(" (").Append(kib.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)).Append(" KiB as float32)");
+            if (Model.Sharing is { } owner)
+            {
+                text2.Append("; ").Append(Format.Count(SharedCount)).Append(" more shared with ").Append(owner.Owner);
+            }
+
             if (StateCount > 0)
             {
                 text2.Append("; non-trainable state: ").Append(Format.Count(StateCount));

@@ -60,6 +60,12 @@ namespace GanDsl
 
         /// <summary><see cref="AddAttribute"/>: a saved tensor added (residual).</summary>
         Add,
+
+        /// <summary><see cref="SharedWithAttribute"/>: the layers from here to <see cref="EndShared"/> (or the end) use another network's parameters.</summary>
+        SharedWith,
+
+        /// <summary><see cref="EndSharedAttribute"/>: ends the layers shared with another network.</summary>
+        EndShared,
     }
 
     /// <summary>Elementwise activations.</summary>

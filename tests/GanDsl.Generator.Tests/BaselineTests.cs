@@ -35,6 +35,8 @@ public sealed class BaselineTests
     [InlineData("GanDsl.Tests.Models.InstanceNormNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.SkipNet.g.cs")]
     [InlineData("GanDsl.Tests.Models.ThreeHeadNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.SharedFirstNet.g.cs")]
+    [InlineData("GanDsl.Tests.Models.SharedNarrowNet.g.cs")]
     public void LayerTestNetworksMatchBaselines(string hintName) => MatchesBaseline("tests/GanDsl.Runtime.Tests/Models/TestNetworks.cs", hintName);
 
     private static void MatchesBaseline(string modelsFile, string hintName)

@@ -77,6 +77,23 @@ public sealed class DiagnosticTests
     [InlineData("GAN0004", "[Input(3)] [Dense(4)] [Head(\"a\"), [|Relu|]] [Dense(1)] public partial class Net;")]
     [InlineData("GAN0018", "[Input(3)] [Dense(4)] [Head(\"a\")] [[|Condition(10, 3)|]] public partial class Net;")]
     [InlineData("GAN0014", "[Input(1, 4, 4)] [Conv2D(2, 3)] [Head(\"a\")] [Flatten] [Dense(1)] [Head(\"b\")] [[|Dense(2)|]] public partial class Net;")]
+    [InlineData("GAN0040", "[Input(5)] [Dense(4)] [[|SharedWith(typeof(string))|]] [Dense(3)] public partial class Net;")]
+    [InlineData("GAN0040", "[Input(5)] [[|SharedWith(typeof(Net))|]] [Dense(4)] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0040", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [SharedWith(typeof(A))] [Dense(4), Relu] [EndShared] [Dense(2)] public partial class B; [Input(5)] [[|SharedWith(typeof(B))|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0041", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [[|SharedWith(typeof(A))|]] [Dense(4), Tanh] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0041", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(6)] [[|SharedWith(typeof(A))|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0041", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [[|SharedWith(typeof(A), Layer = 2)|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0041", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [[|SharedWith(typeof(A), Layer = 9)|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0041", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [Dense(3)] [[|SharedWith(typeof(A))|]] [Dense(3)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4)] [[|EndShared|]] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [Dense(4)] [[|EndShared|]] [SharedWith(typeof(A))] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [Dense(4)] [[|SharedWith(typeof(A))|]] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4)] [Dropout(0.5f)] [Dense(1)] public partial class A; [Input(5)] [Dense(4)] [[|SharedWith(typeof(A))|]] [Dropout(0.5f)] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [[|SharedWith(typeof(A))|]] [Dense(4), Relu] [Dense(3)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [GradientPenalty] [Input(5)] [[|SharedWith(typeof(A))|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0042", "[Input(5)] [Dense(4)] [Head(\"a\")] [Dense(1)] [Head(\"b\")] [Dense(2)] public partial class A; [Input(5)] [Dense(4)] [SharedWith(typeof(A))] [Dense(1)] [[|Head(\"b\")|]] [Dense(2)] public partial class Net;")]
+    [InlineData("GAN0043", "[Input(4)] [Dense(4), Relu] [Dense(4), Relu] [Dense(1)] public partial class A; [Input(4)] [[|SharedWith(typeof(A))|]] [Dense(4), Relu] [EndShared] [Dense(1)] public partial class Net;")]
+    [InlineData("GAN0004", "[Input(5)] [Dense(4), Relu] [Dense(3)] public partial class A; [Input(5)] [Dense(3)] [SharedWith(typeof(A))] [[|Relu|]] [Dense(1)] public partial class Net;")]
     public void ReportsDiagnosticAtTheOffendingSyntax(string id, string markup)
     {
         var (source, span) = Markup.Parse(Usings + markup);

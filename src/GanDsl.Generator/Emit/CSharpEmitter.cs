@@ -39,7 +39,7 @@ namespace GanDsl.Generator
             w.Line($"/// <summary>Network {System.Security.SecurityElement.Escape(stub.Name)}: not generated, because its layer attributes have errors (see the GAN diagnostics).</summary>");
             w.Open($"partial class {stub.Identifier} : global::GanDsl.Network");
             w.Line("/// <summary>Throws: the network was not generated.</summary>");
-            w.Line($"public {stub.Identifier}({BackendType} backend, ulong seed = 0)");
+            w.Line($"public {stub.Identifier}({BackendType} backend, {(stub.OwnerType is null ? "" : stub.OwnerType + " sharedWith, ")}ulong seed = 0)");
             w.Line("    : base(backend, GanDslNotGenerated(), seed)");
             w.Line("{");
             w.Line("}");
@@ -150,7 +150,8 @@ namespace GanDsl.Generator
             w.Indent();
             foreach (var p in plan.Parameters)
             {
-                w.Line($"new({Literal(p.Name)}, global::GanDsl.ParameterKind.{p.Role}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}, new[] {{ {string.Join(", ", p.Shape)} }}),");
+                string shared = p.Shared ? " { Shared = true }" : "";
+                w.Line($"new({Literal(p.Name)}, global::GanDsl.ParameterKind.{p.Role}, {p.Rows}, {p.Cols}, {Format.Int(p.Offset)}, {p.FanIn}, new[] {{ {string.Join(", ", p.Shape)} }}){shared},");
             }
 
             w.Dedent();
@@ -193,6 +194,11 @@ namespace GanDsl.Generator
             {
                 w.Line($"Heads = new global::GanDsl.HeadInfo[] {{ {string.Join(", ", plan.Heads.Select(h => $"new({Literal(h.Name)}, {h.OutputSlot})"))} }},");
                 w.Line($"HeadSumSlot = {plan.HeadSumSlot},");
+            }
+
+            if (plan.Model.Sharing is { } owner)
+            {
+                w.Line($"SharedWith = {Literal(owner.Owner)},");
             }
 
             w.Line($"SupportsGradientPenalty = {(plan.Model.GradientPenalty ? "true" : "false")},");
@@ -274,11 +280,24 @@ namespace GanDsl.Generator
         private static void EmitMembers(IndentedWriter w, NetworkPlan plan)
         {
             var model = plan.Model;
-            w.Line("/// <summary>Creates the network on <paramref name=\"backend\"/>, its parameters initialised from <paramref name=\"seed\"/> as PyTorch initialises the same layers.</summary>");
-            w.Line("/// <param name=\"backend\">Where the network's memory lives and its math runs.</param>");
-            w.Line("/// <param name=\"seed\">Seed of the parameter initialisation.</param>");
-            w.Line($"public {model.Identifier}({BackendType} backend, ulong seed = 0)");
-            w.Line("    : base(backend, Definition, seed)");
+            if (model.Sharing is { } sharing)
+            {
+                w.Line($"/// <summary>Creates the network on <paramref name=\"backend\"/>, its shared layers using the parameters of <paramref name=\"sharedWith\"/>, its own initialised from <paramref name=\"seed\"/>.</summary>");
+                w.Line("/// <param name=\"backend\">Where the network's memory lives and its math runs (the shared network's backend).</param>");
+                w.Line($"/// <param name=\"sharedWith\">The {System.Security.SecurityElement.Escape(sharing.Owner)} whose parameters the layers after [SharedWith] use.</param>");
+                w.Line("/// <param name=\"seed\">Seed of the initialisation of the parameters the network owns.</param>");
+                w.Line($"public {model.Identifier}({BackendType} backend, {sharing.OwnerType} sharedWith, ulong seed = 0)");
+                w.Line("    : base(backend, Definition, seed, sharedWith)");
+            }
+            else
+            {
+                w.Line("/// <summary>Creates the network on <paramref name=\"backend\"/>, its parameters initialised from <paramref name=\"seed\"/> as PyTorch initialises the same layers.</summary>");
+                w.Line("/// <param name=\"backend\">Where the network's memory lives and its math runs.</param>");
+                w.Line("/// <param name=\"seed\">Seed of the parameter initialisation.</param>");
+                w.Line($"public {model.Identifier}({BackendType} backend, ulong seed = 0)");
+                w.Line("    : base(backend, Definition, seed)");
+            }
+
             w.Line("{");
             w.Line("}");
 
@@ -287,7 +306,8 @@ namespace GanDsl.Generator
                 var p = plan.Parameters[i];
                 string shape = "(" + string.Join(", ", p.Shape) + ")";
                 w.Line();
-                w.Line($"/// <summary>{System.Security.SecurityElement.Escape(p.Description)}, {shape}.</summary>");
+                string owned = p.Shared ? $" (shared: {plan.Model.Sharing!.Owner}'s parameter, in its buffer)" : "";
+                w.Line($"/// <summary>{System.Security.SecurityElement.Escape(p.Description + owned)}, {shape}.</summary>");
                 w.Line($"public {Tensor} {p.Name} => Parameter({i});");
                 w.Line();
                 w.Line($"/// <summary>Gradient of <see cref=\"{p.Name}\"/>, {shape}.</summary>");

@@ -84,6 +84,9 @@ namespace GanDsl.Generator.Model
         /// <summary>The WeightInit member that [Initialization] names; PyTorch by default.</summary>
         public string Initialization { get; init; } = "PyTorch";
 
+        /// <summary>The layers it shares with another network ([SharedWith]), or null.</summary>
+        public SharingModel? Sharing { get; init; }
+
         public string FullName => Namespace is null ? Name : Namespace + "." + Name;
 
         /// <summary>The type's name in code: <c>@class</c> for a keyword.</summary>
@@ -92,11 +95,25 @@ namespace GanDsl.Generator.Model
         public string HintName => Identifiers.HintName(FullName);
     }
 
+    /// <summary>
+    /// Layers [<see cref="First"/>, <see cref="End"/>) of a network (between [SharedWith] and [EndShared]) that use the
+    /// parameters of the same layers in network <see cref="Owner"/>, which start at <see cref="OwnerOffset"/> in its buffer.
+    /// </summary>
+    /// <param name="Owner">The owner's type name.</param>
+    /// <param name="OwnerType">The owner's type as generated code writes it (<c>global::Ns.Name</c>).</param>
+    /// <param name="First">The first shared layer's index in the sharing network's layers.</param>
+    /// <param name="End">The index after the last shared layer.</param>
+    /// <param name="OwnerOffset">Where the shared parameters start in the owner's parameter buffer.</param>
+    internal sealed record SharingModel(string Owner, string OwnerType, int First, int End, long OwnerOffset);
+
     /// <summary>A network class whose layers have errors, but to which a part can be added: it gets a placeholder.</summary>
     /// <param name="Namespace">As code writes it, or null for the global one.</param>
     /// <param name="Name">The type name, unescaped.</param>
     internal sealed record NetworkStub(string? Namespace, string Name)
     {
+        /// <summary>The type a [SharedWith] names (<c>global::Ns.Name</c>), which the constructor takes, or null.</summary>
+        public string? OwnerType { get; init; }
+
         public string Identifier => Identifiers.Escape(Name);
 
         public string HintName => Identifiers.HintName(Namespace is null ? Name : Namespace + "." + Name);

@@ -3,7 +3,8 @@ namespace GanDsl.Checkpoints;
 /// <summary>
 /// A network's parameters as safetensors tensors, one per parameter under <c>{prefix}.{name}</c>
 /// (e.g. <c>generator.W0</c> of shape (256, 100), <c>generator.b0</c> of shape (256)), so PyTorch can
-/// load them into the matching <c>nn.Linear</c> layers.
+/// load them into the matching <c>nn.Linear</c> layers. Parameters a network shares with another
+/// (<see cref="SharedWithAttribute"/>) are stored once, under the owner's prefix.
 /// </summary>
 public static class NetworkTensors
 {
@@ -16,7 +17,7 @@ public static class NetworkTensors
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(network);
         var values = network.GetParameters();
-        foreach (var p in network.Layout.Parameters)
+        foreach (var p in network.Layout.Parameters.Where(p => !p.Shared))
         {
             tensors.Add(new SafetensorsTensor($"{prefix}.{p.Name}", p.Shape, values.AsSpan((int)p.Offset, (int)p.Length).ToArray()));
         }
@@ -58,7 +59,8 @@ public static class NetworkTensors
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(network);
         var values = new float[network.ParameterCount];
-        foreach (var p in network.Layout.Parameters)
+        var owned = network.Layout.Parameters.Where(p => !p.Shared).ToList();
+        foreach (var p in owned)
         {
             string name = $"{prefix}.{p.Name}";
             if (!file.TryGet(name, out var tensor))
@@ -76,10 +78,10 @@ public static class NetworkTensors
         }
 
         int present = file.Tensors.Count(t => IsParameterOf(t.Name, prefix));
-        if (present != network.Layout.Parameters.Count)
+        if (present != owned.Count)
         {
             throw new CheckpointMismatchException(file.FilePath,
-                $"it holds {present} {prefix} parameter tensors, but {network.Layout.Name} has {network.Layout.Parameters.Count}: another model");
+                $"it holds {present} {prefix} parameter tensors, but {network.Layout.Name} has {owned.Count}: another model");
         }
 
         return values;

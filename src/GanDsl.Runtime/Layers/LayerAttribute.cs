@@ -293,6 +293,42 @@ public sealed class AddAttribute(string name) : LayerAttribute
 }
 
 /// <summary>
+/// Shares parameters with another network (CoGAN's coupled generators share their first layers, its discriminators their
+/// last): the layers after this marker, up to <see cref="EndSharedAttribute"/> or the network's end, compute with the
+/// parameters of the same layers in <paramref name="network"/>, which must declare them in a row, with the same settings
+/// and input shape. The generated constructor then takes that network: <c>new GeneratorB(backend, generatorA, seed)</c>.
+/// </summary>
+/// <remarks>
+/// Each network's backward pass writes its own gradients; an optimizer that holds both networks adds this one's to the
+/// owner's and updates every shared parameter once (an optimizer that holds one of the two is refused). Checkpoints
+/// store the shared parameters once, with the owner. BatchNorm's running statistics stay each network's own: they
+/// describe the batches that network sees.
+/// </remarks>
+/// <example><code>
+/// [Input(100)]
+/// [SharedWith(typeof(CoGanGeneratorA))] [Dense(1024), BatchNorm, LeakyRelu(0.2f)] [Dense(6272)] [EndShared]
+/// [Reshape(128, 7, 7)] [ConvTranspose2D(1, 4, stride: 4), Tanh]
+/// public partial class CoGanGeneratorB;
+/// </code></example>
+/// <param name="network">The network that owns the parameters: a GanDsl network of the same project that shares none itself.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class SharedWithAttribute(Type network) : LayerAttribute
+{
+    /// <summary>The network that owns the shared parameters.</summary>
+    public Type Network { get; } = network;
+
+    /// <summary>
+    /// Where the shared layers start in <see cref="Network"/>: the row number (<c>#</c>) of its summary. Needed only when
+    /// it declares the same layers more than once; by default the generator finds the one run that matches.
+    /// </summary>
+    public int Layer { get; set; } = -1;
+}
+
+/// <summary>Ends the layers shared with another network (<see cref="SharedWithAttribute"/>); without it they run to the network's end.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class EndSharedAttribute : LayerAttribute;
+
+/// <summary>
 /// Instance normalisation (Ulyanov et al. 2016), for images: each sample's channel normalised over its pixels, with the
 /// biased variance, then, with <paramref name="affine"/>, scaled and shifted per channel: PyTorch's
 /// <c>nn.InstanceNorm2d(channels, eps, affine)</c> (no running statistics: training and evaluation alike). An activation

@@ -27,16 +27,33 @@ public abstract class Network : IDisposable
     private DeviceBuffer? _tangents;
     private DeviceBuffer? _zeros;
     private bool _disposed;
+    private readonly Network? _sharedWith;
+    private readonly List<Network> _sharers = [];
 
     /// <summary>Allocates parameters on <paramref name="backend"/> and initialises them from <paramref name="seed"/>.</summary>
     protected Network(Backend backend, NetworkLayout layout, ulong seed)
+        : this(backend, layout, seed, null)
+    {
+    }
+
+    /// <summary>
+    /// Allocates parameters on <paramref name="backend"/> and initialises them from <paramref name="seed"/>, the layers
+    /// shared (<see cref="SharedWithAttribute"/>) using <paramref name="sharedWith"/>'s.
+    /// </summary>
+    /// <param name="backend">Where the network's memory lives and its math runs.</param>
+    /// <param name="layout">The generated layout.</param>
+    /// <param name="seed">Seed of the initialisation of the parameters the network owns.</param>
+    /// <param name="sharedWith">The network whose parameters the shared layers use; null when the layout shares none.</param>
+    protected Network(Backend backend, NetworkLayout layout, ulong seed, Network? sharedWith)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(layout);
+        CheckSharing(backend, layout, sharedWith);
         Backend = backend;
         Layout = layout;
+        _sharedWith = sharedWith;
         _parameters = backend.Allocate(layout.ParameterCount);
-        _gradients = backend.Allocate(layout.ParameterCount);
+        _gradients = backend.Allocate(layout.ParameterCount + layout.SharedParameterCount);
         _state = layout.StateCount > 0 ? backend.Allocate(layout.StateCount) : null;
         _saved = layout.SavedLength > 0 ? backend.Allocate(layout.SavedLength) : null;
         _slotOffsets = new long[layout.ActivationWidths.Count + 1];
@@ -52,6 +69,85 @@ public abstract class Network : IDisposable
         }
 
         InitializeParameters(seed);
+        sharedWith?._sharers.Add(this);
+    }
+
+    // The owner a layout that shares layers needs: given, of the type the layout names, on the same backend, alive, and
+    // holding parameters of the same shapes where the shared ones are (a layout generated against another version fails here).
+    private static void CheckSharing(Backend backend, NetworkLayout layout, Network? owner)
+    {
+        if (layout.SharedWith is null)
+        {
+            if (owner is not null)
+            {
+                throw new ArgumentException($"{layout.Name} shares no layers, so it takes no network to share them with.", nameof(owner));
+            }
+
+            return;
+        }
+
+        if (owner is null)
+        {
+            throw new ArgumentNullException(nameof(owner), $"{layout.Name} shares layers with {layout.SharedWith}: pass the {layout.SharedWith} whose parameters they use.");
+        }
+
+        ObjectDisposedException.ThrowIf(owner._disposed, owner);
+        if (owner.Layout.Name != layout.SharedWith || owner.Layout.SharedWith is not null)
+        {
+            throw new ArgumentException($"{layout.Name} shares layers with {layout.SharedWith}, not with {owner.Layout.Name}.", nameof(owner));
+        }
+
+        if (!ReferenceEquals(owner.Backend, backend))
+        {
+            throw new ArgumentException($"{layout.Name} and the {owner.Layout.Name} it shares layers with must live on the same backend ({owner.Backend.Name} there, {backend.Name} here).", nameof(owner));
+        }
+
+        var mine = layout.Parameters.Where(p => p.Shared).ToList();
+        var theirs = owner.Layout.Parameters.Where(p => p.Offset >= layout.SharedOffset && p.Offset < layout.SharedOffset + layout.SharedParameterCount).ToList();
+        if (mine.Count != theirs.Count || mine.Zip(theirs).Any(pair => pair.First.Offset != pair.Second.Offset || !pair.First.Shape.SequenceEqual(pair.Second.Shape)))
+        {
+            throw new ArgumentException($"{layout.Name}'s shared layers do not match {owner.Layout.Name}'s parameters: the two were generated from different declarations; rebuild.", nameof(owner));
+        }
+    }
+
+    /// <summary>The network whose parameters this one's shared layers use (<see cref="SharedWithAttribute"/>), or null.</summary>
+    public Network? SharedWith => _sharedWith;
+
+    /// <summary>The networks that use some of this one's parameters (each built with it as <see cref="SharedWith"/>), while they live.</summary>
+    public IReadOnlyList<Network> Sharers => _sharers;
+
+    /// <summary>
+    /// This network's gradients for the parameters it shares with <see cref="SharedWith"/> (laid out as they are there); empty
+    /// when it shares none. Its backward passes write them here, apart from the owner's, so either network may go first;
+    /// <see cref="AddSharedGradientsToOwner"/> adds them to the owner's.
+    /// </summary>
+    public Tensor SharedGradients => Layout.SharedParameterCount > 0 ? _gradients.View(Layout.ParameterCount, 1, checked((int)Layout.SharedParameterCount)) : default;
+
+    /// <summary>
+    /// Adds <see cref="SharedGradients"/> to <see cref="SharedWith"/>'s gradients of the same parameters, then zeroes them, so
+    /// that the owner's gradients hold both networks' and a second call adds nothing. An <see cref="Optimizer"/> holding both
+    /// networks calls it before each update; call it yourself only to read the summed gradients.
+    /// </summary>
+    public void AddSharedGradientsToOwner()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_sharedWith is null)
+        {
+            return;
+        }
+
+        RequireOwner();
+        var owner = _sharedWith._gradients.View(Layout.SharedOffset, 1, checked((int)Layout.SharedParameterCount));
+        Backend.Add(SharedGradients, owner);
+        Backend.Fill(SharedGradients, 0f);
+    }
+
+    private void RequireOwner()
+    {
+        if (_sharedWith is { _disposed: true })
+        {
+            throw new ObjectDisposedException(_sharedWith.Layout.Name, $"{Layout.Name} shares layers with a {_sharedWith.Layout.Name} that was disposed.");
+        }
     }
 
     private readonly NetworkHead[] _heads;
@@ -96,7 +192,7 @@ public abstract class Network : IDisposable
     /// <summary>Features per output sample.</summary>
     public int OutputFeatures => Layout.OutputFeatures;
 
-    /// <summary>Total number of parameters.</summary>
+    /// <summary>Number of parameters the network owns (those of layers it shares with <see cref="SharedWith"/> are that network's).</summary>
     public long ParameterCount => Layout.ParameterCount;
 
     /// <summary>Rows (batch size) the activation arena holds; 0 before <see cref="EnsureCapacity"/>.</summary>
@@ -169,8 +265,8 @@ public abstract class Network : IDisposable
     /// <summary>All parameters as one (1, ParameterCount) tensor.</summary>
     public Tensor Parameters => _parameters.All;
 
-    /// <summary>All parameter gradients, in the same layout as <see cref="Parameters"/>.</summary>
-    public Tensor Gradients => _gradients.All;
+    /// <summary>All parameter gradients, in the same layout as <see cref="Parameters"/> (those of shared parameters are in <see cref="SharedGradients"/>).</summary>
+    public Tensor Gradients => Layout.SharedParameterCount > 0 ? _gradients.View(0, 1, checked((int)Layout.ParameterCount)) : _gradients.All;
 
     /// <summary>The non-trained state (BatchNorm's running statistics) as one tensor; empty when there is none.</summary>
     public Tensor State => _state?.All ?? default;
@@ -354,8 +450,8 @@ public abstract class Network : IDisposable
         GradientPenaltyCore(rows, tangent, outputGradient);
     }
 
-    /// <summary>Sets all parameter gradients to zero.</summary>
-    public void ZeroGradients() => Backend.Fill(Gradients, 0f);
+    /// <summary>Sets all parameter gradients to zero (<see cref="SharedGradients"/> too).</summary>
+    public void ZeroGradients() => Backend.Fill(_gradients.All, 0f);
 
     /// <summary>
     /// Initialises every parameter by the network's <see cref="NetworkLayout.Initialization"/> scheme
@@ -368,6 +464,11 @@ public abstract class Network : IDisposable
         for (int i = 0; i < Layout.Parameters.Count; i++)
         {
             var p = Layout.Parameters[i];
+            if (p.Shared)
+            {
+                continue; // the owner's, initialised there
+            }
+
             ulong stream = RandomStreams.Initialization + (ulong)i;
             switch (p.Kind, scheme)
             {
@@ -470,8 +571,9 @@ public abstract class Network : IDisposable
     /// <c>MnistGenerator memory: parameters 888.1 KiB, gradients 888.1 KiB, activations 580.0 KiB (batch up to 64)</c>.
     /// </summary>
     public string MemorySummary() =>
-        $"{Layout.Name} memory: parameters {Bytes(ParameterCount)}, gradients {Bytes(ParameterCount)}, " +
-        $"activations {Bytes(ArenaLength)} (batch up to {Capacity}{(Contexts > 1 ? $", {Contexts} contexts" : "")})";
+        $"{Layout.Name} memory: parameters {Bytes(ParameterCount)}, gradients {Bytes(ParameterCount + Layout.SharedParameterCount)}, " +
+        $"activations {Bytes(ArenaLength)} (batch up to {Capacity}{(Contexts > 1 ? $", {Contexts} contexts" : "")})" +
+        (Layout.SharedWith is null ? "" : $"; uses {Bytes(Layout.SharedParameterCount)} of {Layout.SharedWith}'s parameters");
 
     /// <summary>The model summary (layers, output shapes, parameters).</summary>
     public override string ToString() => Layout.Summary;
@@ -492,6 +594,7 @@ public abstract class Network : IDisposable
         }
 
         _disposed = true;
+        _sharedWith?._sharers.Remove(this);
         if (disposing)
         {
             _parameters.Dispose();
@@ -581,21 +684,32 @@ public abstract class Network : IDisposable
     protected Tensor Parameter(int index)
     {
         var p = Layout.Parameters[index];
-        return _parameters.View(p.Offset, p.Rows, p.Cols);
+        return ParameterView(index, p.Rows, p.Cols);
     }
 
     /// <summary>The gradient of parameter tensor <paramref name="index"/>.</summary>
     protected Tensor Gradient(int index)
     {
         var p = Layout.Parameters[index];
-        return _gradients.View(p.Offset, p.Rows, p.Cols);
+        return GradientView(index, p.Rows, p.Cols);
     }
 
-    /// <summary>A (rows, cols) view of the parameter buffer from parameter <paramref name="index"/> on (e.g. BatchNorm's adjacent scale and shift).</summary>
-    protected Tensor ParameterView(int index, int rows, int cols) => _parameters.View(Layout.Parameters[index].Offset, rows, cols);
+    /// <summary>
+    /// A (rows, cols) view of the parameter buffer from parameter <paramref name="index"/> on (e.g. BatchNorm's adjacent scale
+    /// and shift); a shared parameter's is in <see cref="SharedWith"/>'s buffer.
+    /// </summary>
+    protected Tensor ParameterView(int index, int rows, int cols)
+    {
+        var p = Layout.Parameters[index];
+        return p.Shared ? _sharedWith!._parameters.View(p.Offset, rows, cols) : _parameters.View(p.Offset, rows, cols);
+    }
 
-    /// <summary>The gradient twin of <see cref="ParameterView"/>.</summary>
-    protected Tensor GradientView(int index, int rows, int cols) => _gradients.View(Layout.Parameters[index].Offset, rows, cols);
+    /// <summary>The gradient twin of <see cref="ParameterView"/>; a shared parameter's is in <see cref="SharedGradients"/>.</summary>
+    protected Tensor GradientView(int index, int rows, int cols)
+    {
+        var p = Layout.Parameters[index];
+        return _gradients.View(p.Shared ? Layout.ParameterCount + p.Offset - Layout.SharedOffset : p.Offset, rows, cols);
+    }
 
     /// <summary>A (1, length) view of the state buffer.</summary>
     protected Tensor StateView(long offset, int length) => _state!.View(offset, 1, length);
@@ -623,6 +737,7 @@ public abstract class Network : IDisposable
     private void RequireRows(int rows)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireOwner();
         if (rows <= 0 || rows > Capacity)
         {
             throw new ArgumentOutOfRangeException(nameof(rows), rows,

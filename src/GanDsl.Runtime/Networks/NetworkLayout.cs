@@ -71,10 +71,14 @@ public sealed record LayerInfo(LayerKind Kind, string Description, TensorShape O
 /// <param name="Offset">Offset in the parameter buffer, in floats.</param>
 /// <param name="FanIn">The fan-in PyTorch's initialisation uses for it.</param>
 /// <param name="Shape">Its shape as PyTorch stores it.</param>
+/// <remarks>A parameter <see cref="Shared"/> with another network lives in that network's buffer, at <paramref name="Offset"/> there.</remarks>
 public sealed record ParameterInfo(string Name, ParameterKind Kind, int Rows, int Cols, long Offset, int FanIn, int[] Shape)
 {
     /// <summary>Rows times columns.</summary>
     public long Length => (long)Rows * Cols;
+
+    /// <summary>Whether the parameter belongs to the network the layout shares layers with (<see cref="NetworkLayout.SharedWith"/>).</summary>
+    public bool Shared { get; init; }
 }
 
 /// <summary>A non-trained part of the model, such as BatchNorm's running statistics.</summary>
@@ -118,7 +122,9 @@ public sealed class NetworkLayout
         Slots = slots;
         ActivationWidths = slots.Select(s => s.Features).ToArray();
         Summary = summary ?? string.Empty;
-        ParameterCount = parameters.Sum(p => p.Length);
+        ParameterCount = parameters.Where(p => !p.Shared).Sum(p => p.Length);
+        SharedParameterCount = parameters.Where(p => p.Shared).Sum(p => p.Length);
+        SharedOffset = parameters.Where(p => p.Shared).Select(p => p.Offset).DefaultIfEmpty(0).Min();
     }
 
     /// <summary>The network's type name.</summary>
@@ -184,8 +190,20 @@ public sealed class NetworkLayout
     /// <summary>The shape of one output sample (of the first head, for a network with heads).</summary>
     public TensorShape OutputShape => Slots[OutputSlot];
 
-    /// <summary>Total number of parameters.</summary>
+    /// <summary>Number of parameters the network owns (not those it shares with <see cref="SharedWith"/>).</summary>
     public long ParameterCount { get; }
+
+    /// <summary>
+    /// The network whose parameters the layers after <see cref="SharedWithAttribute"/> use (its type name), or null; a
+    /// network built from this layout takes it at construction.
+    /// </summary>
+    public string? SharedWith { get; init; }
+
+    /// <summary>Number of parameters shared with <see cref="SharedWith"/>: one contiguous run of its buffer.</summary>
+    public long SharedParameterCount { get; }
+
+    /// <summary>Where the shared parameters start in <see cref="SharedWith"/>'s buffer.</summary>
+    public long SharedOffset { get; }
 
     /// <summary>Total floats of state.</summary>
     public long StateCount => States.Sum(s => (long)s.Length);

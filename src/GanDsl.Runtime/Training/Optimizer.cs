@@ -47,8 +47,51 @@ public abstract class Optimizer : IDisposable
 
         Networks = [.. networks];
         Backend = backend;
+        if (SharedLayersProblem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(networks));
+        }
+
         _nonFinite = backend.Allocate(1);
         _steps = backend.CreateCounter();
+    }
+
+    // Networks that share layers (SharedWithAttribute) are updated by one optimizer or none: the shared parameters live in
+    // the owner's buffer and get both networks' gradients, so an optimizer with only one of them would train them on half.
+    private string? SharedLayersProblem()
+    {
+        for (int i = 0; i < Networks.Count; i++)
+        {
+            var network = Networks[i];
+            if (network.SharedWith is { } owner && !Holds(owner))
+            {
+                return $"{network.Layout.Name} shares layers with {owner.Layout.Name}, whose buffer holds their parameters: give both networks to one optimizer.";
+            }
+
+            for (int j = 0; j < network.Sharers.Count; j++)
+            {
+                var sharer = network.Sharers[j];
+                if (!Holds(sharer))
+                {
+                    return $"{sharer.Layout.Name} shares layers with {network.Layout.Name}, and their gradients add up: give both networks to one optimizer.";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private bool Holds(Network network)
+    {
+        for (int i = 0; i < Networks.Count; i++)
+        {
+            if (ReferenceEquals(Networks[i], network))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The networks whose parameters this optimizer updates.</summary>
@@ -130,9 +173,19 @@ public abstract class Optimizer : IDisposable
     /// <summary>Creates the optimizer <paramref name="settings"/> describe, for <paramref name="network"/>.</summary>
     public static Optimizer Create(Network network, OptimizerSettings settings) => Create(settings, network);
 
-    /// <summary>Applies the networks' current gradients.</summary>
+    /// <summary>Applies the networks' current gradients (first adding each sharing network's gradients of the shared layers to the owner's).</summary>
     public void Step()
     {
+        if (SharedLayersProblem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        for (int i = 0; i < Networks.Count; i++)
+        {
+            Networks[i].AddSharedGradientsToOwner();
+        }
+
         Backend.AddToCounter(_steps, 1);
         StepCore(_nonFinite.All);
     }

@@ -154,6 +154,68 @@ public sealed class CudaNetworkParityTests
         Gpu.Close(a.InputGradient(Rows), b.InputGradient(Rows), 1e-4, $"{name} input gradient from the heads");
     }
 
+    // Shared layers: an owner and the two networks that use its last layers, each run forward and backward, then the
+    // sharers' gradients of the shared layers added to the owner's.
+    [Fact]
+    public void SharedLayersMatchTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        Network[] Family(Backend backend)
+        {
+            var owner = new SharedLastOwnerNet(backend, 3);
+            return [owner, new SharedLastNet(backend, owner, 4), new SharedNarrowNet(backend, owner, 5)];
+        }
+
+        var a = Family(cpu);
+        var b = Family(gpu);
+        try
+        {
+            foreach (var family in new[] { a, b })
+            {
+                for (int k = 0; k < family.Length; k++)
+                {
+                    var net = family[k];
+                    net.EnsureCapacity(Rows);
+                    net.Backend.Upload(Gpu.Random(Rows * net.InputFeatures, 20 + k), net.Input(Rows));
+                    net.Forward(Rows);
+                    net.Backend.Upload(Gpu.Random(Rows * net.OutputFeatures, 30 + k), net.OutputGradient(Rows));
+                    net.Backward(Rows, inputGradient: true);
+                }
+            }
+
+            for (int k = 0; k < a.Length; k++)
+            {
+                string name = a[k].Layout.Name;
+                Gpu.Close(a[k].Output(Rows), b[k].Output(Rows), 1e-5, $"{name} output");
+                Gpu.Close(a[k].Gradients, b[k].Gradients, 1e-4, $"{name} parameter gradients");
+                Gpu.Close(a[k].InputGradient(Rows), b[k].InputGradient(Rows), 1e-4, $"{name} input gradient");
+                if (k > 0)
+                {
+                    Gpu.Close(a[k].SharedGradients, b[k].SharedGradients, 1e-4, $"{name} shared-layer gradients");
+                }
+            }
+
+            // What an optimizer's step does first. (Not the step itself: Adam's first step moves a parameter by about lr
+            // whatever its gradient's size, so the conv biases before BatchNorm, whose gradients are rounding noise, would differ.)
+            foreach (var family in new[] { a, b })
+            {
+                family[1].AddSharedGradientsToOwner();
+                family[2].AddSharedGradientsToOwner();
+            }
+
+            Gpu.Close(a[0].Gradients, b[0].Gradients, 1e-4, "the owner's summed gradients");
+            Assert.All(Gpu.Host(b[1].SharedGradients), g => Assert.Equal(0f, g)); // and zeroed there
+        }
+        finally
+        {
+            foreach (var net in b.Concat(a).Reverse())
+            {
+                net.Dispose();
+            }
+        }
+    }
+
     [Theory]
     [InlineData("SeedDiscriminator")]
     [InlineData("ConditionalDiscriminator")]

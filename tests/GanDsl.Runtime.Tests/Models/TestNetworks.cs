@@ -282,3 +282,58 @@ public partial class SmallInfoGanGenerator;
 [Dense(64), LeakyRelu(0.1f)]
 [Dense(2)]
 public partial class SmallInfoGanDiscriminator;
+
+// Shared layers (CoGAN's coupling). SharedFirstNet uses the first layers of SharedOwnerNet, BatchNorm included (its running
+// statistics stay its own), then a layer of its own (SharedThenNarrowNet shares only the first); SharedLastNet and SharedNarrowNet use the last layers of
+// SharedLastOwnerNet after first layers of their own, SharedNarrowNet only the one-logit Dense, whose predecessor is its own.
+[Input(4)]
+[Dense(12), Relu]
+[Dense(18)]
+[Reshape(2, 3, 3)]
+[BatchNorm, LeakyRelu(0.2f)]
+[ConvTranspose2D(2, 3, stride: 2), Tanh]
+public partial class SharedOwnerNet;
+
+[Input(4)]
+[SharedWith(typeof(SharedOwnerNet))]
+[Dense(12), Relu]
+[Dense(18)]
+[Reshape(2, 3, 3)]
+[BatchNorm, LeakyRelu(0.2f)]
+[EndShared]
+[ConvTranspose2D(1, 3, stride: 2), Sigmoid]
+public partial class SharedFirstNet;
+
+// A narrow Dense of its own after a shared Dense + activation: their backward kernels are not fused (the shared layer's
+// gradients are apart from its own).
+[Input(4)]
+[SharedWith(typeof(SharedOwnerNet))]
+[Dense(12), Relu]
+[EndShared]
+[Dense(3)]
+public partial class SharedThenNarrowNet;
+
+[Input(1, 6, 6)]
+[Conv2D(3, 3, stride: 2), LeakyRelu(0.2f)]
+[Conv2D(4, 3), BatchNorm, LeakyRelu(0.2f)]
+[Flatten]
+[Dense(5), LeakyRelu(0.2f)]
+[Dense(1)]
+public partial class SharedLastOwnerNet;
+
+[Input(2, 6, 6)]
+[Conv2D(3, 3, stride: 2), LeakyRelu(0.2f)]
+[SharedWith(typeof(SharedLastOwnerNet))]
+[Conv2D(4, 3), BatchNorm, LeakyRelu(0.2f)]
+[Flatten]
+[Dense(5), LeakyRelu(0.2f)]
+[Dense(1)]
+public partial class SharedLastNet;
+
+[Input(1, 6, 6)]
+[Conv2D(2, 3, stride: 2), LeakyRelu(0.2f)]
+[Flatten]
+[Dense(5), LeakyRelu(0.2f)]
+[SharedWith(typeof(SharedLastOwnerNet))]
+[Dense(1)]
+public partial class SharedNarrowNet;

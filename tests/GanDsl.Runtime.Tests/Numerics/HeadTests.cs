@@ -1,6 +1,7 @@
 using GanDsl.Backends.Cpu;
 using GanDsl.Randomness;
 using GanDsl.Tests.Models;
+using static GanDsl.Tests.Numerics.Numeric;
 
 namespace GanDsl.Tests.Numerics;
 
@@ -219,24 +220,5 @@ public sealed class HeadTests : IDisposable
         var values = new float[t.Length];
         _backend.Download(t, values);
         return values;
-    }
-
-    private static double[] ToDouble(float[] values) => [.. values.Select(v => (double)v)];
-
-    private static double MeanAbs(ReadOnlySpan<float> values)
-    {
-        double sum = 0;
-        foreach (float v in values)
-        {
-            sum += Math.Abs(v);
-        }
-
-        return values.Length == 0 ? 0 : sum / values.Length;
-    }
-
-    private static void AssertClose(double expected, float actual, double scale, string what)
-    {
-        double error = Math.Abs(actual - expected);
-        Assert.True(error <= 2e-3 * (Math.Abs(expected) + scale) + 1e-7, $"{what}: analytic {actual} vs finite difference {expected} (error {error:E2})");
     }
 }
