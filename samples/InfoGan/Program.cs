@@ -6,13 +6,14 @@ using GanDsl.Samples;
 // The InfoGAN paper's MNIST setup (Chen et al. 2016): Adam with beta1 0.5, learning rate 2e-4 for D and Q and 1e-3
 // for G, batch 64; the information loss weighted 1 on the category and 0.1 on the continuous codes (the weight
 // PyTorch-GAN's InfoGAN uses for its MSE). The sample grid has one row per category, the first code from -1 to 1
-// along the columns. 15 epochs: the categories become a permutation of the digits by about the tenth.
+// along the columns. 20 epochs: the categories become a permutation of the digits by about the tenth, and 90% pure by
+// the seventeenth (91.5% at the twentieth).
 return new Sample(
     "InfoGan",
     "trains InfoGAN (Chen et al. 2016) on MNIST: a 10-way category and two codes that the generator learns to mean digit, slant and width, without labels.",
     new SampleDefaults
     {
-        Epochs = 15,
+        Epochs = 20,
         GanOptions = false,
         Settings =
         [
