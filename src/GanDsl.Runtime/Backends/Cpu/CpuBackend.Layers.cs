@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using GanDsl.Randomness;
@@ -194,44 +195,86 @@ internal sealed unsafe partial class CpuBackend
     protected override void UpsampleCore(Tensor source, Tensor destination, int height, int width, int factor, bool backward)
     {
         // Rows (images) are independent and the block sums run in a fixed order, so any split gives the same bits.
+        var job = _upsampleJob;
+        (job.Source, job.Destination, job.Height, job.Width, job.Factor, job.Backward) = (source, destination, height, width, factor, backward);
         var small = backward ? destination : source;
-        int channels = small.Cols / (height * width), wide = width * factor;
-        var from = source.Span;
-        var to = destination.Span;
-        for (int r = 0; r < small.Rows; r++)
+        if ((long)small.Length * factor * factor < ParallelElementThreshold)
         {
-            var image = (backward ? to : from).Slice(r * small.Cols, small.Cols);
-            var large = (backward ? from : to).Slice(r * small.Cols * factor * factor, small.Cols * factor * factor);
-            for (int h = 0; h < height; h++)
-            {
-                for (int w = 0; w < width; w++)
-                {
-                    var pixel = image.Slice((h * width + w) * channels, channels);
-                    if (backward)
-                    {
-                        pixel.Clear();
-                    }
+            job.Execute(0, small.Rows, 0);
+        }
+        else
+        {
+            _pool.For(small.Rows, job);
+        }
+    }
 
-                    for (int i = 0; i < factor; i++)
+    /// <summary>Upsample over images [start, end): see <see cref="UpsampleCore"/>.</summary>
+    private sealed class UpsampleJob : IParallelBody
+    {
+        public Tensor Source;
+        public Tensor Destination;
+        public int Height;
+        public int Width;
+        public int Factor;
+        public bool Backward;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var (height, width, factor, backward) = (Height, Width, Factor, Backward);
+            var small = backward ? Destination : Source;
+            int channels = small.Cols / (height * width), wide = width * factor;
+            var from = Source.Span;
+            var to = Destination.Span;
+            for (int r = start; r < end; r++)
+            {
+                var image = (backward ? to : from).Slice(r * small.Cols, small.Cols);
+                var large = (backward ? from : to).Slice(r * small.Cols * factor * factor, small.Cols * factor * factor);
+                for (int h = 0; h < height; h++)
+                {
+                    for (int w = 0; w < width; w++)
                     {
-                        for (int j = 0; j < factor; j++)
+                        var pixel = image.Slice((h * width + w) * channels, channels);
+                        if (backward)
                         {
-                            var block = large.Slice(((h * factor + i) * wide + w * factor + j) * channels, channels);
-                            if (backward)
+                            pixel.Clear();
+                        }
+
+                        for (int i = 0; i < factor; i++)
+                        {
+                            for (int j = 0; j < factor; j++)
                             {
-                                for (int c = 0; c < channels; c++)
+                                var block = large.Slice(((h * factor + i) * wide + w * factor + j) * channels, channels);
+                                if (backward)
                                 {
-                                    pixel[c] += block[c];
+                                    AddInPlace(pixel, block);
                                 }
-                            }
-                            else
-                            {
-                                pixel.CopyTo(block);
+                                else
+                                {
+                                    pixel.CopyTo(block);
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    // sum[c] += values[c], in vectors where they fit (each element's sum in the same order either way).
+    private static void AddInPlace(Span<float> sum, ReadOnlySpan<float> values)
+    {
+        int c = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; c <= sum.Length - Vector<float>.Count; c += Vector<float>.Count)
+            {
+                (new Vector<float>(sum.Slice(c)) + new Vector<float>(values.Slice(c))).CopyTo(sum.Slice(c));
+            }
+        }
+
+        for (; c < sum.Length; c++)
+        {
+            sum[c] += values[c];
         }
     }
 
@@ -347,33 +390,97 @@ internal sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     protected override void PReluCore(Tensor z, Tensor second, Tensor y, int channels, PReluPass pass, Tensor gradient = default)
     {
-        var zs = z.Span;
-        var other = second.Span;
-        var output = y.Span;
-        var dy = gradient.IsEmpty ? default : gradient.Span;
-        switch (pass)
+        // Elementwise: any split of the elements gives the same bits.
+        var job = _preluJob;
+        (job.Z, job.Second, job.Y, job.Channels, job.Pass, job.Gradient) = (z, second, y, channels, pass, gradient);
+        int chunks = (int)((z.Length + PReluJob.Chunk - 1) / PReluJob.Chunk);
+        if (z.Length < ParallelElementThreshold)
         {
-            case PReluPass.Forward:
-                for (int i = 0; i < zs.Length; i++)
-                {
-                    output[i] = zs[i] > 0f ? zs[i] : other[i % channels] * zs[i];
-                }
+            job.Execute(0, chunks, 0);
+        }
+        else
+        {
+            _pool.For(chunks, job);
+        }
+    }
 
-                break;
-            case PReluPass.SlopeTerms:
-                for (int i = 0; i < zs.Length; i++)
-                {
-                    output[i] = zs[i] > 0f ? 0f : other[i] * zs[i];
-                }
+    /// <summary>PReLU over chunks [start, end) of <see cref="Chunk"/> elements: see <see cref="PReluCore"/>.</summary>
+    private sealed class PReluJob : IParallelBody
+    {
+        /// <summary>Elements a chunk holds: a multiple of every vector width, so only the last chunk has a scalar tail (the scalar loop computes the same bits).</summary>
+        public const int Chunk = 8192;
 
-                break;
-            default:
-                for (int i = 0; i < zs.Length; i++)
-                {
-                    output[i] = zs[i] > 0f ? dy[i] : other[i % channels] * dy[i];
-                }
+        public Tensor Z;
+        public Tensor Second;
+        public Tensor Y;
+        public Tensor Gradient;
+        public int Channels;
+        public PReluPass Pass;
 
-                break;
+        public void Execute(int start, int end, int worker)
+        {
+            int length = (int)Z.Length;
+            int from = start * Chunk, to = Math.Min(length, end * Chunk);
+            var zs = Z.Span[from..to];
+            var output = Y.Span[from..to];
+            var other = Second.Span;
+            var dy = Gradient.IsEmpty ? default : Gradient.Span[from..to];
+            int channels = Channels;
+            switch (Pass)
+            {
+                case PReluPass.Forward when channels == 1:
+                    Select(zs, zs, other[0], output);
+                    break;
+                case PReluPass.Forward:
+                    for (int i = 0; i < zs.Length; i++)
+                    {
+                        output[i] = zs[i] > 0f ? zs[i] : other[(from + i) % channels] * zs[i];
+                    }
+
+                    break;
+                case PReluPass.SlopeTerms:
+                    // The slope's terms: dy * z where z <= 0 (second holds dy here).
+                    var gradient = other[from..to];
+                    for (int i = 0; i < zs.Length; i++)
+                    {
+                        output[i] = zs[i] > 0f ? 0f : gradient[i] * zs[i];
+                    }
+
+                    break;
+                default:
+                    if (channels == 1)
+                    {
+                        Select(zs, dy, other[0], output);
+                        break;
+                    }
+
+                    for (int i = 0; i < zs.Length; i++)
+                    {
+                        output[i] = zs[i] > 0f ? dy[i] : other[(from + i) % channels] * dy[i];
+                    }
+
+                    break;
+            }
+        }
+
+        // output = z > 0 ? value : slope * value, in vectors (one slope: PReLU's default).
+        private static void Select(ReadOnlySpan<float> z, ReadOnlySpan<float> value, float slope, Span<float> output)
+        {
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var scale = new Vector<float>(slope);
+                for (; i <= z.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var v = new Vector<float>(value.Slice(i));
+                    Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero), v, scale * v).CopyTo(output.Slice(i));
+                }
+            }
+
+            for (; i < z.Length; i++)
+            {
+                output[i] = z[i] > 0f ? value[i] : slope * value[i];
+            }
         }
     }
 

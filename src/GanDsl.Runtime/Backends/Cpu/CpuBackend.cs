@@ -28,6 +28,8 @@ internal sealed unsafe partial class CpuBackend : Backend
     private readonly DropoutJob _dropoutJob = new();
     private readonly BatchNormStatisticsJob _batchNormStatisticsJob = new();
     private readonly InstanceNormJob _instanceNormJob = new();
+    private readonly UpsampleJob _upsampleJob = new();
+    private readonly PReluJob _preluJob = new();
     private readonly BatchNormGradientJob _batchNormGradientJob = new();
     private readonly LossJob _lossJob = new();
 
