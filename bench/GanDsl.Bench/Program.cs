@@ -1,8 +1,15 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/GanDsl.Bench -- --filter '*'
-// (--job short for a quick look; --quick for a plain Stopwatch loop; --csv [--epoch] for the GPU table
+// (--job short for a quick look; --quick for a plain Stopwatch loop; --profile-dcgan [batch] for the DCGAN's
+// convolutions pass by pass; --csv [--epoch] for the GPU table
 // beside bench/pytorch, see BENCHMARKS.md; README.md has the CPU numbers).
+if (Array.IndexOf(args, "--profile-dcgan") is int at and >= 0)
+{
+    GanDsl.Bench.ConvProfile.Run(at + 1 < args.Length && int.TryParse(args[at + 1], out int batch) ? batch : 256);
+    return;
+}
+
 if (args.Contains("--profile"))
 {
     GanDsl.Bench.StepProfile.Run(64);
