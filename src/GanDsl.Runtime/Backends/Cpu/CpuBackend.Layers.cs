@@ -33,42 +33,64 @@ internal sealed unsafe partial class CpuBackend
         job.Geometry = null;
     }
 
+    // Im2Col and Col2Im walk the output pixels; for each, the taps inside the image become a list of (column, pixel
+    // address) pairs, and each tap's pixel is copied (added) as one run of channels, k x k columns apart in the row (which
+    // stays in L1): no bounds test per element. A column row is laid out as PyTorch's weight, channel-major: [c][kh][kw].
+
     private static void Im2Col(Tensor images, ConvGeometry g, Tensor columns, int first, int end)
     {
-        var source = images.Span;
-        var target = columns.Span;
-        int k = g.Kernel, c = g.InChannels, width = g.InWidth, height = g.InHeight, cols = g.Columns;
-        for (int image = first; image < end; image++)
+        int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
+        var (tapColumns, tapPixels) = TapScratch(kk);
+        fixed (int* inside = tapColumns)
+        fixed (nint* addresses = tapPixels)
+        fixed (float* source = images.Span, target = columns.Span)
         {
-            var input = source.Slice(image * g.InFeatures, g.InFeatures);
-            var output = target.Slice(image * g.OutPixels * cols, g.OutPixels * cols);
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            int* outside = inside + kk;
+            float** pixels = (float**)addresses;
+            for (int image = first; image < end; image++)
             {
-                for (int ow = 0; ow < g.OutWidth; ow++)
+                float* input = source + (long)image * g.InFeatures;
+                float* output = target + (long)image * g.OutPixels * cols;
+                for (int oh = 0; oh < g.OutHeight; oh++)
                 {
-                    var row = output.Slice((oh * g.OutWidth + ow) * cols, cols);
-                    int top = oh * g.Stride - g.PadTop, left = ow * g.Stride - g.PadLeft;
-                    for (int kh = 0; kh < k; kh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++)
                     {
-                        int ih = top + kh;
-                        for (int kw = 0; kw < k; kw++)
+                        float* row = output + (long)(oh * g.OutWidth + ow) * cols;
+                        int taps = Taps(g, oh, ow, input, inside, outside, pixels, out int missing);
+                        if (c < FewChannels)
                         {
-                            int iw = left + kw;
-                            int at = kh * k + kw;
-                            if ((uint)ih >= (uint)height || (uint)iw >= (uint)width)
+                            // A channel's run of k x k columns at a time: contiguous stores, the taps' pixels gathered.
+                            for (int ch = 0; ch < c; ch++, row += kk)
                             {
-                                for (int ch = 0; ch < c; ch++)
+                                for (int t = 0; t < taps; t++)
                                 {
-                                    row[ch * k * k + at] = 0f;
+                                    row[inside[t]] = pixels[t][ch];
+                                }
+
+                                for (int t = 0; t < missing; t++)
+                                {
+                                    row[outside[t]] = 0f;
                                 }
                             }
-                            else
+
+                            continue;
+                        }
+
+                        for (int t = 0; t < taps; t++)
+                        {
+                            float* from = pixels[t], to = row + inside[t];
+                            for (float* last = from + c; from < last; from++, to += kk)
                             {
-                                var pixel = input.Slice((ih * width + iw) * c, c);
-                                for (int ch = 0; ch < c; ch++)
-                                {
-                                    row[ch * k * k + at] = pixel[ch];
-                                }
+                                *to = *from;
+                            }
+                        }
+
+                        for (int t = 0; t < missing; t++)
+                        {
+                            float* to = row + outside[t];
+                            for (float* last = to + (long)c * kk; to < last; to += kk)
+                            {
+                                *to = 0f;
                             }
                         }
                     }
@@ -79,47 +101,99 @@ internal sealed unsafe partial class CpuBackend
 
     private static void Col2Im(Tensor columns, ConvGeometry g, Tensor images, int first, int end)
     {
-        var source = columns.Span;
-        var target = images.Span;
-        int k = g.Kernel, c = g.InChannels, width = g.InWidth, height = g.InHeight, cols = g.Columns;
-        for (int image = first; image < end; image++)
+        // Each image value gets its terms in (oh, ow) order, as before: one output pixel's taps reach distinct pixels.
+        int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
+        var (tapColumns, tapPixels) = TapScratch(kk);
+        fixed (int* inside = tapColumns)
+        fixed (nint* addresses = tapPixels)
+        fixed (float* source = columns.Span, target = images.Span)
         {
-            var output = target.Slice(image * g.InFeatures, g.InFeatures);
-            output.Clear();
-            var input = source.Slice(image * g.OutPixels * cols, g.OutPixels * cols);
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            int* outside = inside + kk;
+            float** pixels = (float**)addresses;
+            for (int image = first; image < end; image++)
             {
-                for (int ow = 0; ow < g.OutWidth; ow++)
+                float* output = target + (long)image * g.InFeatures;
+                new Span<float>(output, g.InFeatures).Clear();
+                float* input = source + (long)image * g.OutPixels * cols;
+                for (int oh = 0; oh < g.OutHeight; oh++)
                 {
-                    var row = input.Slice((oh * g.OutWidth + ow) * cols, cols);
-                    int top = oh * g.Stride - g.PadTop, left = ow * g.Stride - g.PadLeft;
-                    for (int kh = 0; kh < k; kh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++)
                     {
-                        int ih = top + kh;
-                        if ((uint)ih >= (uint)height)
+                        float* row = input + (long)(oh * g.OutWidth + ow) * cols;
+                        int taps = Taps(g, oh, ow, output, inside, outside, pixels, out _);
+                        if (c < FewChannels)
                         {
+                            for (int ch = 0; ch < c; ch++, row += kk)
+                            {
+                                for (int t = 0; t < taps; t++)
+                                {
+                                    pixels[t][ch] += row[inside[t]];
+                                }
+                            }
+
                             continue;
                         }
 
-                        for (int kw = 0; kw < k; kw++)
+                        for (int t = 0; t < taps; t++)
                         {
-                            int iw = left + kw;
-                            if ((uint)iw >= (uint)width)
+                            float* to = pixels[t], from = row + inside[t];
+                            for (float* last = to + c; to < last; to++, from += kk)
                             {
-                                continue;
-                            }
-
-                            var pixel = output.Slice((ih * width + iw) * c, c);
-                            int at = kh * k + kw;
-                            for (int ch = 0; ch < c; ch++)
-                            {
-                                pixel[ch] += row[ch * k * k + at];
+                                *to += *from;
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    // Below this many channels a tap's run is too short to pay for its loop: the column row is written channel by channel.
+    private const int FewChannels = 8;
+
+    [ThreadStatic]
+    private static int[]? t_tapColumns;
+
+    [ThreadStatic]
+    private static nint[]? t_tapPixels;
+
+    // This thread's lists of taps (2 k x k columns, k x k addresses), grown to the largest kernel seen and then reused.
+    private static (int[] Columns, nint[] Pixels) TapScratch(int kk)
+    {
+        if (t_tapColumns is null || t_tapColumns.Length < 2 * kk)
+        {
+            t_tapColumns = new int[2 * kk];
+            t_tapPixels = new nint[kk];
+        }
+
+        return (t_tapColumns, t_tapPixels!);
+    }
+
+    // The taps of output pixel (oh, ow) inside the image, in (kh, kw) order: their column in a channel's run and the
+    // address of their pixel's first channel; the taps outside, by column. Returns how many are inside.
+    private static int Taps(ConvGeometry g, int oh, int ow, float* image, int* inside, int* outside, float** pixels, out int missing)
+    {
+        int k = g.Kernel, top = oh * g.Stride - g.PadTop, left = ow * g.Stride - g.PadLeft, taps = 0;
+        missing = 0;
+        for (int kh = 0; kh < k; kh++)
+        {
+            int ih = top + kh;
+            for (int kw = 0; kw < k; kw++)
+            {
+                int iw = left + kw;
+                if ((uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth)
+                {
+                    inside[taps] = kh * k + kw;
+                    pixels[taps++] = image + (long)(ih * g.InWidth + iw) * g.InChannels;
+                }
+                else
+                {
+                    outside[missing++] = kh * k + kw;
+                }
+            }
+        }
+
+        return taps;
     }
 
     /// <inheritdoc />
