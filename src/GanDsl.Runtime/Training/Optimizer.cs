@@ -176,6 +176,22 @@ public abstract class Optimizer : IDisposable
     /// <summary>Applies the networks' current gradients (first adding each sharing network's gradients of the shared layers to the owner's).</summary>
     public void Step()
     {
+        Backend.AddToCounter(_steps, 1);
+        StepCounted();
+    }
+
+    /// <summary>
+    /// The counter holding <see cref="StepCount"/>, for a caller that advances it together with others in
+    /// one launch (<see cref="Backend.AddToCounters"/>) and then calls <see cref="StepCounted"/>.
+    /// </summary>
+    public DeviceCounter StepCounter => _steps;
+
+    /// <summary>
+    /// Applies the networks' current gradients, <see cref="StepCounter"/> having been advanced already (first adding each
+    /// sharing network's gradients of the shared layers to the owner's, as <see cref="Step"/> does).
+    /// </summary>
+    public void StepCounted()
+    {
         if (SharedLayersProblem() is { } problem)
         {
             throw new InvalidOperationException(problem);
@@ -186,18 +202,8 @@ public abstract class Optimizer : IDisposable
             Networks[i].AddSharedGradientsToOwner();
         }
 
-        Backend.AddToCounter(_steps, 1);
         StepCore(_nonFinite.All);
     }
-
-    /// <summary>
-    /// The counter holding <see cref="StepCount"/>, for a caller that advances it together with others in
-    /// one launch (<see cref="Backend.AddToCounters"/>) and then calls <see cref="StepCounted"/>.
-    /// </summary>
-    public DeviceCounter StepCounter => _steps;
-
-    /// <summary>Applies the networks' current gradients, <see cref="StepCounter"/> having been advanced already.</summary>
-    public void StepCounted() => StepCore(_nonFinite.All);
 
     /// <summary>
     /// Sets the learning-rate factor from <see cref="Schedule"/> at <paramref name="epoch"/> (the epochs completed, as a
