@@ -33,15 +33,7 @@ public sealed class SharedLayerTrainingTests : IDisposable
         using (var firstStep = new CoupledStep(_backend, Batch))
         using (var first = new Trainer(firstStep, new TrainerOptions { Seed = 7, CheckpointDirectory = _dir.File("resume") }))
         {
-            using var stop = new CancellationTokenSource();
-            first.StepCompleted += s =>
-            {
-                if (s == 9)
-                {
-                    stop.Cancel();
-                }
-            };
-            first.Fit(_data, 3, stop.Token);
+            Interrupted.Fit(first, _data, 3, stopAt: 9);
         }
 
         var file = SafetensorsFile.Read(CheckpointFiles.Resolve("latest", _dir.File("resume")));

@@ -210,15 +210,7 @@ public sealed class TrainerTests : IDisposable
         using (var firstStep = new ThreeNetworkStep(_backend, Batch))
         using (var first = new Trainer(firstStep, new TrainerOptions { Seed = 7, CheckpointDirectory = _dir.File("resume") }))
         {
-            using var stop = new CancellationTokenSource();
-            first.StepCompleted += s =>
-            {
-                if (s == 13)
-                {
-                    stop.Cancel();
-                }
-            };
-            first.Fit(_data, 3, stop.Token);
+            Interrupted.Fit(first, _data, 3, stopAt: 13);
             Assert.Equal((1, 3), (first.EpochCount, first.EpochPosition));
         }
 
