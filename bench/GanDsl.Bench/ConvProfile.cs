@@ -8,7 +8,8 @@ namespace GanDsl.Bench;
 /// <c>--profile-dcgan [batch]</c>: where samples/Dcgan's convolutions spend their time on the CPU. Each convolution's
 /// forward pass, input gradient and weight gradient, forward and transposed, is timed as its generated code runs it (the
 /// same backend calls, shapes and scratch): the im2col or col2im part and the GEMM part apart, with GFLOP/s, beside a
-/// square GEMM of the same FLOPs (what the project's GEMM reaches on a plain matrix product of that size). The generator
+/// square GEMM of the same FLOPs (what the project's GEMM reaches on a plain matrix product of that size), and the share
+/// of the multiply-adds spent on the padding's zeros. The generator
 /// runs at the batch, the discriminator at twice it, as in its step.
 /// </summary>
 internal static class ConvProfile
@@ -19,7 +20,7 @@ internal static class ConvProfile
         using var g = new Dcgan.DcganGenerator(backend, 1);
         using var d = new Dcgan.DcganDiscriminator(backend, 2);
         Console.WriteLine($"DCGAN convolutions, batch {batch} (the discriminator's passes at {2 * batch} rows), {backend.Description}");
-        Console.WriteLine($"  {"layer",-34} {"pass",-12} {"im2col",9} {"GEMM",9} {"total",9} {"GFLOP",7} {"GFLOP/s",8} {"GEMM only",9} {"square",8} {"total/square",12}");
+        Console.WriteLine($"  {"layer",-34} {"pass",-12} {"im2col",9} {"GEMM",9} {"total",9} {"GFLOP",7} {"GFLOP/s",8} {"GEMM only",9} {"square",8} {"total/square",12} {"on padding",10}");
         double sum = 0;
         foreach (var (network, rows) in new (Network, int)[] { (g, batch), (d, 2 * batch) })
         {
@@ -39,7 +40,7 @@ internal static class ConvProfile
                     double square = SquareGemm(backend, pass.Flops);
                     double total = pass.Columns + pass.Gemm;
                     sum += total;
-                    Console.WriteLine($"  {name,-34} {pass.Name,-12} {pass.Columns,7:F0}us {pass.Gemm,7:F0}us {total,7:F0}us {pass.Flops / 1e9,7:F2} {pass.Flops / total / 1e3,8:F1} {pass.Flops / pass.Gemm / 1e3,9:F1} {square,8:F1} {pass.Flops / total / 1e3 / square,11:P0}");
+                    Console.WriteLine($"  {name,-34} {pass.Name,-12} {pass.Columns,7:F0}us {pass.Gemm,7:F0}us {total,7:F0}us {pass.Flops / 1e9,7:F2} {pass.Flops / total / 1e3,8:F1} {pass.Flops / pass.Gemm / 1e3,9:F1} {square,8:F1} {pass.Flops / total / 1e3 / square,11:P0} {OnPadding(geometry),10:P0}");
                 }
             }
         }
@@ -48,6 +49,29 @@ internal static class ConvProfile
     }
 
     private readonly record struct Pass(string Name, double Columns, double Gemm, double Flops);
+
+    // The share of the GEMMs' multiply-adds that meet the padding's zeros: (output pixel, tap) pairs outside the image,
+    // in every pass (the transposed convolution's columns for them are computed, then dropped by col2im).
+    private static double OnPadding(ConvGeometry g)
+    {
+        static long Inside(int outSize, int inSize, int k, int stride, int pad)
+        {
+            long count = 0;
+            for (int o = 0; o < outSize; o++)
+            {
+                for (int t = 0; t < k; t++)
+                {
+                    int i = o * stride - pad + t;
+                    count += i >= 0 && i < inSize ? 1 : 0;
+                }
+            }
+
+            return count;
+        }
+
+        double inside = (double)Inside(g.OutHeight, g.InHeight, g.Kernel, g.Stride, g.PadTop) * Inside(g.OutWidth, g.InWidth, g.Kernel, g.Stride, g.PadLeft);
+        return 1 - inside / ((double)g.OutPixels * g.Kernel * g.Kernel);
+    }
 
     // The calls the generated code makes for one layer's three passes (see CSharpEmitter: ConvStage, TransposedStage).
     private static IEnumerable<Pass> Passes(CpuBackend backend, bool transposed, ConvGeometry g, TensorShape input, TensorShape output, int weightRows, int weightCols, int rows)
