@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using GanDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GanDsl.Generator
 {
@@ -11,7 +12,7 @@ namespace GanDsl.Generator
         internal static partial class Parser
         {
             // The type a [SharedWith(typeof(X))] names, as generated code writes it, when it is a class; else null.
-            private static string? SharedOwnerType(List<(AttributeData Data, Microsoft.CodeAnalysis.CSharp.Syntax.AttributeSyntax Syntax, Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax Owner)> layers)
+            private static string? SharedOwnerType(List<(AttributeData Data, AttributeSyntax Syntax, TypeDeclarationSyntax Owner)> layers)
             {
                 foreach (var (data, _, _) in layers)
                 {
@@ -108,7 +109,7 @@ namespace GanDsl.Generator
 
                 if (quiet.Count == 0)
                 {
-                    CheckClass((Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax)ownerLayers[0].Owner, owner, Location.None, quiet);
+                    CheckClass(ownerLayers[0].Owner, owner, Location.None, quiet);
                     Shapes.Check(ownerModels, ownerLayers.Select(_ => Location.None).ToList(), owner.Name, Location.None, gradientPenalty: false, quiet);
                 }
 

@@ -21,14 +21,7 @@ internal sealed unsafe partial class CpuBackend
     {
         var job = _convolutionJob;
         (job.Images, job.Columns, job.Geometry, job.Col2Im) = (images, columns, g, col2im);
-        if ((long)rows * g.OutPixels * g.Columns < ParallelElementThreshold)
-        {
-            job.Execute(0, rows, 0);
-        }
-        else
-        {
-            _pool.For(rows, job);
-        }
+        RunParallel(job, rows, (long)rows * g.OutPixels * g.Columns);
 
         job.Geometry = null;
     }
@@ -202,14 +195,7 @@ internal sealed unsafe partial class CpuBackend
         var job = _dropoutJob;
         (job.Source, job.Destination, job.Rate, job.Seed, job.Stream, job.Counter) = (source, destination, rate, seed, stream, counter.Resolve());
         int chunks = (source.Length + 31) / 32;
-        if (source.Length < ParallelElementThreshold)
-        {
-            job.Execute(0, chunks, 0);
-        }
-        else
-        {
-            _pool.For(chunks, job);
-        }
+        RunParallel(job, chunks, source.Length);
     }
 
     /// <inheritdoc />
@@ -272,14 +258,7 @@ internal sealed unsafe partial class CpuBackend
         var job = _upsampleJob;
         (job.Source, job.Destination, job.Height, job.Width, job.Factor, job.Backward) = (source, destination, height, width, factor, backward);
         var small = backward ? destination : source;
-        if ((long)small.Length * factor * factor < ParallelElementThreshold)
-        {
-            job.Execute(0, small.Rows, 0);
-        }
-        else
-        {
-            _pool.For(small.Rows, job);
-        }
+        RunParallel(job, small.Rows, (long)small.Length * factor * factor);
     }
 
     /// <summary>Upsample over images [start, end): see <see cref="UpsampleCore"/>.</summary>
@@ -378,14 +357,7 @@ internal sealed unsafe partial class CpuBackend
         // Rows are independent and each (row, channel) is summed in pixel order, so any split gives the same bits.
         var job = _instanceNormJob;
         (job.X, job.Dy, job.ScaleShift, job.Y, job.Pixels, job.Channels, job.Epsilon, job.Pass) = (x, dy, scaleShift, y, pixels, channels, epsilon, pass);
-        if ((long)x.Length < ParallelElementThreshold)
-        {
-            job.Execute(0, x.Rows, 0);
-        }
-        else
-        {
-            _pool.For(x.Rows, job);
-        }
+        RunParallel(job, x.Rows, x.Length);
     }
 
     /// <summary>InstanceNorm over rows [start, end): see <see cref="InstanceNormCore"/>.</summary>
@@ -468,14 +440,7 @@ internal sealed unsafe partial class CpuBackend
         var job = _preluJob;
         (job.Z, job.Second, job.Y, job.Channels, job.Pass, job.Gradient) = (z, second, y, channels, pass, gradient);
         int chunks = (int)((z.Length + PReluJob.Chunk - 1) / PReluJob.Chunk);
-        if (z.Length < ParallelElementThreshold)
-        {
-            job.Execute(0, chunks, 0);
-        }
-        else
-        {
-            _pool.For(chunks, job);
-        }
+        RunParallel(job, chunks, z.Length);
     }
 
     /// <summary>PReLU over chunks [start, end) of <see cref="Chunk"/> elements: see <see cref="PReluCore"/>.</summary>
@@ -673,14 +638,7 @@ internal sealed unsafe partial class CpuBackend
     {
         var job = _batchNormGradientJob;
         (job.X, job.Saved, job.Gradient, job.Scale, job.Output) = (x, saved, dy, scaleShift, dx);
-        if ((long)dy.Length < ParallelElementThreshold)
-        {
-            job.Execute(0, dy.Rows, 0);
-        }
-        else
-        {
-            _pool.For(dy.Rows, job);
-        }
+        RunParallel(job, dy.Rows, dy.Length);
     }
 
     /// <summary>Dropout over chunks of 32 elements, each drawing its own Philox blocks.</summary>

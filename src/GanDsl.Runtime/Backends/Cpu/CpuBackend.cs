@@ -322,17 +322,24 @@ internal sealed unsafe partial class CpuBackend : Backend
         }
     }
 
-    private void RunUpdate(UpdateJob job, int length, Tensor nonFinite)
+    // Runs items [0, count) of a job on the calling thread when the work is under ParallelElementThreshold elements,
+    // else split among the workers; each job's results do not depend on the split.
+    private void RunParallel(IParallelBody job, int count, long elements)
     {
-        int blocks = (length + UpdateJob.Block - 1) / UpdateJob.Block;
-        if (length < ParallelElementThreshold)
+        if (elements < ParallelElementThreshold)
         {
-            job.Execute(0, blocks, 0);
+            job.Execute(0, count, 0);
         }
         else
         {
-            _pool.For(blocks, job);
+            _pool.For(count, job);
         }
+    }
+
+    private void RunUpdate(UpdateJob job, int length, Tensor nonFinite)
+    {
+        int blocks = (length + UpdateJob.Block - 1) / UpdateJob.Block;
+        RunParallel(job, blocks, length);
 
         if (!nonFinite.IsEmpty && job.SawNonFinite)
         {
