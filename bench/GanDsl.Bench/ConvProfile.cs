@@ -7,10 +7,11 @@ namespace GanDsl.Bench;
 /// <summary>
 /// <c>--profile-dcgan [batch]</c>: where samples/Dcgan's convolutions spend their time on the CPU. Each convolution's
 /// forward pass, input gradient and weight gradient, forward and transposed, is timed as its generated code runs it (the
-/// same backend calls, shapes and scratch): the im2col or col2im part and the GEMM part apart, with GFLOP/s, beside a
-/// square GEMM of the same FLOPs (what the project's GEMM reaches on a plain matrix product of that size), and the share
-/// of the multiply-adds spent on the padding's zeros. The generator
-/// runs at the batch, the discriminator at twice it, as in its step.
+/// same backend calls, shapes and scratch), with the path the backend takes (direct, or im2col and one GEMM) and
+/// GFLOP/s counted as im2col's GEMM would (padding included), beside a square GEMM of the same FLOPs (what the project's
+/// GEMM reaches on a plain matrix product of that size); then the share of those multiply-adds that meet the
+/// padding's zeros, and the rate of the rest (the useful work) against the square GEMM. The generator runs at the
+/// batch, the discriminator at twice it, as in its step.
 /// </summary>
 internal static class ConvProfile
 {
@@ -20,7 +21,7 @@ internal static class ConvProfile
         using var g = new Dcgan.DcganGenerator(backend, 1);
         using var d = new Dcgan.DcganDiscriminator(backend, 2);
         Console.WriteLine($"DCGAN convolutions, batch {batch} (the discriminator's passes at {2 * batch} rows), {backend.Description}");
-        Console.WriteLine($"  {"layer",-34} {"pass",-12} {"im2col",9} {"GEMM",9} {"total",9} {"GFLOP",7} {"GFLOP/s",8} {"GEMM only",9} {"square",8} {"total/square",12} {"on padding",10}");
+        Console.WriteLine($"  {"layer",-34} {"pass",-12} {"path",-7} {"time",9} {"GFLOP",7} {"GFLOP/s",8} {"square",8} {"of square",9} {"on padding",10} {"useful of square",16}");
         double sum = 0;
         foreach (var (network, rows) in new (Network, int)[] { (g, batch), (d, 2 * batch) })
         {
@@ -38,9 +39,9 @@ internal static class ConvProfile
                 foreach (var pass in Passes(backend, layer.Kind == LayerKind.ConvTranspose2D, geometry, layers[i - 1].Output, layer.Output, weight.Rows, weight.Cols, rows))
                 {
                     double square = SquareGemm(backend, pass.Flops);
-                    double total = pass.Columns + pass.Gemm;
-                    sum += total;
-                    Console.WriteLine($"  {name,-34} {pass.Name,-12} {pass.Columns,7:F0}us {pass.Gemm,7:F0}us {total,7:F0}us {pass.Flops / 1e9,7:F2} {pass.Flops / total / 1e3,8:F1} {pass.Flops / pass.Gemm / 1e3,9:F1} {square,8:F1} {pass.Flops / total / 1e3 / square,11:P0} {OnPadding(geometry),10:P0}");
+                    double rate = pass.Flops / pass.Time / 1e3, padding = OnPadding(geometry);
+                    sum += pass.Time;
+                    Console.WriteLine($"  {name,-34} {pass.Name,-12} {pass.Path,-7} {pass.Time,7:F0}us {pass.Flops / 1e9,7:F2} {rate,8:F1} {square,8:F1} {rate / square,9:P0} {padding,10:P0} {rate * (1 - padding) / square,16:P0}");
                 }
             }
         }
@@ -48,7 +49,7 @@ internal static class ConvProfile
         Console.WriteLine($"  all convolution passes: {sum / 1e3:F1} ms");
     }
 
-    private readonly record struct Pass(string Name, double Columns, double Gemm, double Flops);
+    private readonly record struct Pass(string Name, string Path, double Time, double Flops);
 
     // The share of the GEMMs' multiply-adds that meet the padding's zeros: (output pixel, tap) pairs outside the image,
     // in every pass (the transposed convolution's columns for them are computed, then dropped by col2im).
@@ -92,27 +93,24 @@ internal static class ConvProfile
         var cols = col.View(0, rows * pixels, columns);
         var weights = w.View(0, weightRows, weightCols);
         var gradients = dw.View(0, weightRows, weightCols);
+        string path = DirectConvolution.Serves(g, weightRows, rows) ? "direct" : "im2col";
+        double flops = 2.0 * rows * pixels * weightRows * columns;
         if (!transposed)
         {
-            // Conv2D: x (rows, C.H.W) -> columns (rows.P, C.k.k); y (rows.P, F) = columns W^T.
-            int f = output.Channels;
-            var yp = ys.Reshape(rows * pixels, f);
-            double flops = 2.0 * rows * pixels * f * columns;
-            double im2col = Time(() => backend.Im2Col(xs, g, cols));
-            yield return new("forward", im2col, Time(() => backend.Gemm(cols, false, weights, true, yp)), flops);
-            yield return new("input grad", Time(() => backend.Col2Im(cols, g, xs)), Time(() => backend.Gemm(yp, false, weights, false, cols)), flops);
-            yield return new("weight grad", im2col, Time(() => backend.Gemm(yp, true, cols, false, gradients)), flops);
+            // Conv2D: y (rows.P, F) = im2col(x) W^T; dx = col2im(dy W); dW = dy^T im2col(x).
+            var yp = ys.Reshape(rows * pixels, output.Channels);
+            yield return new("forward", path, Time(() => backend.Convolve(xs, g, weights, yp, cols)), flops);
+            yield return new("input grad", path, Time(() => backend.ConvolveTransposed(yp, g, weights, xs, cols)), flops);
+            yield return new("weight grad", path, Time(() => backend.ConvolutionWeightGradient(yp, xs, g, gradients, 0f, cols)), flops);
         }
         else
         {
-            // ConvTranspose2D: columns (rows.Pin, F.k.k) = x (rows.Pin, C) W, then col2im to y; backward im2col of dy.
-            int c = input.Channels;
-            var xp = xs.Reshape(rows * pixels, c);
-            double flops = 2.0 * rows * pixels * c * columns;
-            double im2col = Time(() => backend.Im2Col(ys, g, cols));
-            yield return new("forward", Time(() => backend.Col2Im(cols, g, ys)), Time(() => backend.Gemm(xp, false, weights, false, cols)), flops);
-            yield return new("input grad", im2col, Time(() => backend.Gemm(cols, false, weights, true, xp)), flops);
-            yield return new("weight grad", 0, Time(() => backend.Gemm(xp, true, cols, false, gradients)), flops);
+            // ConvTranspose2D: y = col2im(x W); dW = x^T im2col(dy), then dx = im2col(dy) W^T from the same columns.
+            var xp = xs.Reshape(rows * pixels, input.Channels);
+            bool held = false;
+            yield return new("forward", path, Time(() => backend.ConvolveTransposed(xp, g, weights, ys, cols)), flops);
+            yield return new("weight grad", path, Time(() => held = backend.ConvolutionWeightGradient(xp, ys, g, gradients, 0f, cols)), flops);
+            yield return new("input grad", path, Time(() => backend.Convolve(ys, g, weights, xp, cols, held)), flops);
         }
     }
 

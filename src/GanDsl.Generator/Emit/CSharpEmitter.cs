@@ -380,8 +380,7 @@ namespace GanDsl.Generator
                         var g = conv.Geometry;
                         int pixels = g.OutHeight * g.OutWidth, columns = g.InChannels * g.Kernel * g.Kernel;
                         w.Line($"{Tensor} col{stage.Index} = Scratch(rows * {pixels}, {columns}); // (rows x {g.OutHeight} x {g.OutWidth}, {g.InChannels} x {g.Kernel} x {g.Kernel})");
-                        w.Line($"backend.Im2Col(a{i}, s_{Field(stage)}Geometry, col{stage.Index});");
-                        w.Line($"backend.Gemm(col{stage.Index}, false, {plan.Parameters[conv.Weight].Name}, true, a{o}.Reshape(rows * {pixels}, {conv.OutShape.Channels}));");
+                        w.Line($"backend.Convolve(a{i}, s_{Field(stage)}Geometry, {plan.Parameters[conv.Weight].Name}, a{o}.Reshape(rows * {pixels}, {conv.OutShape.Channels}), col{stage.Index});");
                         Epilogue(w, plan, stage, $"a{o}.Reshape(rows * {pixels}, {conv.OutShape.Channels})", $"rows * {pixels}", conv.Bias);
                         break;
                     }
@@ -393,8 +392,7 @@ namespace GanDsl.Generator
                         int columns = g.InChannels * g.Kernel * g.Kernel;
                         int outPixels = g.InHeight * g.InWidth;
                         w.Line($"{Tensor} col{stage.Index} = Scratch(rows * {inPixels}, {columns}); // (rows x {transposed.InShape.Height} x {transposed.InShape.Width}, {g.InChannels} x {g.Kernel} x {g.Kernel})");
-                        w.Line($"backend.Gemm(a{i}.Reshape(rows * {inPixels}, {transposed.InShape.Channels}), false, {plan.Parameters[transposed.Weight].Name}, false, col{stage.Index});");
-                        w.Line($"backend.Col2Im(col{stage.Index}, s_{Field(stage)}Geometry, a{o});");
+                        w.Line($"backend.ConvolveTransposed(a{i}.Reshape(rows * {inPixels}, {transposed.InShape.Channels}), s_{Field(stage)}Geometry, {plan.Parameters[transposed.Weight].Name}, a{o}, col{stage.Index});");
                         Epilogue(w, plan, stage, $"a{o}.Reshape(rows * {outPixels}, {transposed.OutShape.Channels})", $"rows * {outPixels}", transposed.Bias);
                         break;
                     }
@@ -640,13 +638,9 @@ namespace GanDsl.Generator
                     Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}", conv.Bias);
                     w.Line($"{Tensor} col{k} = Scratch(rows * {pixels}, {columns});");
                     w.Open("if (weightGradients)");
-                    w.Line($"backend.Im2Col(Activation({i}, rows), s_{Field(stage)}Geometry, col{k});");
-                    w.Line($"backend.Gemm({dz}, true, col{k}, false, d{weight.Name}, beta); // ({f}, rows x {pixels}) x (rows x {pixels}, {columns})");
+                    w.Line($"backend.ConvolutionWeightGradient({dz}, Activation({i}, rows), s_{Field(stage)}Geometry, d{weight.Name}, beta, col{k}); // ({f}, rows x {pixels}) x (rows x {pixels}, {columns})");
                     w.Close();
-                    w.Open($"if ({needIn})");
-                    w.Line($"backend.Gemm({dz}, false, {weight.Name}, false, col{k});");
-                    w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, {dIn});");
-                    w.Close();
+                    If(w, needIn, $"backend.ConvolveTransposed({dz}, s_{Field(stage)}Geometry, {weight.Name}, {dIn}, col{k});");
                     break;
                 }
 
@@ -659,11 +653,11 @@ namespace GanDsl.Generator
                     string dz = $"{dOut}.Reshape(rows * {outPixels}, {f})";
                     Prologue(w, plan, stage, dz, $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}", transposed.Bias);
                     w.Line($"{Tensor} col{k} = Scratch(rows * {inPixels}, {columns});");
-                    w.Line($"backend.Im2Col({dOut}, s_{Field(stage)}Geometry, col{k});");
+                    w.Line($"bool held{k} = false; // whether col{k} holds im2col of the output gradient");
                     w.Open("if (weightGradients)");
-                    w.Line($"backend.Gemm(Activation({i}, rows).Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, beta); // ({c}, rows x {inPixels}) x (rows x {inPixels}, {columns})");
+                    w.Line($"held{k} = backend.ConvolutionWeightGradient(Activation({i}, rows).Reshape(rows * {inPixels}, {c}), {dOut}, s_{Field(stage)}Geometry, d{weight.Name}, beta, col{k}); // ({c}, rows x {inPixels}) x (rows x {inPixels}, {columns})");
                     w.Close();
-                    If(w, needIn, $"backend.Gemm(col{k}, false, {weight.Name}, true, {dIn}.Reshape(rows * {inPixels}, {c}));");
+                    If(w, needIn, $"backend.Convolve({dOut}, s_{Field(stage)}Geometry, {weight.Name}, {dIn}.Reshape(rows * {inPixels}, {c}), col{k}, held{k});");
                     break;
                 }
 
@@ -794,11 +788,11 @@ namespace GanDsl.Generator
                         var weight = plan.Parameters[conv.Weight];
                         int pixels = g.OutHeight * g.OutWidth, columns = g.Columns, f = conv.OutShape.Channels;
                         w.Line($"{Tensor} col{k} = Scratch(rows * {pixels}, {columns});");
-                        w.Line($"backend.Im2Col(t{i}, s_{Field(stage)}Geometry, col{k});");
-                        w.Line($"backend.Gemm({delta}.Reshape(rows * {pixels}, {f}), true, col{k}, false, d{weight.Name}, 1f);");
+                        string held = propagate ? $"bool held{k} = " : "";
+                        w.Line($"{held}backend.ConvolutionWeightGradient({delta}.Reshape(rows * {pixels}, {f}), t{i}, s_{Field(stage)}Geometry, d{weight.Name}, 1f, col{k});");
                         if (propagate)
                         {
-                            w.Line($"backend.Gemm(col{k}, false, {weight.Name}, true, t{o}.Reshape(rows * {pixels}, {f}));");
+                            w.Line($"backend.Convolve(t{i}, s_{Field(stage)}Geometry, {weight.Name}, t{o}.Reshape(rows * {pixels}, {f}), col{k}, held{k});");
                             TangentMask(w, stage, $"t{o}.Reshape(rows * {pixels}, {f})", $"Activation({o}, rows).Reshape(rows * {pixels}, {f})", $"rows * {pixels}");
                         }
 
@@ -812,12 +806,10 @@ namespace GanDsl.Generator
                         int inPixels = transposed.InShape.Height * transposed.InShape.Width, outPixels = g.InHeight * g.InWidth;
                         int columns = g.Columns, c = transposed.InShape.Channels, f = transposed.OutShape.Channels;
                         w.Line($"{Tensor} col{k} = Scratch(rows * {inPixels}, {columns});");
-                        w.Line($"backend.Im2Col({delta}, s_{Field(stage)}Geometry, col{k});");
-                        w.Line($"backend.Gemm(t{i}.Reshape(rows * {inPixels}, {c}), true, col{k}, false, d{weight.Name}, 1f);");
+                        w.Line($"backend.ConvolutionWeightGradient(t{i}.Reshape(rows * {inPixels}, {c}), {delta}, s_{Field(stage)}Geometry, d{weight.Name}, 1f, col{k});");
                         if (propagate)
                         {
-                            w.Line($"backend.Gemm(t{i}.Reshape(rows * {inPixels}, {c}), false, {weight.Name}, false, col{k});");
-                            w.Line($"backend.Col2Im(col{k}, s_{Field(stage)}Geometry, t{o});");
+                            w.Line($"backend.ConvolveTransposed(t{i}.Reshape(rows * {inPixels}, {c}), s_{Field(stage)}Geometry, {weight.Name}, t{o}, col{k});");
                             TangentMask(w, stage, $"t{o}.Reshape(rows * {outPixels}, {f})", $"Activation({o}, rows).Reshape(rows * {outPixels}, {f})", $"rows * {outPixels}");
                         }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Reflection;
 using GanDsl.Backends;
 
@@ -473,6 +474,66 @@ public abstract partial class Backend : IDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void Col2Im(Tensor columns, ConvGeometry geometry, Tensor images) =>
         Col2ImCore(columns, geometry, images, ConvolutionRows(images, geometry, columns));
+
+    /// <summary>
+    /// A convolution's gather pass, <c>output = im2col(images) x weightsᵀ</c>: Conv2D's forward pass, and
+    /// ConvTranspose2D's input gradient. <paramref name="weights"/> is (F, Columns) in PyTorch's order and
+    /// <paramref name="output"/> (rows x OutPixels, F), overwritten.
+    /// </summary>
+    /// <param name="images">(rows, InHeight x InWidth x InChannels), channels-last.</param>
+    /// <param name="geometry">The convolution.</param>
+    /// <param name="weights">(F, InChannels x Kernel x Kernel).</param>
+    /// <param name="output">(rows x OutPixels, F).</param>
+    /// <param name="columns">(rows x OutPixels, Columns) scratch for backends that go through im2col; its contents are undefined after.</param>
+    /// <param name="columnsHoldImages">
+    /// True when the <see cref="ConvolutionWeightGradient"/> call just before, on the same images, geometry and columns,
+    /// returned true: the columns hold im2col(images) already.
+    /// </param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void Convolve(Tensor images, ConvGeometry geometry, Tensor weights, Tensor output, Tensor columns, bool columnsHoldImages = false)
+    {
+        int rows = ConvolutionRows(images, geometry, columns);
+        RequireConvolutionMatrix(weights, geometry.Columns, nameof(weights));
+        RequireConvolutionMatrix(output, weights.Rows, nameof(output), (long)rows * geometry.OutPixels);
+        ConvolveCore(images, geometry, weights, output, columns, rows, columnsHoldImages);
+    }
+
+    /// <summary>
+    /// A convolution's scatter pass, <c>images = col2im(input x weights)</c>: Conv2D's input gradient, and
+    /// ConvTranspose2D's forward pass. <paramref name="images"/> is overwritten.
+    /// </summary>
+    /// <param name="input">(rows x OutPixels, F).</param>
+    /// <param name="geometry">The convolution.</param>
+    /// <param name="weights">(F, InChannels x Kernel x Kernel).</param>
+    /// <param name="images">(rows, InHeight x InWidth x InChannels), channels-last.</param>
+    /// <param name="columns">(rows x OutPixels, Columns) scratch, as for <see cref="Convolve"/>.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ConvolveTransposed(Tensor input, ConvGeometry geometry, Tensor weights, Tensor images, Tensor columns)
+    {
+        int rows = ConvolutionRows(images, geometry, columns);
+        RequireConvolutionMatrix(weights, geometry.Columns, nameof(weights));
+        RequireConvolutionMatrix(input, weights.Rows, nameof(input), (long)rows * geometry.OutPixels);
+        ConvolveTransposedCore(input, geometry, weights, images, columns, rows);
+    }
+
+    /// <summary>
+    /// A convolution's weight gradient, <c>weightGradient = beta * weightGradient + gradientᵀ x im2col(images)</c>.
+    /// </summary>
+    /// <param name="gradient">(rows x OutPixels, F): the gradient at the gather side (Conv2D's output, ConvTranspose2D's input).</param>
+    /// <param name="images">(rows, InHeight x InWidth x InChannels), channels-last.</param>
+    /// <param name="geometry">The convolution.</param>
+    /// <param name="weightGradient">(F, InChannels x Kernel x Kernel).</param>
+    /// <param name="beta">1 adds to the gradient there, 0 overwrites it.</param>
+    /// <param name="columns">(rows x OutPixels, Columns) scratch, as for <see cref="Convolve"/>.</param>
+    /// <returns>Whether <paramref name="columns"/> now hold im2col(images), for a <see cref="Convolve"/> on the same images.</returns>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool ConvolutionWeightGradient(Tensor gradient, Tensor images, ConvGeometry geometry, Tensor weightGradient, float beta, Tensor columns)
+    {
+        int rows = ConvolutionRows(images, geometry, columns);
+        RequireConvolutionMatrix(weightGradient, geometry.Columns, nameof(weightGradient));
+        RequireConvolutionMatrix(gradient, weightGradient.Rows, nameof(gradient), (long)rows * geometry.OutPixels);
+        return ConvolutionWeightGradientCore(gradient, images, geometry, weightGradient, beta, columns, rows);
+    }
 
     /// <summary>
     /// Dropout: <c>y = x * keep / (1 - rate)</c>, where element i is kept when the Philox uniform at
@@ -1200,6 +1261,32 @@ public abstract partial class Backend : IDisposable
     /// <summary>See <see cref="Im2Col"/>; <paramref name="rows"/> images.</summary>
     protected abstract void Im2ColCore(Tensor images, ConvGeometry geometry, Tensor columns, int rows);
 
+    /// <summary>See <see cref="Convolve"/>; <paramref name="rows"/> images. This implementation is im2col, then one GEMM.</summary>
+    protected virtual void ConvolveCore(Tensor images, ConvGeometry geometry, Tensor weights, Tensor output, Tensor columns, int rows, bool columnsHoldImages)
+    {
+        if (!columnsHoldImages)
+        {
+            Im2ColCore(images, geometry, columns, rows);
+        }
+
+        GemmCore(columns, false, weights, true, output, 0f);
+    }
+
+    /// <summary>See <see cref="ConvolveTransposed"/>; <paramref name="rows"/> images. This implementation is one GEMM, then col2im.</summary>
+    protected virtual void ConvolveTransposedCore(Tensor input, ConvGeometry geometry, Tensor weights, Tensor images, Tensor columns, int rows)
+    {
+        GemmCore(input, false, weights, false, columns, 0f);
+        Col2ImCore(columns, geometry, images, rows);
+    }
+
+    /// <summary>See <see cref="ConvolutionWeightGradient"/>; <paramref name="rows"/> images. This implementation is im2col, then one GEMM.</summary>
+    protected virtual bool ConvolutionWeightGradientCore(Tensor gradient, Tensor images, ConvGeometry geometry, Tensor weightGradient, float beta, Tensor columns, int rows)
+    {
+        Im2ColCore(images, geometry, columns, rows);
+        GemmCore(gradient, true, columns, false, weightGradient, beta);
+        return true;
+    }
+
     /// <summary>See <see cref="Col2Im"/>; <paramref name="rows"/> images.</summary>
     protected abstract void Col2ImCore(Tensor columns, ConvGeometry geometry, Tensor images, int rows);
 
@@ -1263,6 +1350,16 @@ public abstract partial class Backend : IDisposable
         }
 
         return rows;
+    }
+
+    // A convolution's (rows, cols) operand; rows < 0 leaves them free.
+    private void RequireConvolutionMatrix(Tensor tensor, int cols, string name, long rows = -1)
+    {
+        RequireOwned(tensor, name);
+        if (tensor.Cols != cols || (rows >= 0 && tensor.Rows != rows))
+        {
+            throw new ArgumentException($"{tensor} does not fit the convolution: expected {(rows >= 0 ? rows.ToString(CultureInfo.InvariantCulture) : "any")} rows and {cols} columns.", name);
+        }
     }
 
     private void RequireOwned(Tensor tensor, string name)

@@ -62,7 +62,8 @@ public sealed class Im2ColTests
         }
     }
 
-    private static ConvGeometry Geometry(int channels, int height, int width, int k, int stride, bool same)
+    /// <summary>A convolution over (channels, height, width) with Same (TensorFlow's) or Valid padding.</summary>
+    internal static ConvGeometry Geometry(int channels, int height, int width, int k, int stride, bool same)
     {
         int Out(int size) => same ? (size + stride - 1) / stride : (size - k + stride) / stride;
         int Pad(int size) => same ? Math.Max((Out(size) - 1) * stride + k - size, 0) / 2 : 0;
@@ -132,7 +133,7 @@ public sealed class Im2ColTests
         return images;
     }
 
-    private static float[] Host(CpuBackend backend, Tensor t)
+    internal static float[] Host(Backend backend, Tensor t)
     {
         var values = new float[t.Length];
         backend.Download(t, values);

@@ -1,4 +1,5 @@
 using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
 using GanDsl.Cuda;
 
 namespace GanDsl.Tests.Cuda;
@@ -348,6 +349,44 @@ public sealed class CudaOperationParityTests
             backend.Interpolate(Gpu.Tensor(backend, real, rows, width), Gpu.Tensor(backend, fake, rows, width), mix, 5, 6, step.Times(10));
             backend.GradientPenalty(mix, 10f / rows, all.View((long)rows * width, rows, width), all.View(2L * rows * width, 1, 2));
             return all.All;
+        }
+    }
+
+    [Fact]
+    public void ConvolutionPassesMatchTheCpusDirectPath()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+
+        // Geometries the CPU runs without im2col (batch and channels at its thresholds), with strides 1 and 2 and
+        // padding on every side; the GPU runs im2col and one GEMM.
+        foreach (var (g, features) in new[] { (new ConvGeometry(32, 9, 9, 5, 5, 5, 2, 2, 2), 24), (new ConvGeometry(16, 7, 6, 7, 6, 3, 1, 1, 1), 20) })
+        {
+            int rows = DirectConvolution.MinRows;
+            Assert.True(DirectConvolution.Serves(g, features, rows));
+            var images = Gpu.Random(rows * g.InFeatures, 11);
+            var matrix = Gpu.Random(rows * g.OutPixels * features, 12);
+            var weights = Gpu.Random(features * g.Columns, 13);
+            var old = Gpu.Random(features * g.Columns, 14);
+            Gpu.Close(Run(cpu), Run(gpu), 1e-5, $"Convolve, ConvolveTransposed and ConvolutionWeightGradient {g}");
+
+            Tensor Run(Backend backend)
+            {
+                long outputs = (long)rows * g.OutPixels * features, pixels = (long)rows * g.InFeatures, w = (long)features * g.Columns;
+                var all = backend.Allocate(outputs + pixels + (2 * w));
+                var columns = backend.Allocate((long)rows * g.OutPixels * g.Columns).View(0, rows * g.OutPixels, g.Columns);
+                var x = Gpu.Tensor(backend, images, rows, g.InFeatures);
+                var y = Gpu.Tensor(backend, matrix, rows * g.OutPixels, features);
+                var wt = Gpu.Tensor(backend, weights, features, g.Columns);
+                var set = all.View(outputs + pixels, features, g.Columns);
+                var added = all.View(outputs + pixels + w, features, g.Columns);
+                backend.Upload(old, added);
+                backend.Convolve(x, g, wt, all.View(0, rows * g.OutPixels, features), columns);
+                backend.ConvolveTransposed(y, g, wt, all.View(outputs, rows, g.InFeatures), columns);
+                backend.ConvolutionWeightGradient(y, x, g, set, 0f, columns);
+                backend.ConvolutionWeightGradient(y, x, g, added, 1f, columns);
+                return all.All;
+            }
         }
     }
 

@@ -16,6 +16,44 @@ internal sealed unsafe partial class CpuBackend
     protected override void Col2ImCore(Tensor columns, ConvGeometry g, Tensor images, int rows) =>
         RunConvolution(images, g, columns, rows, col2im: true);
 
+    /// <inheritdoc />
+    protected override void ConvolveCore(Tensor images, ConvGeometry g, Tensor weights, Tensor output, Tensor columns, int rows, bool columnsHoldImages)
+    {
+        if (DirectConvolution.Serves(g, weights.Rows, rows))
+        {
+            _direct.Gather(Pointer(images), g, Pointer(weights), weights.Rows, Pointer(output), rows);
+        }
+        else
+        {
+            base.ConvolveCore(images, g, weights, output, columns, rows, columnsHoldImages);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void ConvolveTransposedCore(Tensor input, ConvGeometry g, Tensor weights, Tensor images, Tensor columns, int rows)
+    {
+        if (DirectConvolution.Serves(g, weights.Rows, rows))
+        {
+            _direct.Scatter(Pointer(input), g, Pointer(weights), weights.Rows, Pointer(images), rows);
+        }
+        else
+        {
+            base.ConvolveTransposedCore(input, g, weights, images, columns, rows);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override bool ConvolutionWeightGradientCore(Tensor gradient, Tensor images, ConvGeometry g, Tensor weightGradient, float beta, Tensor columns, int rows)
+    {
+        if (DirectConvolution.Serves(g, weightGradient.Rows, rows))
+        {
+            _direct.WeightGradient(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
+            return false;
+        }
+
+        return base.ConvolutionWeightGradientCore(gradient, images, g, weightGradient, beta, columns, rows);
+    }
+
     // Images are independent: split them over the workers (each writes only its own rows or image).
     private void RunConvolution(Tensor images, ConvGeometry g, Tensor columns, int rows, bool col2im)
     {

@@ -20,6 +20,7 @@ internal sealed unsafe partial class CpuBackend : Backend
     private readonly WorkerPool _pool;
     private readonly bool _ownsPool;
     private readonly CpuGemm _gemm;
+    private readonly DirectConvolution _direct;
     private readonly NoiseJob _noiseJob = new();
     private readonly KernelJob _kernelJob = new();
     private readonly AdamJob _adamJob = new();
@@ -50,6 +51,7 @@ internal sealed unsafe partial class CpuBackend : Backend
         _pool = pool;
         _ownsPool = ownsPool;
         _gemm = new CpuGemm(pool);
+        _direct = new DirectConvolution(pool);
     }
 
     /// <inheritdoc />
@@ -470,6 +472,11 @@ internal sealed unsafe partial class CpuBackend : Backend
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
+        if (disposing)
+        {
+            _direct.Dispose();
+        }
+
         if (disposing && _ownsPool)
         {
             _pool.Dispose();

@@ -1,0 +1,293 @@
+using GanDsl.Backends;
+using GanDsl.Backends.Cpu;
+
+namespace GanDsl.Tests.Backends;
+
+/// <summary>
+/// The three convolution passes the generated code runs (<see cref="Backend.Convolve"/>,
+/// <see cref="Backend.ConvolveTransposed"/>, <see cref="Backend.ConvolutionWeightGradient"/>) on the CPU, against
+/// double-precision loops: the direct path (no im2col) and the im2col path below its thresholds, over the samples'
+/// geometries and random ones (kernel 1 to 7, stride 1 to 3, Same and Valid padding, odd sizes, 1 to 256 channels,
+/// batch 1 to 300). Each output is filled with NaN first, so every element must be written; one, two and three
+/// threads give the same bits.
+/// </summary>
+public sealed class ConvolutionPassTests
+{
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(0, 48)];
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RandomGeometriesMatchTheDoubleReference(int seed)
+    {
+        var (g, features, rows) = RandomCase(seed);
+        Check(g, features, rows, seed);
+    }
+
+    [Fact]
+    public void MostRandomGeometriesTakeTheDirectPath()
+    {
+        int direct = Seeds().Count(seed => RandomCase((int)seed.Data) is var (g, features, rows) && DirectConvolution.Serves(g, features, rows));
+        Assert.InRange(direct, 24, 36); // 28: the rest have few channels, few features or a small batch
+    }
+
+    private static (ConvGeometry Geometry, int Features, int Rows) RandomCase(int seed)
+    {
+        var random = new Random(1000 + seed);
+        int k = random.Next(1, 8), stride = random.Next(1, 4), height = random.Next(k, 14), width = random.Next(k, 14);
+        int channels = seed % 6 == 0 ? random.Next(1, 16) : seed % 6 == 1 ? random.Next(100, 257) : random.Next(16, 65);
+        int features = seed % 5 == 0 ? random.Next(1, 16) : random.Next(16, 80);
+        int rows = seed % 7 == 0 ? random.Next(1, MinRows) : random.Next(MinRows, 301);
+        bool same = seed % 2 == 0;
+
+        // The double reference's work stays under about 8 M multiply-adds a pass: halve the batch (to the direct path's
+        // least), then the image, the channels and the features, in turn, until it does.
+        long Work(ConvGeometry g) => (long)rows * g.OutPixels * g.Columns * features;
+        for (int turn = 0; turn < 64 && Work(Geometry(channels, height, width, k, stride, same)) > 8_000_000; turn++)
+        {
+            switch (turn % 4)
+            {
+                case 0 when rows / 2 >= MinRows: rows /= 2; break;
+                case 1: (height, width) = (Math.Max(k, height - 2), Math.Max(k, width - 2)); break;
+                case 2 when channels / 2 >= MinChannels: channels /= 2; break;
+                case 3 when features / 2 >= MinChannels: features /= 2; break;
+            }
+        }
+
+        return (Geometry(channels, height, width, k, stride, same), features, rows);
+    }
+
+    // Every convolution of the samples (DCGAN, ACGAN, InfoGAN, BEGAN), as (channels, size, kernel, stride, features),
+    // at the DCGAN's batch, plus strides past the kernel and big padding, where some pixels get no tap.
+    [Theory]
+    [InlineData(1, 28, 5, 2, 64)]
+    [InlineData(64, 14, 5, 2, 128)]
+    [InlineData(128, 7, 5, 1, 256)]
+    [InlineData(128, 7, 3, 2, 64)]
+    [InlineData(32, 14, 3, 1, 64)]
+    [InlineData(64, 14, 4, 2, 128)]
+    [InlineData(16, 9, 1, 3, 16)]
+    [InlineData(20, 8, 2, 3, 17)]
+    public void TheSamplesGeometriesMatchTheDoubleReference(int channels, int size, int k, int stride, int features)
+    {
+        var g = Geometry(channels, size, size, k, stride, same: true);
+        Check(g, features, rows: size == 7 ? 40 : 24, seed: channels + size + k);
+    }
+
+    [Fact]
+    public void PaddingLargerThanTheKernelLeavesPixelsWithoutTaps()
+    {
+        // Output row 0 and column 0 see only padding, so the gather writes zeros there and the scatter never reaches them.
+        var g = new ConvGeometry(16, 6, 6, 5, 5, 2, 2, 3, 3);
+        Check(g, features: 16, rows: MinRows, seed: 7);
+    }
+
+    [Theory]
+    [InlineData(1, 64)]
+    [InlineData(2, 64)]
+    [InlineData(2, 4)]
+    public void WarmPassesAllocateNothing(int threads, int rows)
+    {
+        var g = Geometry(32, 9, 9, 5, 2, same: true);
+        const int features = 24;
+        using var backend = new CpuBackend(threads);
+        using var memory = backend.Allocate((long)rows * (g.InFeatures + (g.OutPixels * (features + g.Columns))) + (2L * features * g.Columns));
+        var images = memory.View(0, rows, g.InFeatures);
+        var matrix = memory.View((long)rows * g.InFeatures, rows * g.OutPixels, features);
+        var columns = memory.View((long)rows * (g.InFeatures + (g.OutPixels * features)), rows * g.OutPixels, g.Columns);
+        var weights = memory.View((long)rows * (g.InFeatures + (g.OutPixels * (features + g.Columns))), features, g.Columns);
+        var gradient = memory.View(weights.Offset + weights.Length, features, g.Columns);
+        backend.RandomNormal(memory.All, 1, 0, 0);
+        void Passes()
+        {
+            backend.Convolve(images, g, weights, matrix, columns);
+            backend.ConvolveTransposed(matrix, g, weights, images, columns);
+            bool held = backend.ConvolutionWeightGradient(matrix, images, g, gradient, 1f, columns);
+            backend.Convolve(images, g, weights, matrix, columns, held);
+        }
+
+        Passes();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Passes();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void TheDirectPathServesTheDcgansLargeLayersAndNotItsThinOnes()
+    {
+        Assert.True(DirectConvolution.Serves(Geometry(128, 7, 7, 5, 1, same: true), 256, 256)); // generator's first transposed
+        Assert.True(DirectConvolution.Serves(Geometry(64, 14, 14, 5, 2, same: true), 128, 512)); // discriminator's second
+        Assert.False(DirectConvolution.Serves(Geometry(1, 28, 28, 5, 2, same: true), 64, 512)); // discriminator's first
+        Assert.False(DirectConvolution.Serves(Geometry(1, 28, 28, 5, 2, same: true), 64, 256)); // generator's last
+        Assert.False(DirectConvolution.Serves(Geometry(128, 7, 7, 5, 1, same: true), 256, MinRows - 1));
+    }
+
+    private const int MinRows = DirectConvolution.MinRows;
+    private const int MinChannels = DirectConvolution.MinChannels;
+
+    private static void Check(ConvGeometry g, int features, int rows, int seed)
+    {
+        var random = new Random(seed);
+        float[] Values(long n) => [.. Enumerable.Range(0, (int)n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        long imageLength = (long)rows * g.InFeatures, matrixLength = (long)rows * g.OutPixels * features, weightLength = (long)features * g.Columns;
+        float[] images = Values(imageLength), matrix = Values(matrixLength), weights = Values(weightLength), oldGradient = Values(weightLength);
+        var (gathered, gatherBound) = Gather(images, weights, g, features, rows);
+        var (scattered, scatterBound) = Scatter(matrix, weights, g, features, rows);
+        var (gradient, gradientBound) = WeightGradient(matrix, images, g, features, rows);
+
+        float[][]? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var backend = new CpuBackend(threads);
+            long columnLength = (long)rows * g.OutPixels * g.Columns;
+            using var memory = backend.Allocate((2 * imageLength) + (2 * matrixLength) + (3 * weightLength) + columnLength);
+            long at = 0;
+            Tensor Next(int r, int c)
+            {
+                var view = memory.View(at, r, c);
+                at += (long)r * c;
+                return view;
+            }
+
+            Tensor ti = Next(rows, g.InFeatures), tm = Next(rows * g.OutPixels, features), tw = Next(features, g.Columns);
+            Tensor gatherOut = Next(rows * g.OutPixels, features), scatterOut = Next(rows, g.InFeatures);
+            Tensor set = Next(features, g.Columns), added = Next(features, g.Columns), columns = Next(rows * g.OutPixels, g.Columns);
+            backend.Upload(images, ti);
+            backend.Upload(matrix, tm);
+            backend.Upload(weights, tw);
+            backend.Fill(gatherOut, float.NaN);
+            backend.Fill(scatterOut, float.NaN);
+            backend.Fill(set, float.NaN);
+            backend.Upload(oldGradient, added);
+
+            backend.Convolve(ti, g, tw, gatherOut, columns);
+            backend.ConvolveTransposed(tm, g, tw, scatterOut, columns);
+            backend.ConvolutionWeightGradient(tm, ti, g, set, 0f, columns);
+            bool held = backend.ConvolutionWeightGradient(tm, ti, g, added, 1f, columns);
+            Assert.Equal(!DirectConvolution.Serves(g, features, rows), held);
+
+            float[][] results = [Host(backend, gatherOut), Host(backend, scatterOut), Host(backend, set), Host(backend, added)];
+            Near(gathered, gatherBound, results[0], "gather");
+            Near(scattered, scatterBound, results[1], "scatter");
+            Near(gradient, gradientBound, results[2], "weight gradient");
+            Near([.. gradient.Select((x, i) => x + oldGradient[i])], [.. gradientBound.Select((x, i) => x + Math.Abs(oldGradient[i]))], results[3], "added weight gradient");
+
+            // A gather after a weight gradient that left im2col in the columns reuses them.
+            backend.Fill(gatherOut, float.NaN);
+            backend.Convolve(ti, g, tw, gatherOut, columns, held);
+            Assert.Equal(results[0], Host(backend, gatherOut));
+
+            if (first is null)
+            {
+                first = results;
+            }
+            else
+            {
+                for (int i = 0; i < results.Length; i++)
+                {
+                    Assert.Equal(first[i], results[i]);
+                }
+            }
+        }
+    }
+
+    private static void Near(double[] expected, double[] bound, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // Float sums of n terms drift by about sqrt(n) ulps of the terms' size; a wrong or missing term is far more.
+            double tolerance = (2e-6 * bound[i]) + 1e-30;
+            if (!(Math.Abs(actual[i] - expected[i]) <= tolerance))
+            {
+                Assert.Fail($"{what}[{i}] is {actual[i]}, expected {expected[i]} within {tolerance}.");
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="tap"/> with (row, output pixel, column, image index) for every tap inside an image.</summary>
+    private static void ForEachTap(ConvGeometry g, int rows, Action<int, int, int, long> tap)
+    {
+        int k = g.Kernel;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    for (int c = 0; c < g.InChannels; c++)
+                    {
+                        for (int kh = 0; kh < k; kh++)
+                        {
+                            for (int kw = 0; kw < k; kw++)
+                            {
+                                int ih = (oh * g.Stride) + kh - g.PadTop, iw = (ow * g.Stride) + kw - g.PadLeft;
+                                if (ih >= 0 && ih < g.InHeight && iw >= 0 && iw < g.InWidth)
+                                {
+                                    long image = ((long)r * g.InFeatures) + ((((long)ih * g.InWidth) + iw) * g.InChannels) + c;
+                                    tap(r, (oh * g.OutWidth) + ow, (((c * k) + kh) * k) + kw, image);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static (double[], double[]) Gather(float[] images, float[] weights, ConvGeometry g, int features, int rows)
+    {
+        var (sum, bound) = (new double[(long)rows * g.OutPixels * features], new double[(long)rows * g.OutPixels * features]);
+        ForEachTap(g, rows, (r, p, column, image) =>
+        {
+            long o = (((long)r * g.OutPixels) + p) * features;
+            for (int f = 0; f < features; f++)
+            {
+                double term = (double)images[image] * weights[((long)f * g.Columns) + column];
+                sum[o + f] += term;
+                bound[o + f] += Math.Abs(term);
+            }
+        });
+        return (sum, bound);
+    }
+
+    private static (double[], double[]) Scatter(float[] matrix, float[] weights, ConvGeometry g, int features, int rows)
+    {
+        var (sum, bound) = (new double[(long)rows * g.InFeatures], new double[(long)rows * g.InFeatures]);
+        ForEachTap(g, rows, (r, p, column, image) =>
+        {
+            long o = (((long)r * g.OutPixels) + p) * features;
+            for (int f = 0; f < features; f++)
+            {
+                double term = (double)matrix[o + f] * weights[((long)f * g.Columns) + column];
+                sum[image] += term;
+                bound[image] += Math.Abs(term);
+            }
+        });
+        return (sum, bound);
+    }
+
+    private static (double[], double[]) WeightGradient(float[] matrix, float[] images, ConvGeometry g, int features, int rows)
+    {
+        var (sum, bound) = (new double[(long)features * g.Columns], new double[(long)features * g.Columns]);
+        ForEachTap(g, rows, (r, p, column, image) =>
+        {
+            long o = (((long)r * g.OutPixels) + p) * features;
+            for (int f = 0; f < features; f++)
+            {
+                double term = (double)matrix[o + f] * images[image];
+                sum[((long)f * g.Columns) + column] += term;
+                bound[((long)f * g.Columns) + column] += Math.Abs(term);
+            }
+        });
+        return (sum, bound);
+    }
+
+    private static ConvGeometry Geometry(int channels, int height, int width, int k, int stride, bool same) =>
+        Im2ColTests.Geometry(channels, height, width, k, stride, same);
+
+    private static float[] Host(Backend backend, Tensor t) => Im2ColTests.Host(backend, t);
+}
