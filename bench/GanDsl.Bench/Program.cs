@@ -6,7 +6,9 @@ using BenchmarkDotNet.Running;
 // beside bench/pytorch, see BENCHMARKS.md; README.md has the CPU numbers).
 if (Array.IndexOf(args, "--profile-dcgan") is int at and >= 0)
 {
-    GanDsl.Bench.ConvProfile.Run(at + 1 < args.Length && int.TryParse(args[at + 1], out int batch) ? batch : 256);
+    int batch = at + 1 < args.Length && int.TryParse(args[at + 1], out int b) ? b : 256;
+    GanDsl.Bench.ConvProfile.Run(batch);
+    GanDsl.Bench.StepProfile.RunDcgan(batch);
     return;
 }
 

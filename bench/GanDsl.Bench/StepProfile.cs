@@ -14,11 +14,21 @@ internal static class StepProfile
 {
     public static void Run(int batch) => Run(batch, new CpuBackend());
 
-    public static void Run(int batch, Backend backend)
+    public static void Run(int batch, Backend backend) =>
+        Run(batch, backend, new BenchGenerator(backend, 1), new BenchDiscriminator(backend, 2), calls: 100);
+
+    /// <summary>samples/Dcgan's step on the CPU, each part timed over fewer calls (a step takes most of a second).</summary>
+    public static void RunDcgan(int batch)
+    {
+        var backend = new CpuBackend();
+        Run(batch, backend, new Dcgan.DcganGenerator(backend, 1), new Dcgan.DcganDiscriminator(backend, 2), calls: 1);
+    }
+
+    private static void Run(int batch, Backend backend, Network generator, Network discriminator, int calls)
     {
         using var owned = backend;
-        using var g = new BenchGenerator(backend, 1);
-        using var d = new BenchDiscriminator(backend, 2);
+        using var g = generator;
+        using var d = discriminator;
         g.EnsureCapacity(batch);
         d.EnsureCapacity(2 * batch);
         using var adamG = new AdamOptimizer(g, new AdamSettings());
@@ -53,7 +63,7 @@ internal static class StepProfile
         };
 
         // Warm up every part first, so tiered compilation has promoted them all before any is timed.
-        for (int i = 0; i < 300; i++)
+        for (int i = 0; i < 3 * calls; i++)
         {
             foreach (var (_, body) in parts)
             {
@@ -69,7 +79,7 @@ internal static class StepProfile
         int totalNodes = 0, totalChain = 0;
         foreach (var (name, body) in parts)
         {
-            double eager = Median(body, backend);
+            double eager = Median(body, backend, calls);
             total += eager;
             if (!graphs)
             {
@@ -78,7 +88,7 @@ internal static class StepProfile
             }
 
             using var graph = backend.Capture(body);
-            double replayed = Median(graph.Launch, backend);
+            double replayed = Median(graph.Launch, backend, calls);
             totalGraph += replayed;
             totalNodes += graph.NodeCount;
             totalChain += graph.LongestChain;
@@ -90,7 +100,7 @@ internal static class StepProfile
             : $"  {"sum of parts",-28} {total,8:F1} us");
     }
 
-    // Median over 9 runs of 100 calls, waiting for the device after each run.
-    private static double Median(Action body, Backend backend) =>
-        Timing.Median(Timing.Runs(body, backend, warmup: 50, runs: 9, calls: 100).Sorted);
+    // Median over 9 runs of that many calls (100 for the seed GAN), waiting for the device after each run.
+    private static double Median(Action body, Backend backend, int calls) =>
+        Timing.Median(Timing.Runs(body, backend, warmup: Math.Max(1, calls / 2), runs: 9, calls: calls).Sorted);
 }
