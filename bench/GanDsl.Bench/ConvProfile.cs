@@ -7,7 +7,8 @@ namespace GanDsl.Bench;
 /// <summary>
 /// <c>--profile-dcgan [batch]</c>: where samples/Dcgan's convolutions spend their time on the CPU. Each convolution's
 /// forward pass, input gradient and weight gradient, forward and transposed, is timed as its generated code runs it (the
-/// same backend calls, shapes and scratch), with the path the backend takes (direct, or im2col and one GEMM) and
+/// same backend calls, shapes and scratch), with the path the backend takes (direct, or im2col and a GEMM a block of
+/// images at a time) and
 /// GFLOP/s counted as im2col's GEMM would (padding included), beside a square GEMM of the same FLOPs (what the project's
 /// GEMM reaches on a plain matrix product of that size); then the share of those multiply-adds that meet the
 /// padding's zeros, and the rate of the rest (the useful work) against the square GEMM. The generator runs at the
@@ -93,7 +94,7 @@ internal static class ConvProfile
         var cols = col.View(0, rows * pixels, columns);
         var weights = w.View(0, weightRows, weightCols);
         var gradients = dw.View(0, weightRows, weightCols);
-        string path = DirectConvolution.Serves(g, weightRows, rows) ? "direct" : "im2col";
+        string path = DirectConvolution.Serves(g, weightRows, rows) ? "direct" : "blocks";
         double flops = 2.0 * rows * pixels * weightRows * columns;
         if (!transposed)
         {

@@ -17,6 +17,9 @@ internal sealed unsafe partial class CpuBackend
     protected override void Col2ImCore(Tensor columns, ConvGeometry g, Tensor images, int rows) =>
         RunConvolution(images, g, columns, rows, col2im: true);
 
+    // The convolution passes: without im2col where the batch and the channels are big enough (DirectConvolution), else
+    // im2col a block of images at a time into a worker's scratch; the column matrix the generated code offers is not used.
+
     /// <inheritdoc />
     protected override void ConvolveCore(Tensor images, ConvGeometry g, Tensor weights, Tensor output, Tensor columns, int rows, bool columnsHoldImages)
     {
@@ -26,7 +29,7 @@ internal sealed unsafe partial class CpuBackend
         }
         else
         {
-            base.ConvolveCore(images, g, weights, output, columns, rows, columnsHoldImages);
+            _direct.GatherBlocks(Pointer(images), g, Pointer(weights), weights.Rows, Pointer(output), rows);
         }
     }
 
@@ -39,7 +42,7 @@ internal sealed unsafe partial class CpuBackend
         }
         else
         {
-            base.ConvolveTransposedCore(input, g, weights, images, columns, rows);
+            _direct.ScatterBlocks(Pointer(input), g, Pointer(weights), weights.Rows, Pointer(images), rows);
         }
     }
 
@@ -49,10 +52,13 @@ internal sealed unsafe partial class CpuBackend
         if (DirectConvolution.Serves(g, weightGradient.Rows, rows))
         {
             _direct.WeightGradient(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
-            return false;
+        }
+        else
+        {
+            _direct.WeightGradientBlocks(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
         }
 
-        return base.ConvolutionWeightGradientCore(gradient, images, g, weightGradient, beta, columns, rows);
+        return false;
     }
 
     // Images are independent: split them over the workers (each writes only its own rows or image).
@@ -71,15 +77,23 @@ internal sealed unsafe partial class CpuBackend
 
     private static void Im2Col(Tensor images, ConvGeometry g, Tensor columns, int first, int end)
     {
+        fixed (float* source = images.Span, target = columns.Span)
+        {
+            Im2Col(source + ((long)first * g.InFeatures), g, target + ((long)first * g.OutPixels * g.Columns), end - first);
+        }
+    }
+
+    /// <summary>im2col of <paramref name="count"/> images from <paramref name="source"/> into the column rows at <paramref name="target"/>.</summary>
+    internal static void Im2Col(float* source, ConvGeometry g, float* target, int count)
+    {
         int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
         var (tapColumns, tapPixels) = TapScratch(kk);
         fixed (int* inside = tapColumns)
         fixed (nint* addresses = tapPixels)
-        fixed (float* source = images.Span, target = columns.Span)
         {
             int* outside = inside + kk;
             float** pixels = (float**)addresses;
-            for (int image = first; image < end; image++)
+            for (int image = 0; image < count; image++)
             {
                 float* input = source + (long)image * g.InFeatures;
                 float* output = target + (long)image * g.OutPixels * cols;
@@ -133,16 +147,24 @@ internal sealed unsafe partial class CpuBackend
 
     private static void Col2Im(Tensor columns, ConvGeometry g, Tensor images, int first, int end)
     {
+        fixed (float* source = columns.Span, target = images.Span)
+        {
+            Col2Im(source + ((long)first * g.OutPixels * g.Columns), g, target + ((long)first * g.InFeatures), end - first);
+        }
+    }
+
+    /// <summary>col2im of the column rows of <paramref name="count"/> images at <paramref name="source"/> into the images at <paramref name="target"/>.</summary>
+    internal static void Col2Im(float* source, ConvGeometry g, float* target, int count)
+    {
         // Each image value gets its terms in (oh, ow) order, as before: one output pixel's taps reach distinct pixels.
         int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
         var (tapColumns, tapPixels) = TapScratch(kk);
         fixed (int* inside = tapColumns)
         fixed (nint* addresses = tapPixels)
-        fixed (float* source = columns.Span, target = images.Span)
         {
             int* outside = inside + kk;
             float** pixels = (float**)addresses;
-            for (int image = first; image < end; image++)
+            for (int image = 0; image < count; image++)
             {
                 float* output = target + (long)image * g.InFeatures;
                 new Span<float>(output, g.InFeatures).Clear();

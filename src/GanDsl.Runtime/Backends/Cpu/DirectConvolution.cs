@@ -45,7 +45,11 @@ internal sealed unsafe class DirectConvolution : IDisposable
     private readonly ScatterBody _scatter;
     private readonly GradientBody _gradient;
     private readonly ArrangeBody _arrange;
-    private float* _weights; // the rearranged weights, or the tap-major weight gradient
+    private readonly BlockBody _blocks;
+    private readonly ReduceBody _reduce;
+    private readonly float*[] _columns; // per worker: the column rows of one block of images
+    private readonly long[] _columnsCapacity;
+    private float* _weights; // the rearranged weights, the tap-major weight gradient, or the partial weight gradients
     private long _capacity;
 
     // The current call, read by the bodies.
@@ -61,6 +65,10 @@ internal sealed unsafe class DirectConvolution : IDisposable
         _scatter = new ScatterBody(this);
         _gradient = new GradientBody(this);
         _arrange = new ArrangeBody(this);
+        _blocks = new BlockBody(this);
+        _reduce = new ReduceBody(this);
+        _columns = new float*[pool.ThreadCount];
+        _columnsCapacity = new long[pool.ThreadCount];
     }
 
     /// <summary>Whether the direct path serves a convolution of <paramref name="rows"/> images with <paramref name="features"/> on the column side.</summary>
@@ -96,6 +104,111 @@ internal sealed unsafe class DirectConvolution : IDisposable
         _arrange.Back = true;
         _pool.For(features, _arrange);
         End();
+    }
+
+    /// <summary>Images per block of the im2col path: their column rows fill about 256 KB (L2), and a block has at least one image.</summary>
+    internal static int BlockImages(ConvGeometry g) => Math.Max(1, BlockFloats / (g.OutPixels * g.Columns));
+
+    private const int BlockFloats = 64 * 1024;
+
+    /// <summary>The im2col path's weight gradient is summed as partials in parallel up to this many floats, and as one chain beyond.</summary>
+    private const int PartialFloats = 64 * 1024;
+
+    /// <summary>Most partial weight gradients, each over consecutive blocks.</summary>
+    private const int MaxPartials = 16;
+
+    /// <summary>The im2col path's gather: for each block of images, im2col into this worker's scratch, then one GEMM.</summary>
+    public void GatherBlocks(float* images, ConvGeometry g, float* weights, int features, float* output, int rows) =>
+        RunBlocks(BlockPass.Gather, g, features, rows, images, output, weights);
+
+    /// <summary>The im2col path's scatter: for each block of images, one GEMM into this worker's scratch, then col2im.</summary>
+    public void ScatterBlocks(float* input, ConvGeometry g, float* weights, int features, float* images, int rows) =>
+        RunBlocks(BlockPass.Scatter, g, features, rows, images, input, weights);
+
+    /// <summary>
+    /// The im2col path's weight gradient. A small one (up to <see cref="PartialFloats"/>) is summed as up to
+    /// <see cref="MaxPartials"/> partials over consecutive blocks, in parallel, then added in order; a large one block
+    /// after block, each GEMM split among the workers. Either way the grouping depends on the shapes alone.
+    /// </summary>
+    public void WeightGradientBlocks(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
+    {
+        long size = (long)features * g.Columns;
+        int blocks = (rows + BlockImages(g) - 1) / BlockImages(g);
+        if (blocks == 0)
+        {
+            Scale(weightGradient, size, beta);
+            return;
+        }
+
+        if (size > PartialFloats)
+        {
+            Begin(g, features, rows, images, gradient, weightGradient);
+            EnsureColumns(1);
+            int per = BlockImages(g);
+            for (int b = 0; b < blocks; b++)
+            {
+                int first = b * per, n = Math.Min(per, rows - first);
+                CpuBackend.Im2Col(images + ((long)first * g.InFeatures), g, _columns[0], n);
+                _gemms[0].Multiply(true, false, features, g.Columns, n * g.OutPixels, 1f, gradient + ((long)first * g.OutPixels * features), features, _columns[0], g.Columns, b == 0 ? beta : 1f, weightGradient, g.Columns);
+            }
+
+            End();
+            return;
+        }
+
+        int partials = Math.Min(MaxPartials, blocks);
+        Ensure(partials * size);
+        RunBlocks(BlockPass.Gradient, g, features, rows, images, gradient, weightGradient, partials);
+        _reduce.Partials = partials;
+        _reduce.Beta = beta;
+        Begin(g, features, rows, images, gradient, weightGradient);
+        _pool.For((int)((size + ReduceBody.Chunk - 1) / ReduceBody.Chunk), _reduce);
+        End();
+    }
+
+    private void RunBlocks(BlockPass pass, ConvGeometry g, int features, int rows, float* images, float* matrix, float* w, int partials = 0)
+    {
+        Begin(g, features, rows, images, matrix, w);
+        EnsureColumns(_pool.ThreadCount);
+        int blocks = (rows + BlockImages(g) - 1) / BlockImages(g);
+        _blocks.Pass = pass;
+        _blocks.Blocks = blocks;
+        _blocks.Partials = partials;
+        _pool.For(pass == BlockPass.Gradient ? partials : blocks, _blocks);
+        End();
+    }
+
+    // Grows the first `workers` column scratches to one block; on the caller, never on a worker.
+    private void EnsureColumns(int workers)
+    {
+        long floats = (long)BlockImages(_g) * _g.OutPixels * _g.Columns;
+        for (int i = 0; i < workers; i++)
+        {
+            if (_columnsCapacity[i] < floats)
+            {
+                NativeMemory.AlignedFree(_columns[i]);
+                _columns[i] = null;
+                _columnsCapacity[i] = 0;
+                _columns[i] = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+                _columnsCapacity[i] = floats;
+            }
+        }
+    }
+
+    private static void Scale(float* values, long length, float beta)
+    {
+        var span = new Span<float>(values, checked((int)length));
+        if (beta == 0f)
+        {
+            span.Clear();
+        }
+        else if (beta != 1f)
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] *= beta;
+            }
+        }
     }
 
     private void Begin(ConvGeometry g, int features, int rows, float* images, float* matrix, float* w)
@@ -150,6 +263,12 @@ internal sealed unsafe class DirectConvolution : IDisposable
         NativeMemory.AlignedFree(_weights);
         _weights = null;
         _capacity = 0;
+        for (int i = 0; i < _columns.Length; i++)
+        {
+            NativeMemory.AlignedFree(_columns[i]);
+            _columns[i] = null;
+            _columnsCapacity[i] = 0;
+        }
     }
 
     /// <summary>The kernel columns of output column <paramref name="ow"/> whose taps fall inside the image: <c>[first, last]</c>, empty when first &gt; last.</summary>
@@ -273,18 +392,15 @@ internal sealed unsafe class DirectConvolution : IDisposable
             int c = g.InChannels, k = g.Kernel, f = o._features, rows = o._rows;
             int lda = g.InFeatures, ldb = g.OutPixels * f;
             new Span<float>(o._weights + ((long)start * c * f), checked((end - start) * c * f)).Clear();
-            for (int p = 0; p < g.OutPixels; p++)
-            {
-                int oh = p / g.OutWidth, ow = p % g.OutWidth;
-                var (first, last) = ColumnTaps(g, ow);
-                if (first > last)
-                {
-                    continue;
-                }
 
-                float* dy = o._matrix + ((long)p * f);
-                for (int kh = 0; kh < k; kh++)
+            // Kernel row by kernel row, so that the row's block of the gradient (k taps x C x F) stays in L2 while every
+            // pixel adds to it; each tap still sums the pixels in order.
+            for (int kh = start / k; kh <= (end - 1) / k; kh++)
+            {
+                for (int p = 0; p < g.OutPixels; p++)
                 {
+                    int oh = p / g.OutWidth, ow = p % g.OutWidth;
+                    var (first, last) = ColumnTaps(g, ow);
                     int ih = (oh * g.Stride) - g.PadTop + kh;
                     int t0 = Math.Max(start, (kh * k) + first), t1 = Math.Min(end, (kh * k) + last + 1);
                     if ((uint)ih >= (uint)g.InHeight || t0 >= t1)
@@ -294,6 +410,7 @@ internal sealed unsafe class DirectConvolution : IDisposable
 
                     int iw = (ow * g.Stride) - g.PadLeft + (t0 - (kh * k));
                     float* a = o._images + ((((long)ih * g.InWidth) + iw) * c);
+                    float* dy = o._matrix + ((long)p * f);
                     gemm.Multiply(true, false, (t1 - t0) * c, f, rows, 1f, a, lda, dy, ldb, 1f, o._weights + ((long)t0 * c * f), f);
                 }
             }
@@ -347,6 +464,88 @@ internal sealed unsafe class DirectConvolution : IDisposable
                         }
                     }
                 }
+            }
+        }
+    }
+
+    private enum BlockPass
+    {
+        Gather,
+        Scatter,
+        Gradient,
+    }
+
+    /// <summary>
+    /// Blocks <c>[start, end)</c> of images for the gather and the scatter; for the gradient, partials
+    /// <c>[start, end)</c>, each the chain of its blocks' products.
+    /// </summary>
+    private sealed class BlockBody(DirectConvolution owner) : IParallelBody
+    {
+        public BlockPass Pass;
+        public int Blocks;
+        public int Partials;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var o = owner;
+            var g = o._g;
+            var gemm = o._gemms[worker];
+            float* columns = o._columns[worker];
+            int f = o._features, rows = o._rows, per = BlockImages(g), pixels = g.OutPixels, cols = g.Columns;
+            for (int item = start; item < end; item++)
+            {
+                int b0 = item, b1 = item + 1;
+                if (Pass == BlockPass.Gradient)
+                {
+                    (b0, b1) = ((int)((long)item * Blocks / Partials), (int)((long)(item + 1) * Blocks / Partials));
+                }
+
+                for (int b = b0; b < b1; b++)
+                {
+                    int first = b * per, n = Math.Min(per, rows - first);
+                    float* images = o._images + ((long)first * g.InFeatures);
+                    float* matrix = o._matrix + ((long)first * pixels * f);
+                    switch (Pass)
+                    {
+                        case BlockPass.Gather:
+                            CpuBackend.Im2Col(images, g, columns, n);
+                            gemm.Multiply(false, true, n * pixels, f, cols, 1f, columns, cols, o._w, cols, 0f, matrix, f);
+                            break;
+                        case BlockPass.Scatter:
+                            gemm.Multiply(false, false, n * pixels, cols, f, 1f, matrix, f, o._w, cols, 0f, columns, cols);
+                            CpuBackend.Col2Im(columns, g, images, n);
+                            break;
+                        default:
+                            CpuBackend.Im2Col(images, g, columns, n);
+                            gemm.Multiply(true, false, f, cols, n * pixels, 1f, matrix, f, columns, cols, b == b0 ? 0f : 1f, o._weights + ((long)item * f * cols), cols);
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Chunks <c>[start, end)</c> of the weight gradient: its partials added in order, then beta times the old value.</summary>
+    private sealed class ReduceBody(DirectConvolution owner) : IParallelBody
+    {
+        public const int Chunk = 1024;
+
+        public int Partials;
+        public float Beta;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var o = owner;
+            long size = (long)o._features * o._g.Columns;
+            for (long i = (long)start * Chunk; i < Math.Min(size, (long)end * Chunk); i++)
+            {
+                float sum = o._weights[i];
+                for (int p = 1; p < Partials; p++)
+                {
+                    sum += o._weights[(p * size) + i];
+                }
+
+                o._w[i] = Beta == 0f ? sum : (Beta * o._w[i]) + sum;
             }
         }
     }
