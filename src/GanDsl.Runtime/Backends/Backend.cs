@@ -484,7 +484,10 @@ public abstract partial class Backend : IDisposable
     /// <param name="geometry">The convolution.</param>
     /// <param name="weights">(F, InChannels x Kernel x Kernel).</param>
     /// <param name="output">(rows x OutPixels, F).</param>
-    /// <param name="columns">(rows x OutPixels, Columns) scratch for backends that go through im2col; its contents are undefined after.</param>
+    /// <param name="columns">
+    /// (rows x OutPixels, Columns) scratch for backends that go through im2col, its contents undefined after; empty
+    /// where <see cref="ConvolutionNeedsColumns"/> is false.
+    /// </param>
     /// <param name="columnsHoldImages">
     /// True when the <see cref="ConvolutionWeightGradient"/> call just before, on the same images, geometry and columns,
     /// returned true: the columns hold im2col(images) already.
@@ -492,7 +495,7 @@ public abstract partial class Backend : IDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void Convolve(Tensor images, ConvGeometry geometry, Tensor weights, Tensor output, Tensor columns, bool columnsHoldImages = false)
     {
-        int rows = ConvolutionRows(images, geometry, columns);
+        int rows = ConvolutionRows(images, geometry, columns, columnsOptional: true);
         RequireConvolutionMatrix(weights, geometry.Columns, nameof(weights));
         RequireConvolutionMatrix(output, weights.Rows, nameof(output), (long)rows * geometry.OutPixels);
         ConvolveCore(images, geometry, weights, output, columns, rows, columnsHoldImages);
@@ -510,7 +513,7 @@ public abstract partial class Backend : IDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void ConvolveTransposed(Tensor input, ConvGeometry geometry, Tensor weights, Tensor images, Tensor columns)
     {
-        int rows = ConvolutionRows(images, geometry, columns);
+        int rows = ConvolutionRows(images, geometry, columns, columnsOptional: true);
         RequireConvolutionMatrix(weights, geometry.Columns, nameof(weights));
         RequireConvolutionMatrix(input, weights.Rows, nameof(input), (long)rows * geometry.OutPixels);
         ConvolveTransposedCore(input, geometry, weights, images, columns, rows);
@@ -529,7 +532,7 @@ public abstract partial class Backend : IDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool ConvolutionWeightGradient(Tensor gradient, Tensor images, ConvGeometry geometry, Tensor weightGradient, float beta, Tensor columns)
     {
-        int rows = ConvolutionRows(images, geometry, columns);
+        int rows = ConvolutionRows(images, geometry, columns, columnsOptional: true);
         RequireConvolutionMatrix(weightGradient, geometry.Columns, nameof(weightGradient));
         RequireConvolutionMatrix(gradient, weightGradient.Rows, nameof(gradient), (long)rows * geometry.OutPixels);
         return ConvolutionWeightGradientCore(gradient, images, geometry, weightGradient, beta, columns, rows);
@@ -1051,6 +1054,13 @@ public abstract partial class Backend : IDisposable
     /// <summary>Whether <see cref="Capture"/> works on this backend (CUDA graphs).</summary>
     public virtual bool SupportsCapture => false;
 
+    /// <summary>
+    /// Whether the convolution passes (<see cref="Convolve"/> and the others) need the caller's column matrix. A backend
+    /// that runs them without one (the CPU) takes an empty tensor there, and networks then allocate no scratch for it.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public virtual bool ConvolutionNeedsColumns => true;
+
     /// <summary>Whether a <see cref="Capture"/> is recording right now.</summary>
     public bool IsCapturing { get; private set; }
 
@@ -1338,12 +1348,19 @@ public abstract partial class Backend : IDisposable
     protected abstract void GatherLabelsCore(ImageSet images, CounterValue position, Tensor destination);
 
     /// <summary>The images in <paramref name="images"/>, once the im2col matrix <paramref name="columns"/> is checked to fit them.</summary>
-    private int ConvolutionRows(Tensor images, ConvGeometry geometry, Tensor columns)
+    private int ConvolutionRows(Tensor images, ConvGeometry geometry, Tensor columns, bool columnsOptional = false)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         RequireOwned(images, nameof(images));
-        RequireOwned(columns, nameof(columns));
         int rows = images.Length / geometry.InFeatures;
+        if (columns.IsEmpty && columnsOptional && !ConvolutionNeedsColumns)
+        {
+            return (long)rows * geometry.InFeatures == images.Length
+                ? rows
+                : throw new ArgumentException($"Images {images} do not fit {geometry}: {geometry.InFeatures} values an image.", nameof(images));
+        }
+
+        RequireOwned(columns, nameof(columns));
         if ((long)rows * geometry.InFeatures != images.Length || columns.Length != (long)rows * geometry.OutPixels * geometry.Columns)
         {
             throw new ArgumentException($"Images {images} and im2col columns {columns} do not fit {geometry}: expected (rows x {geometry.OutPixels}, {geometry.Columns}).");

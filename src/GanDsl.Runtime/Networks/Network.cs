@@ -198,8 +198,11 @@ public abstract class Network : IDisposable
     /// <summary>Rows (batch size) the activation arena holds; 0 before <see cref="EnsureCapacity"/>.</summary>
     public int Capacity { get; private set; }
 
-    /// <summary>Floats in the activation arenas and their gradient twins (one pair per context), with the convolution scratch.</summary>
-    public long ArenaLength => Capacity * (Contexts * 2 * _slotOffsets[^1] + Layout.ScratchPerSample);
+    /// <summary>Floats in the activation arenas and their gradient twins (one pair per context), with the convolution scratch where the backend needs one.</summary>
+    public long ArenaLength => Capacity * (Contexts * 2 * _slotOffsets[^1] + ScratchPerSample);
+
+    /// <summary>The convolutions' column matrix per row: none on a backend that convolves without one (the CPU).</summary>
+    private long ScratchPerSample => Backend.ConvolutionNeedsColumns ? Layout.ScratchPerSample : 0;
 
     /// <summary>
     /// Activation contexts: sets of activations (with their gradients, BatchNorm's batch statistics and labels), one
@@ -299,7 +302,7 @@ public abstract class Network : IDisposable
         }
 
         // What the arenas will take, said before any is allocated (a batch of thousands can ask for gigabytes).
-        long perRow = Contexts * (2 * _slotOffsets[^1] + (Layout.ConditionClasses > 0 ? 1 : 0) + (Layout.SupportsGradientPenalty ? _slotOffsets[^1] : 0)) + Layout.ScratchPerSample;
+        long perRow = Contexts * (2 * _slotOffsets[^1] + (Layout.ConditionClasses > 0 ? 1 : 0) + (Layout.SupportsGradientPenalty ? _slotOffsets[^1] : 0)) + ScratchPerSample;
         long bytes = perRow > long.MaxValue / 4 / rows ? long.MaxValue : perRow * rows * 4;
         if (bytes > Backend.AvailableMemoryBytes || Contexts * rows * _slotOffsets[^1] > Backend.MaxBufferLength)
         {
@@ -314,7 +317,7 @@ public abstract class Network : IDisposable
         _labels?.Dispose();
         _activations = Backend.Allocate(Contexts * rows * _slotOffsets[^1]);
         _activationGradients = Backend.Allocate(Contexts * rows * _slotOffsets[^1]);
-        _scratch = Layout.ScratchPerSample > 0 ? Backend.Allocate(rows * Layout.ScratchPerSample) : null;
+        _scratch = ScratchPerSample > 0 ? Backend.Allocate(rows * ScratchPerSample) : null;
         _labels = Layout.ConditionClasses > 0 ? Backend.Allocate(Contexts * rows) : null;
         _tangents?.Dispose();
         _tangents = Layout.SupportsGradientPenalty ? Backend.Allocate(Contexts * rows * _slotOffsets[^1]) : null;
@@ -717,8 +720,8 @@ public abstract class Network : IDisposable
     /// <summary>A (1, length) view of the per-batch statistics a forward pass keeps for its backward pass.</summary>
     protected Tensor SavedView(long offset, int length) => _saved!.View((long)_context * Layout.SavedLength + offset, 1, length);
 
-    /// <summary>A (rows, cols) view of the convolution scratch buffer.</summary>
-    protected Tensor Scratch(int rows, int cols) => _scratch!.View(0, rows, cols);
+    /// <summary>A (rows, cols) view of the convolution scratch buffer; empty on a backend that needs none.</summary>
+    protected Tensor Scratch(int rows, int cols) => _scratch is null ? default : _scratch.View(0, rows, cols);
 
     private static string Bytes(long floats)
     {

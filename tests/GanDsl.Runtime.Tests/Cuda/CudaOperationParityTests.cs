@@ -370,6 +370,12 @@ public sealed class CudaOperationParityTests
             var old = Gpu.Random(features * g.Columns, 14);
             Gpu.Close(Run(cpu), Run(gpu), 1e-5, $"Convolve, ConvolveTransposed and ConvolutionWeightGradient {g}");
 
+            // The GPU goes through the column matrix, so it refuses to run without one.
+            Assert.True(gpu.ConvolutionNeedsColumns);
+            var noColumns = Assert.Throws<ArgumentException>(() => gpu.Convolve(
+                Gpu.Tensor(gpu, images, rows, g.InFeatures), g, Gpu.Tensor(gpu, weights, features, g.Columns), gpu.Allocate((long)rows * g.OutPixels * features).View(0, rows * g.OutPixels, features), default));
+            Assert.Equal("columns", noColumns.ParamName);
+
             Tensor Run(Backend backend)
             {
                 long outputs = (long)rows * g.OutPixels * features, pixels = (long)rows * g.InFeatures, w = (long)features * g.Columns;

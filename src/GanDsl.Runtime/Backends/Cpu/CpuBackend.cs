@@ -57,6 +57,9 @@ internal sealed unsafe partial class CpuBackend : Backend
     /// <inheritdoc />
     public override string Name => "cpu";
 
+    /// <inheritdoc />
+    public override bool ConvolutionNeedsColumns => false;
+
     /// <summary>Threads the backend runs on.</summary>
     public int Threads => _pool.ThreadCount;
 
