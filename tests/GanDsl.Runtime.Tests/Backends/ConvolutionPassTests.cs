@@ -73,6 +73,20 @@ public sealed class ConvolutionPassTests
         Check(g, features, rows: size == 7 ? 40 : 24, seed: channels + size + k);
     }
 
+    // Thin layers whose features are whole vectors: their weight gradient is built from tiles that read the gradient
+    // and the block's columns in place (the last tile's rows past the taps read the next column row).
+    [Theory]
+    [InlineData(1, 13, 3, 1, 16, 5, true)]
+    [InlineData(3, 11, 7, 3, 24, 40, false)]
+    [InlineData(2, 9, 4, 2, 8, 300, true)]
+    [InlineData(1, 28, 5, 2, 40, 17, true)]
+    public void ThinLayersWithFeaturesInWholeVectors(int channels, int size, int k, int stride, int features, int rows, bool same)
+    {
+        var g = Geometry(channels, size, size, k, stride, same);
+        Assert.False(DirectConvolution.Serves(g, features, rows));
+        Check(g, features, rows, seed: size + features);
+    }
+
     [Fact]
     public void TheIm2colPathSumsALargeWeightGradientBlockAfterBlock()
     {

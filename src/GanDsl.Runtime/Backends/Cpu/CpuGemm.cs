@@ -450,23 +450,34 @@ internal sealed unsafe class CpuGemm
         }
     }
 
-    private void Kernel(int kc, AView a, float* b, float* c, nint ldc, float alpha, float beta, int cols)
+    private void Kernel(int kc, AView a, float* b, float* c, nint ldc, float alpha, float beta, int cols) =>
+        Kernel(kc, a, b, NR, c, ldc, alpha, beta, cols);
+
+    /// <summary>
+    /// One (MR, <paramref name="cols"/>) tile, <c>C = A·B + beta * C</c> over <paramref name="kc"/>, with both operands
+    /// read in place: A's element (i, p) at <c>a + i * rs + p * ks</c>, B's row p at <c>b + p * bs</c>; for callers that
+    /// block the product themselves. <paramref name="cols"/> is 16 or 8, and all MR rows of A and C are read and written.
+    /// </summary>
+    internal void Tile(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, nint ldc, float beta, int cols) =>
+        Kernel(kc, new AView(a, rs, ks), b, bs, c, ldc, 1f, beta, cols);
+
+    private void Kernel(int kc, AView a, float* b, nint bs, float* c, nint ldc, float alpha, float beta, int cols)
     {
         if (_useFma)
         {
             if (cols == NR)
             {
-                Kernel6x16Fma(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta);
+                Kernel6x16Fma(kc, a.Ptr, a.RowStride, a.KStride, b, bs, c, ldc, alpha, beta);
             }
             else
             {
                 // The last column panel with at most 8 columns left: half the work of a full tile.
-                Kernel6x8Fma(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta);
+                Kernel6x8Fma(kc, a.Ptr, a.RowStride, a.KStride, b, bs, c, ldc, alpha, beta);
             }
         }
         else
         {
-            KernelPortable(kc, a.Ptr, a.RowStride, a.KStride, b, c, ldc, alpha, beta, cols);
+            KernelPortable(kc, a.Ptr, a.RowStride, a.KStride, b, bs, c, ldc, alpha, beta, cols);
         }
     }
 
@@ -647,7 +658,7 @@ internal sealed unsafe class CpuGemm
     /// Twelve accumulators hide the 4-cycle FMA latency at two FMAs per cycle.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16Fma(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Kernel6x16Fma(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -676,7 +687,7 @@ internal sealed unsafe class CpuGemm
             c50 = Fma.MultiplyAdd(x, b0, c50);
             c51 = Fma.MultiplyAdd(x, b1, c51);
             off += ks;
-            b += NR;
+            b += bs;
         }
 
         var va = Vector256.Create(alpha);
@@ -714,7 +725,7 @@ internal sealed unsafe class CpuGemm
 
     /// <summary>C (6, 8) = alpha * A·B + beta * C for the last column panel when at most 8 columns remain.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x8Fma(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Kernel6x8Fma(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
@@ -729,7 +740,7 @@ internal sealed unsafe class CpuGemm
             c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a4 + off), b0, c4);
             c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a5 + off), b0, c5);
             off += ks;
-            b += NR;
+            b += bs;
         }
 
         var va = Vector256.Create(alpha);
@@ -765,7 +776,7 @@ internal sealed unsafe class CpuGemm
     /// The same tile product for CPUs without AVX2/FMA, on portable 128-bit vectors (hardware accelerated on SSE
     /// and NEON, software otherwise). Each row keeps the k order of the FMA kernel.
     /// </summary>
-    private static void KernelPortable(int kc, float* a, nint rs, nint ks, float* b, float* c, nint ldc, float alpha, float beta, int cols)
+    private static void KernelPortable(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, nint ldc, float alpha, float beta, int cols)
     {
         var va = Vector128.Create(alpha);
         var vb = Vector128.Create(beta);
@@ -785,7 +796,7 @@ internal sealed unsafe class CpuGemm
                     s0 += x * Vector128.Load(bp);
                     s1 += x * Vector128.Load(bp + 4);
                     ap += ks;
-                    bp += NR;
+                    bp += bs;
                 }
 
                 float* dst = c + r * ldc + q * 4;

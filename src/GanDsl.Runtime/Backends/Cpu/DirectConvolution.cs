@@ -156,15 +156,23 @@ internal sealed unsafe class DirectConvolution : IDisposable
             return;
         }
 
+        // With features in whole vectors, each partial is tap-major (taps rounded up to the tile's 6 rows; features) and
+        // built from 6 x 16 tiles that read the gradient rows and the block's columns in place, so neither is packed.
         int partials = Math.Min(MaxPartials, blocks);
-        Ensure(partials * size);
+        bool tiled = features % 8 == 0;
+        Ensure(partials * (tiled ? PartialLength(g, features) : size));
+        _blocks.Tiled = tiled;
         RunBlocks(BlockPass.Gradient, g, features, rows, images, gradient, weightGradient, partials);
         _reduce.Partials = partials;
         _reduce.Beta = beta;
+        _reduce.Tiled = tiled;
         Begin(g, features, rows, images, gradient, weightGradient);
         _pool.For((int)((size + ReduceBody.Chunk - 1) / ReduceBody.Chunk), _reduce);
         End();
     }
+
+    /// <summary>Floats in one tap-major partial weight gradient: the taps rounded up to whole tiles of MR, times the features.</summary>
+    private static long PartialLength(ConvGeometry g, int features) => (long)((g.Columns + CpuGemm.MR - 1) / CpuGemm.MR * CpuGemm.MR) * features;
 
     private void RunBlocks(BlockPass pass, ConvGeometry g, int features, int rows, float* images, float* matrix, float* w, int partials = 0)
     {
@@ -181,7 +189,7 @@ internal sealed unsafe class DirectConvolution : IDisposable
     // Grows the first `workers` column scratches to one block; on the caller, never on a worker.
     private void EnsureColumns(int workers)
     {
-        long floats = (long)BlockImages(_g) * _g.OutPixels * _g.Columns;
+        long floats = ((long)BlockImages(_g) * _g.OutPixels * _g.Columns) + CpuGemm.MR; // a tile's last rows may read past the block
         for (int i = 0; i < workers; i++)
         {
             if (_columnsCapacity[i] < floats)
@@ -484,6 +492,7 @@ internal sealed unsafe class DirectConvolution : IDisposable
         public BlockPass Pass;
         public int Blocks;
         public int Partials;
+        public bool Tiled;
 
         public void Execute(int start, int end, int worker)
         {
@@ -517,7 +526,22 @@ internal sealed unsafe class DirectConvolution : IDisposable
                             break;
                         default:
                             CpuBackend.Im2Col(images, g, columns, n);
-                            gemm.Multiply(true, false, f, cols, n * pixels, 1f, matrix, f, columns, cols, b == b0 ? 0f : 1f, o._weights + ((long)item * f * cols), cols);
+                            if (!Tiled)
+                            {
+                                gemm.Multiply(true, false, f, cols, n * pixels, 1f, matrix, f, columns, cols, b == b0 ? 0f : 1f, o._weights + ((long)item * f * cols), cols);
+                                break;
+                            }
+
+                            // Tap rows past the last read the next column row (or the slack) into rows the reduction skips.
+                            float* partial = o._weights + (item * PartialLength(g, f));
+                            for (int jp = 0; jp < f; jp += CpuGemm.NR)
+                            {
+                                for (int ip = 0; ip < cols; ip += CpuGemm.MR)
+                                {
+                                    gemm.Tile(n * pixels, columns + ip, 1, cols, matrix + jp, f, partial + ((long)ip * f) + jp, f, b == b0 ? 0f : 1f, Math.Min(CpuGemm.NR, f - jp));
+                                }
+                            }
+
                             break;
                     }
                 }
@@ -532,17 +556,20 @@ internal sealed unsafe class DirectConvolution : IDisposable
 
         public int Partials;
         public float Beta;
+        public bool Tiled;
 
         public void Execute(int start, int end, int worker)
         {
             var o = owner;
-            long size = (long)o._features * o._g.Columns;
+            int f = o._features, cols = o._g.Columns;
+            long size = (long)f * cols, stride = Tiled ? PartialLength(o._g, f) : size;
             for (long i = (long)start * Chunk; i < Math.Min(size, (long)end * Chunk); i++)
             {
-                float sum = o._weights[i];
+                long at = Tiled ? ((i % cols) * f) + (i / cols) : i; // the tap-major partials hold (tap, feature)
+                float sum = o._weights[at];
                 for (int p = 1; p < Partials; p++)
                 {
-                    sum += o._weights[(p * size) + i];
+                    sum += o._weights[(p * stride) + at];
                 }
 
                 o._w[i] = Beta == 0f ? sum : (Beta * o._w[i]) + sum;
