@@ -37,6 +37,13 @@ public sealed class Im2ColTests
     public void TheSamplesGeometriesMatchPlainLoops(int channels, int size, int k, int stride) =>
         Check(Geometry(channels, size, size, k, stride, same: true), rows: 3, seed: channels + size);
 
+    // Padding wider than the kernel: whole patches and whole kernel rows fall outside the image (one channel and many).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void PaddingWiderThanTheKernelMatchesPlainLoops(int channels) =>
+        Check(new ConvGeometry(channels, 6, 7, 5, 6, 2, 2, 3, 4), rows: 2, seed: channels);
+
     private static void Check(ConvGeometry g, int rows, int seed)
     {
         var random = new Random(seed);

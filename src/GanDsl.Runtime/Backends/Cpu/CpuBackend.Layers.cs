@@ -86,6 +86,12 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>im2col of <paramref name="count"/> images from <paramref name="source"/> into the column rows at <paramref name="target"/>.</summary>
     internal static void Im2Col(float* source, ConvGeometry g, float* target, int count)
     {
+        if (g.InChannels == 1)
+        {
+            SingleChannel(source, g, target, count, col2im: false);
+            return;
+        }
+
         int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
         var (tapColumns, tapPixels) = TapScratch(kk);
         fixed (int* inside = tapColumns)
@@ -156,6 +162,12 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>col2im of the column rows of <paramref name="count"/> images at <paramref name="source"/> into the images at <paramref name="target"/>.</summary>
     internal static void Col2Im(float* source, ConvGeometry g, float* target, int count)
     {
+        if (g.InChannels == 1)
+        {
+            SingleChannel(target, g, source, count, col2im: true);
+            return;
+        }
+
         // Each image value gets its terms in (oh, ow) order, as before: one output pixel's taps reach distinct pixels.
         int k = g.Kernel, kk = k * k, c = g.InChannels, cols = g.Columns;
         var (tapColumns, tapPixels) = TapScratch(kk);
@@ -195,6 +207,72 @@ internal sealed unsafe partial class CpuBackend
                             {
                                 *to += *from;
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // One channel: a column row is the k x k patch itself, so it is walked directly (no tap lists), kernel row by kernel
+    // row, a row outside the image as zeros; col2im adds in the same (oh, ow, kh, kw) order as the general path.
+    private static void SingleChannel(float* images, ConvGeometry g, float* columns, int count, bool col2im)
+    {
+        int k = g.Kernel, height = g.InHeight, width = g.InWidth;
+        for (int image = 0; image < count; image++)
+        {
+            float* pixels = images + ((long)image * g.InFeatures);
+            float* row = columns + ((long)image * g.OutPixels * g.Columns);
+            if (col2im)
+            {
+                new Span<float>(pixels, g.InFeatures).Clear();
+            }
+
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int top = (oh * g.Stride) - g.PadTop;
+                for (int ow = 0; ow < g.OutWidth; ow++, row += g.Columns)
+                {
+                    int left = (ow * g.Stride) - g.PadLeft;
+                    int first = Math.Min(k, Math.Max(0, -left)), last = Math.Max(first, Math.Min(k, width - left)); // kernel columns inside
+                    for (int kh = 0; kh < k; kh++)
+                    {
+                        int ih = top + kh;
+                        float* patch = row + (kh * k);
+                        if ((uint)ih >= (uint)height)
+                        {
+                            if (!col2im)
+                            {
+                                new Span<float>(patch, k).Clear();
+                            }
+
+                            continue;
+                        }
+
+                        float* line = pixels + ((long)ih * width) + left;
+                        if (col2im)
+                        {
+                            for (int kw = first; kw < last; kw++)
+                            {
+                                line[kw] += patch[kw];
+                            }
+
+                            continue;
+                        }
+
+                        for (int kw = 0; kw < first; kw++)
+                        {
+                            patch[kw] = 0f;
+                        }
+
+                        for (int kw = first; kw < last; kw++)
+                        {
+                            patch[kw] = line[kw];
+                        }
+
+                        for (int kw = last; kw < k; kw++)
+                        {
+                            patch[kw] = 0f;
                         }
                     }
                 }
