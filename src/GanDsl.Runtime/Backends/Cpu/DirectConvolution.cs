@@ -4,8 +4,10 @@ using System.Runtime.InteropServices;
 namespace GanDsl.Backends.Cpu;
 
 /// <summary>
-/// The CPU's convolution passes without im2col: each pixel of the output is a sum of GEMMs over the batch, one per
-/// kernel row that lands inside the image, each reading its run of taps straight from the channels-last tensor.
+/// The CPU's convolution passes. Where <see cref="Serves"/> (a batch and channels of 16 or more), without im2col: each
+/// pixel of the output is a sum of GEMMs over the batch, one per kernel row that lands inside the image, each reading
+/// its run of taps straight from the channels-last tensor. Elsewhere (1-channel images, small batches), im2col a
+/// block of images at a time into a cache-sized scratch, then one GEMM.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,7 +28,8 @@ namespace GanDsl.Backends.Cpu;
 /// PyTorch's order.
 /// </para>
 /// <para>
-/// Workers split the output pixels (the weight gradient: the taps), each with its own <see cref="CpuGemm"/>; an
+/// Workers split the output pixels (the weight gradient: the taps; the block path: the blocks, or the partial sums of
+/// a weight gradient, whose grouping depends on the shapes alone), each with its own <see cref="CpuGemm"/>; an
 /// element's sum runs in the same order whatever the split, and the GEMM's bits depend on its shape alone, so the
 /// results are the same for any thread count. Buffers grow to the largest layer and are reused.
 /// </para>
