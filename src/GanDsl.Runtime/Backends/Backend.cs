@@ -1351,6 +1351,12 @@ public abstract partial class Backend : IDisposable
     private int ConvolutionRows(Tensor images, ConvGeometry geometry, Tensor columns, bool columnsOptional = false)
     {
         ArgumentNullException.ThrowIfNull(geometry);
+        if (geometry.InChannels < 1 || geometry.InHeight < 1 || geometry.InWidth < 1 || geometry.OutHeight < 1 || geometry.OutWidth < 1 ||
+            geometry.Kernel < 1 || geometry.Stride < 1 || geometry.PadTop < 0 || geometry.PadLeft < 0)
+        {
+            throw new ArgumentException($"{geometry} is not a convolution: sizes, kernel and stride must be at least 1, and padding at least 0.", nameof(geometry));
+        }
+
         RequireOwned(images, nameof(images));
         int rows = images.Length / geometry.InFeatures;
         if (columns.IsEmpty && columnsOptional && !ConvolutionNeedsColumns)

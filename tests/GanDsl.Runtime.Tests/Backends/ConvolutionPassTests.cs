@@ -147,6 +147,28 @@ public sealed class ConvolutionPassTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    // A geometry no convolution has is refused by name before any pointer walks it (the direct path would read outside
+    // the weights with negative padding, and divide by a zero stride).
+    [Theory]
+    [InlineData(2, 0, 0, 0)]
+    [InlineData(2, 1, -1, 0)]
+    [InlineData(2, 1, 0, -2)]
+    [InlineData(0, 1, 0, 0)]
+    public void AGeometryThatIsNoConvolutionIsRefused(int kernel, int stride, int padTop, int padLeft)
+    {
+        var g = new ConvGeometry(16, 6, 6, 3, 3, kernel, stride, padTop, padLeft);
+        using var backend = new CpuBackend(1);
+        using var memory = backend.Allocate((16 * g.InFeatures) + (16 * 9 * 16) + (16 * 16 * Math.Max(1, g.Columns)));
+        var images = memory.View(0, 16, g.InFeatures);
+        var output = memory.View(16L * g.InFeatures, 16 * 9, 16);
+        var weights = memory.View((16L * g.InFeatures) + (16 * 9 * 16), 16, Math.Max(1, g.Columns));
+        var error = Assert.Throws<ArgumentException>(() => backend.Convolve(images, g, weights, output, default));
+        Assert.Equal("geometry", error.ParamName);
+        Assert.Contains("not a convolution", error.Message);
+        Assert.Throws<ArgumentException>(() => backend.ConvolveTransposed(output, g, weights, images, default));
+        Assert.Throws<ArgumentException>(() => backend.ConvolutionWeightGradient(output, images, g, weights, 0f, default));
+    }
+
     [Fact]
     public void NetworksOnTheCpuAllocateNoColumnMatrix()
     {

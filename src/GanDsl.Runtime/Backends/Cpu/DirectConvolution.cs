@@ -110,7 +110,7 @@ internal sealed unsafe class DirectConvolution : IDisposable
     }
 
     /// <summary>Images per block of the im2col path: their column rows fill about 256 KB (L2), and a block has at least one image.</summary>
-    internal static int BlockImages(ConvGeometry g) => Math.Max(1, BlockFloats / (g.OutPixels * g.Columns));
+    internal static int BlockImages(ConvGeometry g) => (int)Math.Max(1, BlockFloats / ((long)g.OutPixels * g.Columns));
 
     private const int BlockFloats = 64 * 1024;
 
