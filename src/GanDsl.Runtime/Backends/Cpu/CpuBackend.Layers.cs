@@ -17,47 +17,21 @@ internal sealed unsafe partial class CpuBackend
     protected override void Col2ImCore(Tensor columns, ConvGeometry g, Tensor images, int rows) =>
         RunConvolution(images, g, columns, rows, col2im: true);
 
-    // The convolution passes: without im2col where the batch and the channels are big enough (DirectConvolution), else
+    // The convolution passes (DirectConvolution): without im2col where the batch and the channels are big enough, else
     // im2col a block of images at a time into a worker's scratch; the column matrix the generated code offers is not used.
 
     /// <inheritdoc />
-    protected override void ConvolveCore(Tensor images, ConvGeometry g, Tensor weights, Tensor output, Tensor columns, int rows, bool columnsHoldImages)
-    {
-        if (DirectConvolution.Serves(g, weights.Rows, rows))
-        {
-            _direct.Gather(Pointer(images), g, Pointer(weights), weights.Rows, Pointer(output), rows);
-        }
-        else
-        {
-            _direct.GatherBlocks(Pointer(images), g, Pointer(weights), weights.Rows, Pointer(output), rows);
-        }
-    }
+    protected override void ConvolveCore(Tensor images, ConvGeometry g, Tensor weights, Tensor output, Tensor columns, int rows, bool columnsHoldImages) =>
+        _direct.Gather(Pointer(images), g, Pointer(weights), weights.Rows, Pointer(output), rows);
 
     /// <inheritdoc />
-    protected override void ConvolveTransposedCore(Tensor input, ConvGeometry g, Tensor weights, Tensor images, Tensor columns, int rows)
-    {
-        if (DirectConvolution.Serves(g, weights.Rows, rows))
-        {
-            _direct.Scatter(Pointer(input), g, Pointer(weights), weights.Rows, Pointer(images), rows);
-        }
-        else
-        {
-            _direct.ScatterBlocks(Pointer(input), g, Pointer(weights), weights.Rows, Pointer(images), rows);
-        }
-    }
+    protected override void ConvolveTransposedCore(Tensor input, ConvGeometry g, Tensor weights, Tensor images, Tensor columns, int rows) =>
+        _direct.Scatter(Pointer(input), g, Pointer(weights), weights.Rows, Pointer(images), rows);
 
     /// <inheritdoc />
     protected override bool ConvolutionWeightGradientCore(Tensor gradient, Tensor images, ConvGeometry g, Tensor weightGradient, float beta, Tensor columns, int rows)
     {
-        if (DirectConvolution.Serves(g, weightGradient.Rows, rows))
-        {
-            _direct.WeightGradient(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
-        }
-        else
-        {
-            _direct.WeightGradientBlocks(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
-        }
-
+        _direct.WeightGradient(Pointer(gradient), Pointer(images), g, Pointer(weightGradient), weightGradient.Rows, beta, rows);
         return false;
     }
 

@@ -78,27 +78,45 @@ internal sealed unsafe class DirectConvolution : IDisposable
     public static bool Serves(ConvGeometry g, int features, int rows) =>
         rows >= MinRows && g.InChannels >= MinChannels && features >= MinChannels;
 
-    /// <summary><c>output (rows x OutPixels, F) = im2col(images) x weightsᵀ</c>, weights (F, Columns).</summary>
+    /// <summary><c>output (rows x OutPixels, F) = im2col(images) x weightsᵀ</c>, weights (F, Columns), by the path that <see cref="Serves"/>.</summary>
     public void Gather(float* images, ConvGeometry g, float* weights, int features, float* output, int rows)
     {
+        if (!Serves(g, features, rows))
+        {
+            RunBlocks(BlockPass.Gather, g, features, rows, images, output, weights);
+            return;
+        }
+
         Begin(g, features, rows, images, output, weights);
         Arrange(scatter: false);
         _pool.For(g.OutPixels, _gather);
         End();
     }
 
-    /// <summary><c>images = col2im(input x weights)</c>, input (rows x OutPixels, F), weights (F, Columns).</summary>
+    /// <summary><c>images = col2im(input x weights)</c>, input (rows x OutPixels, F), weights (F, Columns), by the path that <see cref="Serves"/>.</summary>
     public void Scatter(float* input, ConvGeometry g, float* weights, int features, float* images, int rows)
     {
+        if (!Serves(g, features, rows))
+        {
+            RunBlocks(BlockPass.Scatter, g, features, rows, images, input, weights);
+            return;
+        }
+
         Begin(g, features, rows, images, input, weights);
         Arrange(scatter: true);
         _pool.For(g.InHeight * g.InWidth, _scatter);
         End();
     }
 
-    /// <summary><c>weightGradient = beta * weightGradient + gradientᵀ x im2col(images)</c>.</summary>
+    /// <summary><c>weightGradient = beta * weightGradient + gradientᵀ x im2col(images)</c>, by the path that <see cref="Serves"/>.</summary>
     public void WeightGradient(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
     {
+        if (!Serves(g, features, rows))
+        {
+            WeightGradientBlocks(gradient, images, g, weightGradient, features, beta, rows);
+            return;
+        }
+
         Begin(g, features, rows, images, gradient, weightGradient);
         Ensure((long)g.Kernel * g.Kernel * g.InChannels * features);
         _pool.For(g.Kernel * g.Kernel, _gradient);
@@ -120,20 +138,12 @@ internal sealed unsafe class DirectConvolution : IDisposable
     /// <summary>Most partial weight gradients, each over consecutive blocks.</summary>
     private const int MaxPartials = 16;
 
-    /// <summary>The im2col path's gather: for each block of images, im2col into this worker's scratch, then one GEMM.</summary>
-    public void GatherBlocks(float* images, ConvGeometry g, float* weights, int features, float* output, int rows) =>
-        RunBlocks(BlockPass.Gather, g, features, rows, images, output, weights);
-
-    /// <summary>The im2col path's scatter: for each block of images, one GEMM into this worker's scratch, then col2im.</summary>
-    public void ScatterBlocks(float* input, ConvGeometry g, float* weights, int features, float* images, int rows) =>
-        RunBlocks(BlockPass.Scatter, g, features, rows, images, input, weights);
-
     /// <summary>
     /// The im2col path's weight gradient. A small one (up to <see cref="PartialFloats"/>) is summed as up to
     /// <see cref="MaxPartials"/> partials over consecutive blocks, in parallel, then added in order; a large one block
     /// after block, each GEMM split among the workers. Either way the grouping depends on the shapes alone.
     /// </summary>
-    public void WeightGradientBlocks(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
+    private void WeightGradientBlocks(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
     {
         long size = (long)features * g.Columns;
         int blocks = (rows + BlockImages(g) - 1) / BlockImages(g);
@@ -177,6 +187,8 @@ internal sealed unsafe class DirectConvolution : IDisposable
     /// <summary>Floats in one tap-major partial weight gradient: the taps rounded up to whole tiles of MR, times the features.</summary>
     private static long PartialLength(ConvGeometry g, int features) => (long)((g.Columns + CpuGemm.MR - 1) / CpuGemm.MR * CpuGemm.MR) * features;
 
+    // The im2col path's gather (per block: im2col into this worker's scratch, then one GEMM), scatter (one GEMM into
+    // the scratch, then col2im) or weight-gradient partials.
     private void RunBlocks(BlockPass pass, ConvGeometry g, int features, int rows, float* images, float* matrix, float* w, int partials = 0)
     {
         Begin(g, features, rows, images, matrix, w);
