@@ -829,6 +829,42 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// The reparameterisation trick: <c>z = mean + exp(logVariance / 2) * noise</c>, element by element, a draw of
+    /// N(mean, exp(logVariance)) from standard normal <paramref name="noise"/> whose gradient reaches both statistics
+    /// (a VAE's or an adversarial autoencoder's encoder, StackGAN's conditioning augmentation). All four tensors have
+    /// the same element count; <paramref name="z"/> may be <paramref name="noise"/> itself.
+    /// </summary>
+    public void Reparameterize(Tensor mean, Tensor logVariance, Tensor noise, Tensor z)
+    {
+        RequireReparameterize(mean, logVariance, noise, z, nameof(z));
+        ReparameterizeCore(mean, logVariance, noise, z, default, default, accumulate: false);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="Reparameterize"/> from <paramref name="dz"/>: <c>dMean = dz</c> and
+    /// <c>dLogVariance = dz * noise * exp(logVariance / 2) / 2</c>, written, or added to what is there when
+    /// <paramref name="accumulate"/> (a KL term's gradient already in them, say).
+    /// </summary>
+    public void ReparameterizeBackward(Tensor dz, Tensor logVariance, Tensor noise, Tensor dMean, Tensor dLogVariance, bool accumulate = false)
+    {
+        RequireReparameterize(dMean, logVariance, noise, dz, nameof(dz));
+        RequireOwned(dLogVariance, nameof(dLogVariance));
+        RequireLength(dz.Length, dLogVariance, nameof(dLogVariance));
+        ReparameterizeCore(dz, logVariance, noise, default, dMean, dLogVariance, accumulate);
+    }
+
+    private void RequireReparameterize(Tensor mean, Tensor logVariance, Tensor noise, Tensor z, string zName)
+    {
+        RequireOwned(mean, nameof(mean));
+        RequireOwned(logVariance, nameof(logVariance));
+        RequireOwned(noise, nameof(noise));
+        RequireOwned(z, zName);
+        RequireLength(mean.Length, logVariance, nameof(logVariance));
+        RequireLength(mean.Length, noise, nameof(noise));
+        RequireLength(mean.Length, z, zName);
+    }
+
+    /// <summary>
     /// ConditionMultiply's forward: <c>y[r, j] = x[r, j] * table[label r, j]</c>, <paramref name="table"/> (classes, features).
     /// </summary>
     public void MultiplyEmbedding(Tensor x, Tensor labels, Tensor table, Tensor y)
@@ -1255,6 +1291,12 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>See <see cref="Clamp"/>.</summary>
     protected abstract void ClampCore(Tensor tensor, float limit);
+
+    /// <summary>
+    /// <see cref="Reparameterize"/> (<paramref name="z"/> given: <paramref name="first"/> is the mean) or its gradient
+    /// (<paramref name="dMean"/> and <paramref name="dLogVariance"/> given: <paramref name="first"/> is dz); operands checked.
+    /// </summary>
+    protected abstract void ReparameterizeCore(Tensor first, Tensor logVariance, Tensor noise, Tensor z, Tensor dMean, Tensor dLogVariance, bool accumulate);
 
     /// <summary>See <see cref="RandomNormal"/>.</summary>
     protected abstract void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, CounterValue counter);

@@ -487,6 +487,21 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void ReparameterizeCore(Tensor first, Tensor logVariance, Tensor noise, Tensor z, Tensor dMean, Tensor dLogVariance, bool accumulate)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(first));
+        p.Pointer(Address(logVariance));
+        p.Pointer(Address(noise));
+        p.Pointer(z.IsEmpty ? 0 : Address(z));
+        p.Pointer(dMean.IsEmpty ? 0 : Address(dMean));
+        p.Pointer(dLogVariance.IsEmpty ? 0 : Address(dLogVariance));
+        p.Int(first.Length);
+        p.Int(accumulate ? 1 : 0);
+        Run("gandsl_reparameterize", Blocks(first.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void RandomNormalCore(Tensor tensor, ulong seed, ulong stream, CounterValue counter)
     {
         var p = default(KernelParams);

@@ -18,7 +18,7 @@ internal static class RuntimeKernels
     public static readonly IReadOnlyList<string> Names =
     [
         "gandsl_counter_set", "gandsl_counters_add",
-        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled",
+        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled", "gandsl_reparameterize",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
@@ -185,6 +185,26 @@ internal static class RuntimeKernels
         {
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
                 y[i] += scale * x[i];
+        }
+
+        // Backend.Reparameterize: z (n) = x + exp(v / 2) e. With z null, its gradient from dz = x: dm = dz and
+        // dv = dz e exp(v / 2) / 2, written or (accumulate) added. Same expressions, in the same order, as CpuBackend.
+        // No __restrict__: z may be e, and dm may be dz, each element read before it is written.
+        extern "C" __global__ void gandsl_reparameterize(const float* x, const float* v, const float* e, float* z, float* dm, float* dv, int n, int accumulate)
+        {
+            for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+            {
+                float s = expf(0.5f * v[i]);
+                if (z != nullptr)
+                {
+                    z[i] = x[i] + s * e[i];
+                    continue;
+                }
+
+                float g = x[i], term = 0.5f * g * e[i] * s;
+                dm[i] = accumulate ? dm[i] + g : g;
+                dv[i] = accumulate ? dv[i] + term : term;
+            }
         }
 
         // out (rows, width) = pixels of images order[position + r], scaled from bytes to [-1, 1] (or, with zeroToOne, [0, 1]) as CpuBackend does.

@@ -79,6 +79,30 @@ public sealed class CudaOperationParityTests
         }
     }
 
+    // The reparameterisation's draw and its gradient, written and accumulated, over more elements than one block.
+    [Fact]
+    public void ReparameterizeMatchesTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        const int rows = 97, cols = 10, n = rows * cols;
+        var (mean, logVariance, noise, dz) = (Gpu.Random(n, 11), Gpu.Random(n, 12, 3f), Gpu.Random(n, 13), Gpu.Random(n, 14));
+        Gpu.Close(Run(cpu), Run(gpu), 1e-6, "Reparameterize and ReparameterizeBackward");
+
+        Tensor Run(Backend backend)
+        {
+            var all = backend.Allocate(5L * n);
+            var (z, dm, dv, dm2, dv2) = (all.View(0, rows, cols), all.View(n, rows, cols), all.View(2L * n, rows, cols), all.View(3L * n, rows, cols), all.View(4L * n, rows, cols));
+            var (tm, tv, te, tdz) = (Gpu.Tensor(backend, mean, rows, cols), Gpu.Tensor(backend, logVariance, rows, cols), Gpu.Tensor(backend, noise, rows, cols), Gpu.Tensor(backend, dz, rows, cols));
+            backend.Reparameterize(tm, tv, te, z);
+            backend.ReparameterizeBackward(tdz, tv, te, dm, dv);
+            backend.Copy(tv, dm2);
+            backend.Copy(tm, dv2);
+            backend.ReparameterizeBackward(tdz, tv, te, dm2, dv2, accumulate: true);
+            return all.All;
+        }
+    }
+
     // Every loss the generator writes, on image-sized rows (several blocks of elements per thread), with a target tensor,
     // the second operand where the loss takes one, every gradient added to what was there, a device weight and all
     // three outputs, in two segments.

@@ -327,6 +327,34 @@ internal sealed unsafe partial class CpuBackend : Backend
         }
     }
 
+    /// <inheritdoc />
+    protected override void ReparameterizeCore(Tensor first, Tensor logVariance, Tensor noise, Tensor z, Tensor dMean, Tensor dLogVariance, bool accumulate)
+    {
+        // A code is a few values a row: one thread, in the element order a GPU thread computes them.
+        var x = first.Span;
+        var v = logVariance.Span;
+        var e = noise.Span;
+        if (!z.IsEmpty)
+        {
+            var y = z.Span;
+            for (int i = 0; i < x.Length; i++)
+            {
+                y[i] = x[i] + (MathF.Exp(0.5f * v[i]) * e[i]);
+            }
+
+            return;
+        }
+
+        var dm = dMean.Span;
+        var dv = dLogVariance.Span;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float g = x[i], term = 0.5f * g * e[i] * MathF.Exp(0.5f * v[i]);
+            dm[i] = accumulate ? dm[i] + g : g;
+            dv[i] = accumulate ? dv[i] + term : term;
+        }
+    }
+
     // Runs items [0, count) of a job on the calling thread when the work is under ParallelElementThreshold elements,
     // else split among the workers; each job's results do not depend on the split.
     private void RunParallel(IParallelBody job, int count, long elements)
