@@ -100,42 +100,23 @@ public sealed class AcganStep : GeneratorStep
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         count = Math.Min(count, images.Count);
-        int pixels = images.PixelsPerImage, chunk = _d.Capacity, classes = _label.Features, correct = 0;
-        var input = new float[chunk * pixels];
-        var logits = new float[chunk * classes];
-        var bytes = images.Images.Span;
-        bool training = _d.Training;
-        _d.Training = false;
-        try
+        int classes = _label.Features, correct = 0;
+        var logits = new float[_d.Capacity * classes];
+        _d.ForwardImages(images, count, (first, rows) =>
         {
-            for (int start = 0; start < count; start += chunk)
+            Backend.Download(_label.Output(rows), logits.AsSpan(0, rows * classes));
+            for (int r = 0; r < rows; r++)
             {
-                int n = Math.Min(chunk, count - start);
-                for (int i = 0; i < n * pixels; i++)
+                var row = logits.AsSpan(r * classes, classes);
+                int best = 0;
+                for (int c = 1; c < classes; c++)
                 {
-                    input[i] = bytes[start * pixels + i] / 127.5f - 1f;
+                    best = row[c] > row[best] ? c : best;
                 }
 
-                Backend.Upload(input.AsSpan(0, n * pixels), _d.Input(n));
-                _d.Forward(n);
-                Backend.Download(_label.Output(n), logits.AsSpan(0, n * classes));
-                for (int r = 0; r < n; r++)
-                {
-                    var row = logits.AsSpan(r * classes, classes);
-                    int best = 0;
-                    for (int c = 1; c < classes; c++)
-                    {
-                        best = row[c] > row[best] ? c : best;
-                    }
-
-                    correct += best == images.GetLabel(start + r) ? 1 : 0;
-                }
+                correct += best == images.GetLabel(first + r) ? 1 : 0;
             }
-        }
-        finally
-        {
-            _d.Training = training;
-        }
+        });
 
         return (double)correct / count;
     }

@@ -85,32 +85,9 @@ public sealed class AutoencoderStep : TrainingStep
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, images.Count);
-        int pixels = images.PixelsPerImage, chunk = _net.Capacity;
+        int pixels = images.PixelsPerImage;
         var output = new float[(long)count * pixels];
-        var input = new float[chunk * pixels];
-        var bytes = images.Images.Span;
-        bool training = _net.Training;
-        _net.Training = false;
-        try
-        {
-            for (int start = 0; start < count; start += chunk)
-            {
-                int n = Math.Min(chunk, count - start);
-                for (int i = 0; i < n * pixels; i++)
-                {
-                    input[i] = bytes[start * pixels + i] / 255f;
-                }
-
-                Backend.Upload(input.AsSpan(0, n * pixels), _net.Input(n));
-                _net.Forward(n);
-                Backend.Download(_net.Output(n), output.AsSpan(start * pixels, n * pixels));
-            }
-        }
-        finally
-        {
-            _net.Training = training;
-        }
-
+        _net.ForwardImages(images, count, (first, rows) => Backend.Download(_net.Output(rows), output.AsSpan(first * pixels, rows * pixels)), PixelScale.ZeroToOne);
         return output;
     }
 

@@ -355,6 +355,55 @@ public abstract class Network : IDisposable
     }
 
     /// <summary>
+    /// Runs the network in evaluation mode (<see cref="Training"/> off, then restored) on the first
+    /// <paramref name="count"/> images of <paramref name="images"/>, at most <see cref="Capacity"/> at a time, their
+    /// pixels scaled by <paramref name="scale"/>; after each chunk's forward pass, <paramref name="read"/>(first, rows)
+    /// reads what it needs of the outputs' first <c>rows</c> rows, those of images <c>[first, first + rows)</c>.
+    /// What a sample's evaluation does: reconstruct, encode or classify a test set.
+    /// </summary>
+    public void ForwardImages(Data.ImageDataset images, int count, Action<int, int> read, PixelScale scale = PixelScale.MinusOneToOne)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, images.Count);
+        int pixels = images.PixelsPerImage, chunk = Capacity;
+        if (pixels != InputFeatures)
+        {
+            throw new ArgumentException($"The images have {pixels} values each but {Layout.Name} reads {InputFeatures}.", nameof(images));
+        }
+
+        if (chunk <= 0)
+        {
+            throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");
+        }
+
+        var input = new float[Math.Min(chunk, count) * pixels];
+        bool training = Training;
+        Training = false;
+        try
+        {
+            for (int first = 0; first < count; first += chunk)
+            {
+                int rows = Math.Min(chunk, count - first);
+                var bytes = images.Images.Span.Slice(first * pixels, rows * pixels);
+                for (int i = 0; i < bytes.Length; i++)
+                {
+                    input[i] = scale == PixelScale.ZeroToOne ? bytes[i] / 255f : bytes[i] / 127.5f - 1f;
+                }
+
+                Backend.Upload(input.AsSpan(0, rows * pixels), Input(rows));
+                Forward(rows);
+                read(first, rows);
+            }
+        }
+        finally
+        {
+            Training = training;
+        }
+    }
+
+    /// <summary>
     /// Backpropagates the gradient of a loss with respect to the output of the last
     /// <see cref="Forward"/> over the same rows. For a network with heads, this is the first head's gradient alone;
     /// <see cref="Backward(int, HeadSet, bool, bool, bool)"/> takes several.
