@@ -1,6 +1,5 @@
 using GanDsl;
 using Dcgan;
-using GanDsl.Backends;
 using GanDsl.Samples;
 
 // The tutorial trains 50 epochs of batch 256 with Adam(1e-4) (Keras' betas 0.9 and 0.999); on a
@@ -12,12 +11,4 @@ return GanSample.Create(
     "trains the TensorFlow tutorial's DCGAN (transposed convolutions, BatchNorm) on MNIST.",
     (backend, seed) => new DcganGenerator(backend, seed),
     (backend, seed) => new DcganDiscriminator(backend, seed),
-    new SampleDefaults
-    {
-        Epochs = 2,
-        BatchSize = 256,
-        LearningRate = 1e-4,
-        Optimizer = lr => new AdamSettings(lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7),
-        SampleCount = 16,
-        SampleColumns = 4,
-    }).Run(args);
+    SampleDefaults.TensorFlowDcgan).Run(args);

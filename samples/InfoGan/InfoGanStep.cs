@@ -128,31 +128,6 @@ public sealed class InfoGanStep : TrainingStep, IImageGenerator
         return latents;
     }
 
-    // The generator's images for latent vectors, in evaluation mode, a batch at a time.
-    private float[] Images(float[] latents, int count)
-    {
-        int width = _g.InputFeatures, pixels = _g.OutputFeatures, chunk = _g.Capacity;
-        var images = new float[count * pixels];
-        bool training = _g.Training;
-        _g.Training = false;
-        try
-        {
-            for (int start = 0; start < count; start += chunk)
-            {
-                int n = Math.Min(chunk, count - start);
-                Backend.Upload(latents.AsSpan(start * width, n * width), _g.Input(n));
-                _g.Forward(n);
-                Backend.Download(_g.Output(n), images.AsSpan(start * pixels, n * pixels));
-            }
-        }
-        finally
-        {
-            _g.Training = training;
-        }
-
-        return images;
-    }
-
     /// <summary>
     /// <paramref name="count"/> images from fresh noise and codes, asking for the categories in turn (written to
     /// <paramref name="labels"/> when given: categories, not digits; which digit a category draws is learned).
@@ -164,7 +139,7 @@ public sealed class InfoGanStep : TrainingStep, IImageGenerator
             labels[i] = i % Categories;
         }
 
-        return Images(Latents(count, i => i % Categories, null, sameNoise: false), count);
+        return _g.Predict(Latents(count, i => i % Categories, null, sameNoise: false), count);
     }
 
     /// <summary>The grid: a row per category, the first continuous code from -1 to 1 along the columns, one noise vector throughout.</summary>
@@ -172,7 +147,7 @@ public sealed class InfoGanStep : TrainingStep, IImageGenerator
     {
         const int columns = 10;
         int count = Categories * columns;
-        var images = Images(Latents(count, i => i / columns, i => -1f + 2f * (i % columns) / (columns - 1), sameNoise: true), count);
+        var images = _g.Predict(Latents(count, i => i / columns, i => -1f + 2f * (i % columns) / (columns - 1), sameNoise: true), count);
         return new SampleGrid(images, count, 28, 28, columns);
     }
 

@@ -355,6 +355,47 @@ public abstract class Network : IDisposable
     }
 
     /// <summary>
+    /// The network's outputs (its first head's) in evaluation mode (<see cref="Training"/> off, then restored) for the
+    /// first <paramref name="count"/> rows of <paramref name="inputs"/>, (rows, <see cref="InputFeatures"/>) floats, at
+    /// most <see cref="Capacity"/> rows at a time: (count, <see cref="OutputFeatures"/>) floats, as Keras' <c>predict</c>.
+    /// </summary>
+    public float[] Predict(float[] inputs, int count)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int width = InputFeatures, pixels = OutputFeatures, chunk = Capacity;
+        if ((long)count * width > inputs.Length)
+        {
+            throw new ArgumentException($"{count} rows of {width} inputs need {(long)count * width} values, not {inputs.Length}.", nameof(inputs));
+        }
+
+        if (chunk <= 0)
+        {
+            throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");
+        }
+
+        var outputs = new float[(long)count * pixels];
+        bool training = Training;
+        Training = false;
+        try
+        {
+            for (int first = 0; first < count; first += chunk)
+            {
+                int rows = Math.Min(chunk, count - first);
+                Backend.Upload(inputs.AsSpan(first * width, rows * width), Input(rows));
+                Forward(rows);
+                Backend.Download(Output(rows), outputs.AsSpan(first * pixels, rows * pixels));
+            }
+        }
+        finally
+        {
+            Training = training;
+        }
+
+        return outputs;
+    }
+
+    /// <summary>
     /// Runs the network in evaluation mode (<see cref="Training"/> off, then restored) on the first
     /// <paramref name="count"/> images of <paramref name="images"/>, at most <see cref="Capacity"/> at a time, their
     /// pixels scaled by <paramref name="scale"/>; after each chunk's forward pass, <paramref name="read"/>(first, rows)
