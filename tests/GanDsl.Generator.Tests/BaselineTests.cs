@@ -23,6 +23,17 @@ public sealed class BaselineTests
     [InlineData("Acgan", "Acgan.AcganDiscriminator.g.cs")]
     [InlineData("InfoGan", "InfoGan.InfoGanGenerator.g.cs")]
     [InlineData("InfoGan", "InfoGan.InfoGanDiscriminator.g.cs")]
+    [InlineData("HrDcgan", "HrDcgan.HrDcganGenerator.g.cs")]
+    [InlineData("HrDcgan", "HrDcgan.HrDcganDiscriminator.g.cs")]
+    [InlineData("Aae", "Aae.AaeEncoder.g.cs")]
+    [InlineData("Aae", "Aae.AaeDecoder.g.cs")]
+    [InlineData("Aae", "Aae.AaeDiscriminator.g.cs")]
+    [InlineData("Cogan", "Cogan.CoganGeneratorA.g.cs")]
+    [InlineData("Cogan", "Cogan.CoganGeneratorB.g.cs")]
+    [InlineData("Cogan", "Cogan.CoganDiscriminatorA.g.cs")]
+    [InlineData("Cogan", "Cogan.CoganDiscriminatorB.g.cs")]
+    [InlineData("Pix2Pix", "Pix2Pix.Pix2PixGenerator.g.cs")]
+    [InlineData("Pix2Pix", "Pix2Pix.Pix2PixDiscriminator.g.cs")]
     public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
 
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
@@ -61,11 +72,15 @@ public sealed class BaselineTests
     [InlineData("WganGp")]
     [InlineData("Acgan")]
     [InlineData("InfoGan")]
-    public void SampleModelsCompileWithoutWarnings(string sample)
+    [InlineData("HrDcgan")]
+    [InlineData("Aae", 3)]
+    [InlineData("Cogan", 4)]
+    [InlineData("Pix2Pix")]
+    public void SampleModelsCompileWithoutWarnings(string sample, int networks = 2)
     {
         var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));
         Assert.Empty(result.Diagnostics);
-        Assert.Equal(2, result.GeneratedTrees.Length);
+        Assert.Equal(networks, result.GeneratedTrees.Length);
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
