@@ -8,8 +8,8 @@ namespace GanDsl.Tests.Training;
 /// The rest of the family's samples, each trained briefly on real MNIST on the CPU with its own networks and judged by
 /// its own measure: the adversarial autoencoder's test codes move to the prior N(0, I) (and without its discriminator
 /// they do not), and its decoder draws digits the reference classifier reads from draws of that prior; CoGAN's two
-/// generators draw the same digit in both domains for one noise vector, more often than for unrelated ones; HR-DCGAN's
-/// images move toward MNIST's.
+/// generators draw the same digit in both domains for one noise vector, more often than for unrelated ones; Pix2Pix fills
+/// the squares zeroed in test digits so that the classifier reads more of them; HR-DCGAN's images move toward MNIST's.
 /// </summary>
 public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutputHelper output) : IClassFixture<EvaluatorFixture>
 {
