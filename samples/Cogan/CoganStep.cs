@@ -95,14 +95,8 @@ public sealed class CoganStep : GeneratorStep
             // Both generators through the updated discriminators, as real.
             dA.DropoutCounter = s.Steps.Times(4, 2);
             dB.DropoutCounter = s.Steps.Times(4, 3);
-            foreach (var (g, d) in new[] { (gA, dA), (gB, dB) })
-            {
-                d.Forward(b);
-                s.Loss(LossTerm.BinaryCrossEntropy, d.Output(b), d.OutputGradient(b), 1f, _gLoss);
-                d.Backward(b, weightGradients: false, inputGradient: true);
-                g.Backward(b, outputGradient: d.InputGradient(b));
-            }
-
+            LearnThrough(s, gA, dA);
+            LearnThrough(s, gB, dB);
             s.Update(_optimizerG);
         }
         finally
@@ -110,6 +104,16 @@ public sealed class CoganStep : GeneratorStep
             gA.RedirectOutput(default);
             gB.RedirectOutput(default);
         }
+    }
+
+    // A generator's gradients from its discriminator's verdict on its fakes (D's first B rows), called real.
+    private void LearnThrough(StepContext s, Network g, Network d)
+    {
+        int b = BatchSize;
+        d.Forward(b);
+        s.Loss(LossTerm.BinaryCrossEntropy, d.Output(b), d.OutputGradient(b), 1f, _gLoss);
+        d.Backward(b, weightGradients: false, inputGradient: true);
+        g.Backward(b, outputGradient: d.InputGradient(b));
     }
 
     private void Discriminate(StepContext s, Network d, int rows, Statistic fake, Statistic real)

@@ -149,7 +149,7 @@ public sealed class TrainingStepAllocationTests
 /// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
 public sealed class UserStepAllocationTests
 {
-    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN"];
+    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix"];
 
     [Theory]
     [MemberData(nameof(Steps))]
@@ -163,6 +163,9 @@ public sealed class UserStepAllocationTests
             "BEGAN" => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             "ACGAN" => new global::Acgan.AcganStep(new SmallAcganGenerator(backend, 1), new SmallAcganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             "InfoGAN" => new global::InfoGan.InfoGanStep(new SmallInfoGanGenerator(backend, 1), new SmallInfoGanDiscriminator(backend, 2), new AdamSettings(1e-3), new AdamSettings(2e-4), batch),
+            "AAE" => new global::Aae.AaeStep(new global::Aae.AaeEncoder(backend, 1), new global::Aae.AaeDecoder(backend, 2), new global::Aae.AaeDiscriminator(backend, 3), new AdamSettings(2e-4), batch),
+            "CoGAN" => CoganStep(backend, batch),
+            "Pix2Pix" => new global::Pix2Pix.Pix2PixStep(new global::Pix2Pix.Pix2PixGenerator(backend, 1), new global::Pix2Pix.Pix2PixDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             _ => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), batch),
         };
         using (step)
@@ -171,9 +174,14 @@ public sealed class UserStepAllocationTests
             int pixels = which == "three networks" ? 40 : 784;
             var bytes = new byte[8 * batch * pixels];
             new System.Random(1).NextBytes(bytes);
-            var data = trainer.Upload(which == "ACGAN"
-                ? MnistDataset.Create(bytes, [.. Enumerable.Range(0, 8 * batch).Select(i => (byte)(i % 10))])
-                : GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28));
+            var images = GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28);
+            var data = trainer.Upload(which switch
+            {
+                "ACGAN" => MnistDataset.Create(bytes, [.. Enumerable.Range(0, 8 * batch).Select(i => (byte)(i % 10))]),
+                "CoGAN" => new GanDsl.Data.UnpairedImages(images, images),
+                "Pix2Pix" => new GanDsl.Data.PairedImages(images, images),
+                _ => images,
+            });
             for (int i = 0; i < 8; i++)
             {
                 trainer.Step(data, i * batch);
@@ -195,5 +203,11 @@ public sealed class UserStepAllocationTests
                 network.Dispose();
             }
         }
+    }
+
+    private static TrainingStep CoganStep(Backend backend, int batch)
+    {
+        var (gA, dA) = (new global::Cogan.CoganGeneratorA(backend, 1), new global::Cogan.CoganDiscriminatorA(backend, 3));
+        return new global::Cogan.CoganStep(gA, new global::Cogan.CoganGeneratorB(backend, gA, 2), dA, new global::Cogan.CoganDiscriminatorB(backend, dA, 4), new AdamSettings(2e-4), batch);
     }
 }
