@@ -1,4 +1,5 @@
 using System.Globalization;
+using GanDsl.Data;
 using GanDsl.Randomness;
 
 namespace Cogan;
@@ -25,41 +26,16 @@ public sealed record PairAgreement(double Pixels, double Ink, double ShuffledPix
             throw new ArgumentException($"The pair agreement compares 1-channel images; {step.Generator.Layout.Name} makes {shape}.", nameof(step));
         }
 
-        var edges = new float[a.Length];
-        for (int i = 0; i < count; i++)
-        {
-            Edges(a.AsSpan(i * pixels, pixels), edges.AsSpan(i * pixels, pixels), shape.Height, shape.Width);
-        }
-
-        var (same, sameInk) = Compare(edges, b, count, pixels, shift: 0);
-        var (shuffled, shuffledInk) = Compare(edges, b, count, pixels, shift: 1);
+        // Both domains as bytes, A turned into edges by the transform that made domain B from MNIST.
+        var edges = DerivedDomains.Edges(ImageDataset.FromPixels(a, count, 1, shape.Height, shape.Width)).Images.Span;
+        var lit = ImageDataset.FromPixels(b, count, 1, shape.Height, shape.Width).Images.Span;
+        var (same, sameInk) = Compare(edges, lit, count, pixels, shift: 0);
+        var (shuffled, shuffledInk) = Compare(edges, lit, count, pixels, shift: 1);
         return new PairAgreement(same, sameInk, shuffled, shuffledInk, a);
     }
 
-    /// <summary>Edges of one [-1, 1] image, as [-1, 1]: the 3x3 dilation minus the image, on [0, 1] pixels.</summary>
-    public static void Edges(ReadOnlySpan<float> image, Span<float> edges, int height, int width)
-    {
-        for (int y = 0; y < height; y++)
-        {
-            for (int x = 0; x < width; x++)
-            {
-                float max = -1f;
-                for (int dy = Math.Max(0, y - 1); dy <= Math.Min(height - 1, y + 1); dy++)
-                {
-                    for (int dx = Math.Max(0, x - 1); dx <= Math.Min(width - 1, x + 1); dx++)
-                    {
-                        max = Math.Max(max, image[dy * width + dx]);
-                    }
-                }
-
-                // On [0, 1] pixels p = (v + 1) / 2: edge = p(max) - p(v) = (max - v) / 2, then back to [-1, 1].
-                edges[y * width + x] = max - image[y * width + x] - 1f;
-            }
-        }
-    }
-
-    // Agreement of edges[i] with b[(i + shift) % count], thresholded at 0 (the middle of [-1, 1]).
-    private static (double Pixels, double Ink) Compare(float[] edges, float[] b, int count, int pixels, int shift)
+    // Agreement of edges[i] with b[(i + shift) % count], both thresholded at the middle grey.
+    private static (double Pixels, double Ink) Compare(ReadOnlySpan<byte> edges, ReadOnlySpan<byte> b, int count, int pixels, int shift)
     {
         long agree = 0, both = 0, either = 0;
         for (int i = 0; i < count; i++)
@@ -67,7 +43,7 @@ public sealed record PairAgreement(double Pixels, double Ink, double ShuffledPix
             int j = (i + shift) % count;
             for (int p = 0; p < pixels; p++)
             {
-                bool e = edges[i * pixels + p] > 0f, lit = b[j * pixels + p] > 0f;
+                bool e = edges[i * pixels + p] >= 128, lit = b[j * pixels + p] >= 128;
                 agree += e == lit ? 1 : 0;
                 both += e && lit ? 1 : 0;
                 either += e || lit ? 1 : 0;

@@ -88,8 +88,7 @@ public static class IdxWriter
             int n = Math.Min(bytes.Length, images.Length - start);
             for (int i = 0; i < n; i++)
             {
-                float v = images[start + i];
-                bytes[i] = float.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(MathF.Round((v + 1f) * 127.5f), 0f, 255f);
+                bytes[i] = ImageDataset.ToPixel(images[start + i]);
             }
 
             stream.Write(bytes, 0, n);

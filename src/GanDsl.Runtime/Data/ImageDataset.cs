@@ -1,3 +1,5 @@
+using GanDsl.Backends;
+
 namespace GanDsl.Data;
 
 /// <summary>
@@ -85,6 +87,25 @@ public class ImageDataset : TrainingData
     public static ImageDataset Create(ReadOnlySpan<byte> images, int count, int channels, int height, int width, ReadOnlySpan<byte> labels = default, int classes = 0) =>
         new(images.ToArray(), labels.IsEmpty ? null : labels.ToArray(), count, channels, height, width, labels.IsEmpty ? 0 : classes);
 
+    /// <summary>
+    /// A dataset of <paramref name="count"/> images from floats in [-1, 1] (a generator's output), each pixel stored as
+    /// <see cref="ToPixel"/> rounds it: what a derived-domain transform or an IDX file takes from generated images.
+    /// </summary>
+    public static ImageDataset FromPixels(ReadOnlySpan<float> images, int count, int channels, int height, int width)
+    {
+        var bytes = new byte[images.Length];
+        for (int i = 0; i < images.Length; i++)
+        {
+            bytes[i] = ToPixel(images[i]);
+        }
+
+        return new ImageDataset(bytes, null, count, channels, height, width, 0);
+    }
+
+    /// <summary>A value in [-1, 1] as MNIST's byte: round((v + 1) * 127.5), clamped to [0, 255]; NaN as 0.</summary>
+    public static byte ToPixel(float value) =>
+        float.IsNaN(value) ? (byte)0 : (byte)Math.Clamp(MathF.Round((value + 1f) * 127.5f), 0f, 255f);
+
     /// <summary>The number of images.</summary>
     public override int Count => ImageCount;
 
@@ -129,11 +150,12 @@ public class ImageDataset : TrainingData
 
     /// <summary>
     /// Writes image <paramref name="index"/> into the first <see cref="PixelsPerImage"/> floats of
-    /// <paramref name="destination"/>, scaled to [-1, 1] as <c>b / 127.5f - 1f</c> (0 becomes -1, 255 becomes 1).
+    /// <paramref name="destination"/>, scaled to [-1, 1] as <c>b / 127.5f - 1f</c> (0 becomes -1, 255 becomes 1), or
+    /// with <see cref="PixelScale.ZeroToOne"/> to [0, 1] as <c>b / 255f</c>, as the backends gather batches.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Count"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="PixelsPerImage"/>.</exception>
-    public void CopyImage(int index, Span<float> destination)
+    public void CopyImage(int index, Span<float> destination, PixelScale scale = PixelScale.MinusOneToOne)
     {
         CheckIndex(index);
         int pixels = PixelsPerImage;
@@ -143,7 +165,18 @@ public class ImageDataset : TrainingData
                 $"The destination holds {destination.Length} floats; an image needs {pixels}.", nameof(destination));
         }
 
-        Convert(_images.AsSpan(index * pixels, pixels), destination);
+        var source = _images.AsSpan(index * pixels, pixels);
+        if (scale == PixelScale.ZeroToOne)
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                destination[i] = source[i] / 255f;
+            }
+
+            return;
+        }
+
+        Convert(source, destination);
     }
 
     /// <summary>

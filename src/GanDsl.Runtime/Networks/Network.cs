@@ -363,35 +363,15 @@ public abstract class Network : IDisposable
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        int width = InputFeatures, pixels = OutputFeatures, chunk = Capacity;
+        int width = InputFeatures, pixels = OutputFeatures;
         if ((long)count * width > inputs.Length)
         {
             throw new ArgumentException($"{count} rows of {width} inputs need {(long)count * width} values, not {inputs.Length}.", nameof(inputs));
         }
 
-        if (chunk <= 0)
-        {
-            throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");
-        }
-
         var outputs = new float[(long)count * pixels];
-        bool training = Training;
-        Training = false;
-        try
-        {
-            for (int first = 0; first < count; first += chunk)
-            {
-                int rows = Math.Min(chunk, count - first);
-                Backend.Upload(inputs.AsSpan(first * width, rows * width), Input(rows));
-                Forward(rows);
-                Backend.Download(Output(rows), outputs.AsSpan(first * pixels, rows * pixels));
-            }
-        }
-        finally
-        {
-            Training = training;
-        }
-
+        ForwardInChunks(count, (first, rows, input) => inputs.AsSpan(first * width, rows * width).CopyTo(input),
+            (first, rows) => Backend.Download(Output(rows), outputs.AsSpan(first * pixels, rows * pixels)));
         return outputs;
     }
 
@@ -408,18 +388,34 @@ public abstract class Network : IDisposable
         ArgumentNullException.ThrowIfNull(read);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, images.Count);
-        int pixels = images.PixelsPerImage, chunk = Capacity;
+        int pixels = images.PixelsPerImage;
         if (pixels != InputFeatures)
         {
             throw new ArgumentException($"The images have {pixels} values each but {Layout.Name} reads {InputFeatures}.", nameof(images));
         }
 
+        ForwardInChunks(count, (first, rows, input) =>
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                images.CopyImage(first + r, input.Slice(r * pixels, pixels), scale);
+            }
+        }, read);
+    }
+
+    private delegate void ChunkInput(int first, int rows, Span<float> input);
+
+    // Evaluation mode over count rows, a Capacity at a time: fill writes rows [first, first + rows) of the input, read
+    // takes what it needs after each chunk's forward pass.
+    private void ForwardInChunks(int count, ChunkInput fill, Action<int, int> read)
+    {
+        int width = InputFeatures, chunk = Capacity;
         if (chunk <= 0)
         {
             throw new InvalidOperationException($"{Layout.Name} has no activation memory yet: call EnsureCapacity(batchSize) first.");
         }
 
-        var input = new float[Math.Min(chunk, count) * pixels];
+        var input = new float[Math.Min(chunk, count) * width];
         bool training = Training;
         Training = false;
         try
@@ -427,13 +423,8 @@ public abstract class Network : IDisposable
             for (int first = 0; first < count; first += chunk)
             {
                 int rows = Math.Min(chunk, count - first);
-                var bytes = images.Images.Span.Slice(first * pixels, rows * pixels);
-                for (int i = 0; i < bytes.Length; i++)
-                {
-                    input[i] = scale == PixelScale.ZeroToOne ? bytes[i] / 255f : bytes[i] / 127.5f - 1f;
-                }
-
-                Backend.Upload(input.AsSpan(0, rows * pixels), Input(rows));
+                fill(first, rows, input.AsSpan(0, rows * width));
+                Backend.Upload(input.AsSpan(0, rows * width), Input(rows));
                 Forward(rows);
                 read(first, rows);
             }
