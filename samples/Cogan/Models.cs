@@ -5,9 +5,9 @@ namespace Cogan;
 // CoGAN (Liu and Tuzel 2016) for MNIST and its edges, at MNIST's 28x28 with stride-2 transposed convolutions in place
 // of the paper's 4x4 start. As the paper's rule and its authors' code: the two generators share every layer but the
 // last, which draws the domain's pixels from full-resolution features with a 5x5 kernel (theirs is 6x6 from 25x25), so
-// one noise vector makes one digit in both domains; the two discriminators
-// share every layer but the first, which reads the domain's pixels. BatchNorm and PReLU as the authors' code; the
-// running statistics of a shared BatchNorm stay each network's own.
+// one noise vector makes one digit in both domains; the two discriminators share every layer but the first, which
+// reads the domain's pixels. BatchNorm and PReLU as the authors' code; the running statistics of a shared BatchNorm
+// stay each network's own.
 [Input(100)]
 [Dense(128 * 7 * 7), BatchNorm, PRelu]
 [Reshape(128, 7, 7)]

@@ -14,10 +14,13 @@ internal static class Inpainting
 
     /// <summary>
     /// The mean L1 to the targets (on [0, 1] pixels) and the reference classifier's accuracy against
-    /// <paramref name="labels"/>, of the <paramref name="inpainted"/> digits and of the <paramref name="masked"/> inputs.
+    /// <paramref name="labels"/>, of the <paramref name="inpainted"/> digits (their metrics already in
+    /// <paramref name="report"/>) and of the masked inputs.
     /// </summary>
-    public static string Describe(PairedImages test, float[] inpainted, float[] masked, int count, int[] labels, MnistEvaluator evaluator)
+    public static string Describe(PairedImages test, float[] inpainted, MetricsReport report, int count, int[] labels, MnistEvaluator evaluator)
     {
+        var masked = new float[inpainted.Length];
+        test.Inputs.CopyImages(Enumerable.Range(0, count).ToArray(), masked);
         int pixels = test.Targets.PixelsPerImage;
         var target = new float[pixels];
         double filled = 0, holes = 0;
@@ -32,7 +35,7 @@ internal static class Inpainting
         }
 
         double before = evaluator.Evaluate(masked, count, labels).Conditional!.Accuracy;
-        double after = evaluator.Evaluate(inpainted, count, labels).Conditional!.Accuracy;
+        double after = report.Conditional!.Accuracy;
         var c = CultureInfo.InvariantCulture;
         return $"L1 {(filled / ((long)count * pixels)).ToString("F4", c)} inpainted ({(holes / ((long)count * pixels)).ToString("F4", c)} as masked); " +
             $"the reference classifier reads {after.ToString("P2", c)} of the inpainted digits right ({before.ToString("P2", c)} of the masked ones)";

@@ -7,8 +7,9 @@ namespace Pix2Pix;
 /// <summary>
 /// Pix2Pix's step (Isola et al. 2017) on pairs (domain 0 the input, domain 1 its target). D, a conditional PatchGAN, sees
 /// (input, image) stacked as channels and learns to call (input, target) real and (input, G(input)) fake, every patch
-/// logit by binary cross-entropy, the two halves weighted 1/2, in two passes (its BatchNorm sees fakes apart from reals). G then learns through D to be called real, plus
-/// <c>λ L1(G(input), target)</c> (λ 100). The sample grid shows inputs, G's outputs and targets, row by row.
+/// logit by binary cross-entropy, the two halves weighted 1/2, in two passes (its BatchNorm sees fakes apart from
+/// reals). G then learns through D to be called real, plus <c>λ L1(G(input), target)</c> (λ 100). The sample grid
+/// shows inputs, G's outputs and targets, row by row.
 /// </summary>
 public sealed class Pix2PixStep : TrainingStep
 {

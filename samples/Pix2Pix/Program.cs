@@ -34,14 +34,9 @@ return new Sample(
         count = Math.Min(count, data.Test.Count);
         var test = pix2pix.Shown ?? throw new InvalidOperationException("The step was made without the test pairs.");
         var labels = Enumerable.Range(0, count).Select(data.Test.GetLabel).ToArray();
-        var masked = new float[count * test.Inputs.PixelsPerImage];
-        for (int i = 0; i < count; i++)
-        {
-            test.Inputs.CopyImage(i, masked.AsSpan(i * test.Inputs.PixelsPerImage, test.Inputs.PixelsPerImage));
-        }
-
         var inpainted = pix2pix.Translate(test.Inputs, count);
-        Console.WriteLine($"{count:N0} test digits, masked: {Inpainting.Describe(test, inpainted, masked, count, labels, evaluator)}");
-        return evaluator.Evaluate(inpainted, count, labels);
+        var report = evaluator.Evaluate(inpainted, count, labels);
+        Console.WriteLine($"{count:N0} test digits, masked: {Inpainting.Describe(test, inpainted, report, count, labels, evaluator)}");
+        return report;
     },
 }.Run(args);
