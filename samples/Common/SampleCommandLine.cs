@@ -295,10 +295,12 @@ internal sealed record SampleCommandLine
 /// <param name="Default">Its value when not given.</param>
 /// <param name="Minimum">The smallest value allowed.</param>
 /// <param name="Maximum">The largest value allowed.</param>
-internal sealed record SampleSetting(string Name, string Description, double Default, double Minimum, double Maximum)
+/// <param name="Whole">Whether only whole numbers are allowed (a size, a count of steps).</param>
+internal sealed record SampleSetting(string Name, string Description, double Default, double Minimum, double Maximum, bool Whole = false)
 {
     public double Parse(string option, string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= Minimum && value <= Maximum
+            && (!Whole || value == Math.Floor(value))
             ? value
-            : throw new FormatException($"{option} takes a number from {Minimum.ToString(CultureInfo.InvariantCulture)} to {Maximum.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
+            : throw new FormatException($"{option} takes a {(Whole ? "whole " : "")}number from {Minimum.ToString(CultureInfo.InvariantCulture)} to {Maximum.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
 }

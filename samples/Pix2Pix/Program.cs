@@ -18,7 +18,7 @@ return new Sample(
         Generates = false,
         Settings =
         [
-            new SampleSetting("mask", "the side of the square zeroed in each input digit", 10, 1, 28),
+            new SampleSetting("mask", "the side of the square zeroed in each input digit", 10, 1, 28, Whole: true),
             new SampleSetting("l1-weight", "λ, the weight of the L1 term", 100, 0, 1e6),
         ],
     },

@@ -83,6 +83,8 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("InfoGan", "--g-lr", "5")]
     [InlineData("InfoGan", "--loss", "hinge")]
     [InlineData("Aae", "--label-smoothing", "0.1")]
+    [InlineData("Pix2Pix", "--mask", "10.5")]
+    [InlineData("Pix2Pix", "--mask", "0")]
     public void ForeignOrBadOptionsAreRefused(string sample, params string[] args)
     {
         var run = SampleProcess.Run(sample, null, args);
