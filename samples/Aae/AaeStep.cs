@@ -37,8 +37,7 @@ public sealed class AaeStep : GeneratorStep
 
         _encoder = AddNetwork("encoder", encoder);
         _d = AddNetwork("discriminator", discriminator, rows: 2 * batchSize);
-        _mean = encoder.Heads.FirstOrDefault(h => h.Name == "mu") ?? throw MissingHead(encoder);
-        _logVariance = encoder.Heads.FirstOrDefault(h => h.Name == "logvar") ?? throw MissingHead(encoder);
+        (_mean, _logVariance) = (encoder.Head("mu"), encoder.Head("logvar"));
         int code = decoder.InputFeatures;
         if (_mean.Features != code || _logVariance.Features != code || discriminator.InputFeatures != code || discriminator.OutputFeatures != 1
             || encoder.InputFeatures != decoder.OutputFeatures)
@@ -142,9 +141,6 @@ public sealed class AaeStep : GeneratorStep
 
     private static double StandardNormal(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-
-    private static ArgumentException MissingHead(Network encoder) =>
-        new($"An AAE's encoder gives a Gaussian over codes by two heads, 'mu' and 'logvar'; {encoder.Layout.Name} has {(encoder.Heads.Count == 0 ? "none" : string.Join(", ", encoder.Heads.Select(h => $"'{h.Name}'")))}.", nameof(encoder));
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

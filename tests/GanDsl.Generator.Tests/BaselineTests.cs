@@ -34,6 +34,11 @@ public sealed class BaselineTests
     [InlineData("Cogan", "Cogan.CoganDiscriminatorB.g.cs")]
     [InlineData("Pix2Pix", "Pix2Pix.Pix2PixGenerator.g.cs")]
     [InlineData("Pix2Pix", "Pix2Pix.Pix2PixDiscriminator.g.cs")]
+    [InlineData("StackGan", "StackGan.ConditioningAugmentation.g.cs")]
+    [InlineData("StackGan", "StackGan.StageOneGenerator.g.cs")]
+    [InlineData("StackGan", "StackGan.StageOneDiscriminator.g.cs")]
+    [InlineData("StackGan", "StackGan.StageTwoGenerator.g.cs")]
+    [InlineData("StackGan", "StackGan.StageTwoDiscriminator.g.cs")]
     public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
 
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
@@ -76,6 +81,7 @@ public sealed class BaselineTests
     [InlineData("Aae", 3)]
     [InlineData("Cogan", 4)]
     [InlineData("Pix2Pix")]
+    [InlineData("StackGan", 5)]
     public void SampleModelsCompileWithoutWarnings(string sample, int networks = 2)
     {
         var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));

@@ -149,7 +149,7 @@ public sealed class TrainingStepAllocationTests
 /// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
 public sealed class UserStepAllocationTests
 {
-    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix"];
+    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix", "StackGAN"];
 
     [Theory]
     [MemberData(nameof(Steps))]
@@ -166,6 +166,7 @@ public sealed class UserStepAllocationTests
             "AAE" => new global::Aae.AaeStep(new global::Aae.AaeEncoder(backend, 1), new global::Aae.AaeDecoder(backend, 2), new global::Aae.AaeDiscriminator(backend, 3), new AdamSettings(2e-4), batch),
             "CoGAN" => CoganStep(backend, batch),
             "Pix2Pix" => new global::Pix2Pix.Pix2PixStep(new global::Pix2Pix.Pix2PixGenerator(backend, 1), new global::Pix2Pix.Pix2PixDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
+            "StackGAN" => StackGanStep(backend, batch),
             _ => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), batch),
         };
         using (step)
@@ -177,9 +178,10 @@ public sealed class UserStepAllocationTests
             var images = GanDsl.Data.ImageDataset.Create(bytes, 8 * batch, 1, pixels == 40 ? 5 : 28, pixels == 40 ? 8 : 28);
             var data = trainer.Upload(which switch
             {
-                "ACGAN" => MnistDataset.Create(bytes, [.. Enumerable.Range(0, 8 * batch).Select(i => (byte)(i % 10))]),
+                "ACGAN" => Labelled(bytes, batch),
                 "CoGAN" => new GanDsl.Data.UnpairedImages(images, images),
                 "Pix2Pix" => new GanDsl.Data.PairedImages(images, images),
+                "StackGAN" => new GanDsl.Data.PairedImages(GanDsl.Data.DerivedDomains.Downsampled(Labelled(bytes, batch)), Labelled(bytes, batch)),
                 _ => images,
             });
             for (int i = 0; i < 8; i++)
@@ -204,6 +206,12 @@ public sealed class UserStepAllocationTests
             }
         }
     }
+
+    private static MnistDataset Labelled(byte[] bytes, int batch) => MnistDataset.Create(bytes, [.. Enumerable.Range(0, 8 * batch).Select(i => (byte)(i % 10))]);
+
+    private static TrainingStep StackGanStep(Backend backend, int batch) => new global::StackGan.StackGanStep(
+        new global::StackGan.ConditioningAugmentation(backend, 1), new global::StackGan.StageOneGenerator(backend, 2), new global::StackGan.StageOneDiscriminator(backend, 3),
+        new global::StackGan.StageTwoGenerator(backend, 4), new global::StackGan.StageTwoDiscriminator(backend, 5), new AdamSettings(2e-4), batch);
 
     private static TrainingStep CoganStep(Backend backend, int batch)
     {
