@@ -865,6 +865,28 @@ public abstract partial class Backend : IDisposable
     }
 
     /// <summary>
+    /// An image pool, as CycleGAN's discriminators see generated images (Shrivastava et al. 2017; Zhu et al.'s
+    /// <c>ImagePool</c>): each row of <paramref name="images"/> in turn, while <paramref name="pool"/> holds fewer than
+    /// its rows, is copied into the pool's next row and kept; once the pool is full, the row is swapped with pool row
+    /// <c>min(floor(draws[r, 1] P), P - 1)</c> when <c>draws[r, 0] &gt; 0.5</c> (the pool keeps the new image, the batch gets
+    /// the old one), and kept otherwise. <paramref name="draws"/> is (rows, 2), uniform in [0, 1); <paramref name="filled"/>,
+    /// a (1, 1) count, is how many rows the pool holds, and grows by the rows taken in.
+    /// </summary>
+    public void ImagePool(Tensor images, Tensor pool, Tensor draws, Tensor filled)
+    {
+        RequireOwned(images, nameof(images));
+        RequireOwned(pool, nameof(pool));
+        RequireOwned(draws, nameof(draws));
+        RequireOwned(filled, nameof(filled));
+        if (pool.Cols != images.Cols || draws.Rows != images.Rows || draws.Cols != 2 || filled.Length != 1)
+        {
+            throw new ArgumentException($"Cannot pool images {images} with {pool}: the pool's rows must be as wide as the images', the draws (rows, 2) (got {draws}), the count one value (got {filled}).");
+        }
+
+        ImagePoolCore(images, pool, draws, filled);
+    }
+
+    /// <summary>
     /// ConditionMultiply's forward: <c>y[r, j] = x[r, j] * table[label r, j]</c>, <paramref name="table"/> (classes, features).
     /// </summary>
     public void MultiplyEmbedding(Tensor x, Tensor labels, Tensor table, Tensor y)
@@ -1291,6 +1313,9 @@ public abstract partial class Backend : IDisposable
 
     /// <summary>See <see cref="Clamp"/>.</summary>
     protected abstract void ClampCore(Tensor tensor, float limit);
+
+    /// <summary><see cref="ImagePool"/>, its operands checked.</summary>
+    protected abstract void ImagePoolCore(Tensor images, Tensor pool, Tensor draws, Tensor filled);
 
     /// <summary>
     /// <see cref="Reparameterize"/> (<paramref name="z"/> given: <paramref name="first"/> is the mean) or its gradient

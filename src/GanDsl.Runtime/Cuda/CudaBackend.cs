@@ -487,6 +487,21 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void ImagePoolCore(Tensor images, Tensor pool, Tensor draws, Tensor filled)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(images));
+        p.Pointer(Address(pool));
+        p.Pointer(Address(draws));
+        p.Pointer(Address(filled));
+        p.Int(images.Rows);
+        p.Int(images.Cols);
+        p.Int(pool.Rows);
+        Run("gandsl_image_pool", Blocks(images.Cols), Threads, 1, &p);
+        Run("gandsl_image_pool_count", 1, 1, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void ReparameterizeCore(Tensor first, Tensor logVariance, Tensor noise, Tensor z, Tensor dMean, Tensor dLogVariance, bool accumulate)
     {
         var p = default(KernelParams);

@@ -18,7 +18,7 @@ internal static class RuntimeKernels
     public static readonly IReadOnlyList<string> Names =
     [
         "gandsl_counter_set", "gandsl_counters_add",
-        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled", "gandsl_reparameterize",
+        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled", "gandsl_reparameterize", "gandsl_image_pool", "gandsl_image_pool_count",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
@@ -205,6 +205,41 @@ internal static class RuntimeKernels
                 dm[i] = accumulate ? dm[i] + g : g;
                 dv[i] = accumulate ? dv[i] + term : term;
             }
+        }
+
+        // Backend.ImagePool: every thread walks the rows in order for its columns, so that each makes the same choices
+        // (they depend on the count and the draws alone) and a pool row taken twice in one batch swaps in order.
+        // gandsl_image_pool_count then moves the count, after every thread has read it.
+        extern "C" __global__ void gandsl_image_pool(float* __restrict__ x, float* __restrict__ pool, const float* __restrict__ u, const float* filled,
+            int rows, int width, int capacity)
+        {
+            int start = (int)fminf(fmaxf(filled[0], 0.0f), (float)capacity);
+            for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < width; j += gridDim.x * blockDim.x)
+            {
+                int n = start;
+                for (int r = 0; r < rows; r++)
+                {
+                    float* value = x + (long long)r * width + j;
+                    if (n < capacity)
+                    {
+                        pool[(long long)n++ * width + j] = *value;
+                    }
+                    else if (u[2 * r] > 0.5f)
+                    {
+                        int slot = (int)(u[2 * r + 1] * capacity);
+                        float* old = pool + (long long)(slot < capacity ? slot : capacity - 1) * width + j;
+                        float kept = *old;
+                        *old = *value;
+                        *value = kept;
+                    }
+                }
+            }
+        }
+
+        extern "C" __global__ void gandsl_image_pool_count(float* x, float* pool, const float* u, float* filled, int rows, int width, int capacity)
+        {
+            int start = (int)fminf(fmaxf(filled[0], 0.0f), (float)capacity);
+            filled[0] = (float)(start + rows < capacity ? start + rows : capacity);
         }
 
         // out (rows, width) = pixels of images order[position + r], scaled from bytes to [-1, 1] (or, with zeroToOne, [0, 1]) as CpuBackend does.

@@ -103,6 +103,35 @@ public sealed class CudaOperationParityTests
         }
     }
 
+    // The image pool from empty through full, on rows wider than a block of threads: the images handed on, the pool and its count.
+    [Fact]
+    public void ImagePoolMatchesTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        const int rows = 8, width = 300, capacity = 20, steps = 6;
+        var images = Gpu.Random(steps * rows * width, 21);
+        var draws = Gpu.Random(steps * rows * 2, 22).Select(v => (v + 1f) / 2f).ToArray();
+        Gpu.Close(Run(cpu), Run(gpu), 0, "ImagePool");
+
+        Tensor Run(Backend backend)
+        {
+            var all = backend.Allocate((long)(steps * rows + capacity) * width + 1);
+            var pool = all.View((long)steps * rows * width, capacity, width);
+            var filled = all.View(((long)steps * rows + capacity) * width, 1, 1);
+            backend.Fill(pool, 0f);
+            backend.Fill(filled, 0f);
+            for (int s = 0; s < steps; s++)
+            {
+                var batch = all.View((long)s * rows * width, rows, width);
+                backend.Upload(images.AsSpan(s * rows * width, rows * width), batch);
+                backend.ImagePool(batch, pool, Gpu.Tensor(backend, draws[(s * rows * 2)..((s + 1) * rows * 2)], rows, 2), filled);
+            }
+
+            return all.All;
+        }
+    }
+
     // Every loss the generator writes, on image-sized rows (several blocks of elements per thread), with a target tensor,
     // the second operand where the loss takes one, every gradient added to what was there, a device weight and all
     // three outputs, in two segments.

@@ -328,6 +328,35 @@ internal sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void ImagePoolCore(Tensor images, Tensor pool, Tensor draws, Tensor filled)
+    {
+        // The rows in order, as every GPU thread walks them for its columns.
+        var x = images.Span;
+        var p = pool.Span;
+        var u = draws.Span;
+        int width = images.Cols, capacity = pool.Rows;
+        int n = (int)Math.Clamp(filled.Span[0], 0f, capacity);
+        for (int r = 0; r < images.Rows; r++)
+        {
+            var row = x.Slice(r * width, width);
+            if (n < capacity)
+            {
+                row.CopyTo(p.Slice(n++ * width, width));
+            }
+            else if (u[2 * r] > 0.5f)
+            {
+                var old = p.Slice(Math.Min((int)(u[(2 * r) + 1] * capacity), capacity - 1) * width, width);
+                for (int j = 0; j < width; j++)
+                {
+                    (row[j], old[j]) = (old[j], row[j]);
+                }
+            }
+        }
+
+        filled.Span[0] = n;
+    }
+
+    /// <inheritdoc />
     protected override void ReparameterizeCore(Tensor first, Tensor logVariance, Tensor noise, Tensor z, Tensor dMean, Tensor dLogVariance, bool accumulate)
     {
         // A code is a few values a row: one thread, in the element order a GPU thread computes them.
