@@ -322,7 +322,8 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         trainer.LoadCheckpoint(path, requireSameOptions: false);
         log.WriteLine($"checkpoint {path}: epoch {trainer.EpochCount}, step {trainer.StepCount:N0}");
         var evaluator = MnistEvaluator.Create(data, backend, log);
-        log.WriteLine(Score(step, data, evaluator, options.Samples).ToTable($"{options.Samples:N0} {(Defaults.Generates ? "generated" : "test")} images"));
+        var report = Score(step, data, evaluator, options.Samples); // a sample's own measure may score another count (CycleGAN: the test 6s and 9s)
+        log.WriteLine(report.ToTable($"{report.Count:N0} {(Defaults.Generates ? "generated" : "scored")} images"));
         return 0;
     }
 

@@ -8,13 +8,13 @@ using StackGan;
 // StackGAN's recipe (Zhang et al. 2017): Adam 2e-4 with betas 0.5 and 0.999 for every network, λ 1 on the KL term,
 // batch 64. The data: each training digit at 14x14 (stage I's reals, 2x2 means) and at 28x28 (stage II's), with its
 // label. The authors train stage I for 600 epochs and then stage II with stage I fixed; here both stages train in
-// every step, stage II on stage I's current images, for 5 epochs.
+// every step, stage II on stage I's current images, for 2 epochs.
 return new Sample(
     "StackGan",
     "trains a two-stage StackGAN (Zhang et al. 2017) on MNIST: ask for a digit, stage I draws it at 14x14 and stage II refines it to 28x28.",
     new SampleDefaults
     {
-        Epochs = 5,
+        Epochs = 2,
         BatchSize = 64,
         GanOptions = false,
         Generates = false,

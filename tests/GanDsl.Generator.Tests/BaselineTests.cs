@@ -39,6 +39,8 @@ public sealed class BaselineTests
     [InlineData("StackGan", "StackGan.StageOneDiscriminator.g.cs")]
     [InlineData("StackGan", "StackGan.StageTwoGenerator.g.cs")]
     [InlineData("StackGan", "StackGan.StageTwoDiscriminator.g.cs")]
+    [InlineData("CycleGan", "CycleGan.CycleGanGenerator.g.cs")]
+    [InlineData("CycleGan", "CycleGan.CycleGanDiscriminator.g.cs")]
     public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
 
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
@@ -82,6 +84,7 @@ public sealed class BaselineTests
     [InlineData("Cogan", 4)]
     [InlineData("Pix2Pix")]
     [InlineData("StackGan", 5)]
+    [InlineData("CycleGan")]
     public void SampleModelsCompileWithoutWarnings(string sample, int networks = 2)
     {
         var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));

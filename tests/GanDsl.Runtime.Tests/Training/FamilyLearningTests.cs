@@ -9,7 +9,9 @@ namespace GanDsl.Tests.Training;
 /// its own measure: the adversarial autoencoder's test codes move to the prior N(0, I) (and without its discriminator
 /// they do not), and its decoder draws digits the reference classifier reads from draws of that prior; CoGAN's two
 /// generators draw the same digit in both domains for one noise vector, more often than for unrelated ones; Pix2Pix fills
-/// the squares zeroed in test digits so that the classifier reads more of them; HR-DCGAN's images move toward MNIST's.
+/// the squares zeroed in test digits so that the classifier reads more of them; HR-DCGAN's images move toward MNIST's;
+/// StackGAN's second stage draws the digit asked for, closer to MNIST than its first stage; CycleGAN learns an unpaired
+/// translation through its discriminator, and its cycle.
 /// </summary>
 public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutputHelper output) : IClassFixture<EvaluatorFixture>
 {
@@ -147,6 +149,56 @@ public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutput
         Assert.True(stageTwo.Conditional.Accuracy > stageOne.Conditional.Accuracy, $"stage II draws the digit asked for {stageTwo.Conditional.Accuracy:P1} of the time, stage I {stageOne.Conditional.Accuracy:P1}");
         Assert.True(stageTwo.FrechetDistance < stageOne.FrechetDistance, $"stage II's Frechet distance {stageTwo.FrechetDistance:F1}, stage I's scaled up {stageOne.FrechetDistance:F1}");
         Assert.True(later["KL"] > 0, "the augmentation's Gaussians are the prior itself: the label reaches stage I only through them");
+    }
+
+    // CycleGAN's step on a translation short training shows: digits (A) to their edges (B: the 3x3 dilation minus the
+    // image), unpaired halves. The cycle is met by copying (and by inverting, which InstanceNorm makes easy, so digits to
+    // negatives would not tell), so only D_B can teach G_AB to draw outlines: G_AB's images of test digits sharing lit
+    // pixels with those digits' edges shows the adversarial path works, and the cycle's L1 the reconstruction's. The
+    // identity term is left out here: on edges it teaches G_AB edges by itself. Without the adversarial gradient, G_AB's
+    // images shared 6.0% (with it, 22.2%). The 6-to-9 translation the sample measures takes more than an epoch (1 epoch:
+    // 65.0% of 6s read as 9, 83.4% of 9s as 6).
+    [Fact]
+    public void CycleGanLearnsAnUnpairedTranslationAndItsCycle()
+    {
+        const int batch = 8, steps = 120, count = 500;
+        using var backend = new CpuBackend(2);
+        using var gAB = new global::CycleGan.CycleGanGenerator(backend, 1);
+        using var gBA = new global::CycleGan.CycleGanGenerator(backend, 2);
+        using var dA = new global::CycleGan.CycleGanDiscriminator(backend, 3);
+        using var dB = new global::CycleGan.CycleGanDiscriminator(backend, 4);
+        using var step = new CycleGanStep(gAB, gBA, dA, dB, new AdamSettings(2e-4, beta1: 0.5), new CycleGanOptions { BatchSize = batch, IdentityWeight = 0 });
+        var (train, test) = (evaluation.Data.Train, evaluation.Data.Test);
+        int half = train.Count / 2;
+        var data = new GanDsl.Data.UnpairedImages(train.Select(Enumerable.Range(0, half).ToArray()),
+            GanDsl.Data.DerivedDomains.Edges(train.Select(Enumerable.Range(half, half).ToArray())));
+        var digits = test.Select(Enumerable.Range(0, count).ToArray());
+        var (edges, originals) = (new float[count * 784], new float[count * 784]);
+        GanDsl.Data.DerivedDomains.Edges(digits).CopyImages(Enumerable.Range(0, count).ToArray(), edges);
+        digits.CopyImages(Enumerable.Range(0, count).ToArray(), originals);
+        double L1(float[] x, float[] y) => x.Zip(y, (p, q) => Math.Abs(p - q) / 2.0).Average();
+
+        // The share of lit pixels (above mid-grey) that G_AB's image and the digit's edges have in common, of those lit in either.
+        double EdgeInk(float[] images)
+        {
+            long both = 0, either = 0;
+            for (int i = 0; i < images.Length; i++)
+            {
+                bool p = images[i] > 0f, q = edges[i] > 0f;
+                both += p && q ? 1 : 0;
+                either += p || q ? 1 : 0;
+            }
+
+            return (double)both / either;
+        }
+
+        double Cycle() => L1(step.Translate(gBA, step.Translate(gAB, digits, count), count), originals);
+        double cycleBefore = Cycle();
+        Train(step, data, steps, batch, window: 30);
+        var (ink, cycleAfter) = (EdgeInk(step.Translate(gAB, digits, count)), Cycle());
+        output.WriteLine($"lit pixels G_AB(test digits) shares with their edges: {ink:P1} (the digits themselves: {EdgeInk(originals):P1}); cycle L1 {cycleBefore:F4} untrained, then {cycleAfter:F4}");
+        Assert.True(ink > 0.15, $"G_AB's images of test digits share {ink:P1} of their lit pixels with the digits' edges (the digits themselves {EdgeInk(originals):P1})");
+        Assert.True(cycleAfter < 0.3 * cycleBefore, $"the cycle's L1 {cycleBefore:F4} untrained, {cycleAfter:F4} after {steps} steps");
     }
 
     // Trains step for steps batches of batch shuffled MNIST training images; the statistics of the first window of
