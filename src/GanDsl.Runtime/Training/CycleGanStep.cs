@@ -3,14 +3,36 @@ using GanDsl.Data;
 
 namespace GanDsl;
 
-/// <summary>The weights and settings of <see cref="CycleGanStep"/>'s objective (defaults: the CycleGAN authors').</summary>
+/// <summary>
+/// The weights and settings of <see cref="CycleGanStep"/>'s objective. The defaults are the CycleGAN authors'; DiscoGAN's
+/// (Kim et al. 2017) are binary cross-entropy, a mean-squared reconstruction, no identity term and no pool, and a
+/// curriculum: <c>0.99 GAN + 0.01 reconstruction</c> for 10,000 steps, then <c>0.5 + 0.5</c>.
+/// </summary>
 public sealed record CycleGanOptions
 {
     /// <summary>Images a batch, per domain.</summary>
     public int BatchSize { get; init; } = 1;
 
-    /// <summary>The weight of each cycle-consistency L1 term, λ (10).</summary>
+    /// <summary>The least-squares objective (true: the discriminators' outputs against 1 and 0), or binary cross-entropy on logits.</summary>
+    public bool LeastSquares { get; init; } = true;
+
+    /// <summary>The weight of each generator's adversarial term (1).</summary>
+    public float AdversarialWeight { get; init; } = 1f;
+
+    /// <summary>The cycle-consistency loss, before its weight: <see cref="LossTerm.L1"/> (CycleGAN) or <see cref="LossTerm.MeanSquaredError"/> (DiscoGAN).</summary>
+    public LossTerm Cycle { get; init; } = LossTerm.L1;
+
+    /// <summary>The weight of each cycle-consistency term, λ (10).</summary>
     public float CycleWeight { get; init; } = 10f;
+
+    /// <summary>Steps at the start weighted <see cref="WarmUpAdversarialWeight"/> and <see cref="WarmUpCycleWeight"/> instead (0: none).</summary>
+    public long WarmUpSteps { get; init; }
+
+    /// <summary>The adversarial terms' weight during <see cref="WarmUpSteps"/>.</summary>
+    public float WarmUpAdversarialWeight { get; init; } = 1f;
+
+    /// <summary>The cycle terms' weight during <see cref="WarmUpSteps"/>.</summary>
+    public float WarmUpCycleWeight { get; init; } = 10f;
 
     /// <summary>The weight of each identity L1 term (the authors' λ times 0.5: 5); 0 leaves the identity passes out.</summary>
     public float IdentityWeight { get; init; } = 5f;
@@ -26,8 +48,9 @@ public sealed record CycleGanOptions
 }
 
 /// <summary>
-/// CycleGAN's step (Zhu et al. 2017) on two unpaired domains A and B. G_AB translates A to B and G_BA back; D_A and D_B
-/// are PatchGAN discriminators (any number of logits an image) with the least-squares objective. The generators learn
+/// CycleGAN's step (Zhu et al. 2017) on two unpaired domains A and B, and DiscoGAN's (Kim et al. 2017) with its options
+/// (<see cref="CycleGanOptions"/>). G_AB translates A to B and G_BA back; D_A and D_B are discriminators of any number of
+/// logits an image (PatchGAN's grid, or one), least-squares or cross-entropy. The generators learn
 /// together on, per direction, the adversarial term (D of the translation against 1), λ L1 of the translation
 /// translated back to its input (the cycle), and the identity term, L1 of G_AB(b) to b and G_BA(a) to a; then each
 /// discriminator learns on its real images (against 1) and on translations into its domain drawn through an image pool
@@ -42,7 +65,7 @@ public sealed class CycleGanStep : TrainingStep
     private readonly Optimizer _optimizerG, _optimizerD;
     private readonly DeviceBuffer _images, _pools, _draws;
     private readonly DeviceScalar? _filledA, _filledB;
-    private readonly LossTerm _cycleTerm, _identityTerm, _halfTerm;
+    private readonly LossTerm _adversarial, _identityTerm, _halfTerm;
     private readonly Statistic _dLoss, _gLoss, _cycle, _identity, _realA, _fakeA, _realB, _fakeB;
     private readonly UnpairedImages? _shown;
 
@@ -58,11 +81,12 @@ public sealed class CycleGanStep : TrainingStep
         ArgumentNullException.ThrowIfNull(generatorBA);
         ArgumentNullException.ThrowIfNull(discriminatorA);
         ArgumentNullException.ThrowIfNull(discriminatorB);
-        if (!IsWeight(options.CycleWeight) || !IsWeight(options.IdentityWeight) || options.PoolSize < 0
+        if (!IsWeight(options.CycleWeight) || !IsWeight(options.IdentityWeight) || !IsWeight(options.AdversarialWeight) || !IsWeight(options.WarmUpCycleWeight)
+            || !IsWeight(options.WarmUpAdversarialWeight) || options.WarmUpSteps < 0 || options.PoolSize < 0
             || (options.DecayFrom is { } from && (from < 0 || options.LastEpoch <= from)))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options,
-                "CycleGAN's weights are finite numbers of 0 or more, its pool a size of 0 or more, and a decay must end after it starts.");
+                "CycleGAN's weights are finite numbers of 0 or more, its pool and warm-up sizes of 0 or more, and a decay must end after it starts.");
         }
 
         int pixels = generatorAB.InputFeatures;
@@ -100,17 +124,18 @@ public sealed class CycleGanStep : TrainingStep
             _filledB = AddScalar("pool_b", checkpointed: false);
         }
 
-        _cycleTerm = LossTerm.L1.Times(options.CycleWeight);
         _identityTerm = LossTerm.L1.Times(options.IdentityWeight);
-        _halfTerm = LossTerm.MeanSquaredError.Times(0.5f);
+        _adversarial = options.LeastSquares ? LossTerm.MeanSquaredError : LossTerm.BinaryCrossEntropy;
+        _halfTerm = _adversarial.Times(0.5f);
+        var scores = options.LeastSquares ? StatisticKind.Score : StatisticKind.Probability;
         _dLoss = AddStatistic("D loss");
         _gLoss = AddStatistic("G adv");
         _cycle = AddStatistic("cycle");
         _identity = AddStatistic("identity");
-        _realA = AddStatistic("D_A(a)", StatisticKind.Score);
-        _fakeA = AddStatistic("D_A(G_BA(b))", StatisticKind.Score);
-        _realB = AddStatistic("D_B(b)", StatisticKind.Score);
-        _fakeB = AddStatistic("D_B(G_AB(a))", StatisticKind.Score);
+        _realA = AddStatistic("D_A(a)", scores);
+        _fakeA = AddStatistic("D_A(G_BA(b))", scores);
+        _realB = AddStatistic("D_B(b)", scores);
+        _fakeB = AddStatistic("D_B(G_AB(a))", scores);
         Options = options;
         _shown = shown;
 
@@ -129,13 +154,20 @@ public sealed class CycleGanStep : TrainingStep
     /// <summary>The images the sample grid translates.</summary>
     public UnpairedImages? Shown => _shown;
 
+    /// <summary>Phase 0 during the warm-up, 1 after: the terms' weights are each phase's constants.</summary>
+    public override int PhaseOf(long stepsTaken) => stepsTaken < Options.WarmUpSteps ? 0 : 1;
+
     /// <inheritdoc />
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {
-        ["loss"] = $"per direction least-squares GAN + {Options.CycleWeight:0.###} cycle L1 + {Options.IdentityWeight:0.###} identity L1",
+        ["loss"] = $"per direction {Objective(Options.AdversarialWeight, Options.CycleWeight)} + {Options.IdentityWeight:0.###} identity L1" +
+            (Options.WarmUpSteps > 0 ? $", the first {Options.WarmUpSteps:N0} steps {Objective(Options.WarmUpAdversarialWeight, Options.WarmUpCycleWeight)}" : ""),
         ["pool"] = Options.PoolSize == 0 ? "none" : $"{Options.PoolSize} past fakes per discriminator",
         ["schedule"] = _optimizerG.Schedule.ToString()!,
     };
+
+    private string Objective(float adversarial, float cycle) =>
+        $"{adversarial:0.###} {(Options.LeastSquares ? "least-squares" : "cross-entropy")} GAN + {cycle:0.###} cycle {(Options.Cycle.Kind == LossKind.AbsoluteError ? "L1" : Options.Cycle.Kind.ToString())}";
 
     /// <summary>Refuses data that is not two domains of the generators' images.</summary>
     public override void CheckData(TrainingData data)
@@ -169,10 +201,13 @@ public sealed class CycleGanStep : TrainingStep
         }
 
         // Context 0: a -> G_AB(a) -> G_BA(G_AB(a)); context 1: b -> G_BA(b) -> G_AB(G_BA(b)).
+        bool warmUp = s.Phase == 0 && Options.WarmUpSteps > 0;
+        var adversarial = _adversarial.Times(warmUp ? Options.WarmUpAdversarialWeight : Options.AdversarialWeight);
+        var cycle = Options.Cycle.Times(warmUp ? Options.WarmUpCycleWeight : Options.CycleWeight);
         Translate(gAB, gBA, a, context: 0);
         Translate(gBA, gAB, bImages, context: 1);
-        Direction(s, gAB, gBA, dB, a, context: 0, accumulate: identity);
-        Direction(s, gBA, gAB, dA, bImages, context: 1, accumulate: true);
+        Direction(s, gAB, gBA, dB, a, context: 0, adversarial, cycle, accumulate: identity);
+        Direction(s, gBA, gAB, dA, bImages, context: 1, adversarial, cycle, accumulate: true);
         s.Update(_optimizerG);
 
         // Each discriminator: its real images against 1, then translations into its domain, through the pool, against 0.
@@ -204,16 +239,16 @@ public sealed class CycleGanStep : TrainingStep
 
     // One direction of the generators' objective: forth's translation called real by judge, and back's reconstruction
     // of input from it; both gradients reach forth's output. Without accumulate, the generators' gradients are written.
-    private void Direction(StepContext s, Network forth, Network back, Network judge, Tensor input, int context, bool accumulate)
+    private void Direction(StepContext s, Network forth, Network back, Network judge, Tensor input, int context, LossTerm adversarial, LossTerm cycle, bool accumulate)
     {
         int b = BatchSize;
         forth.Context = context;
         back.Context = context;
         Backend.Copy(forth.Output(b), judge.Input(b));
         judge.Forward(b);
-        s.Loss(LossTerm.MeanSquaredError, judge.Output(b), judge.OutputGradient(b), 1f, _gLoss);
+        s.Loss(adversarial, judge.Output(b), judge.OutputGradient(b), 1f, _gLoss);
         judge.Backward(b, weightGradients: false, inputGradient: true);
-        s.Loss(_cycleTerm, back.Output(b), back.OutputGradient(b), input, _cycle);
+        s.Loss(cycle, back.Output(b), back.OutputGradient(b), input, _cycle);
         back.Backward(b, inputGradient: true, accumulate: accumulate);
         Backend.Add(judge.InputGradient(b), back.InputGradient(b));
         forth.Backward(b, outputGradient: back.InputGradient(b), accumulate: accumulate);
