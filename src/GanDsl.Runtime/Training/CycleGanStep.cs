@@ -50,13 +50,14 @@ public sealed record CycleGanOptions
 /// <summary>
 /// CycleGAN's step (Zhu et al. 2017) on two unpaired domains A and B, and DiscoGAN's (Kim et al. 2017) with its options
 /// (<see cref="CycleGanOptions"/>). G_AB translates A to B and G_BA back; D_A and D_B are discriminators of any number of
-/// logits an image (PatchGAN's grid, or one), least-squares or cross-entropy. The generators learn
-/// together on, per direction, the adversarial term (D of the translation against 1), λ L1 of the translation
-/// translated back to its input (the cycle), and the identity term, L1 of G_AB(b) to b and G_BA(a) to a; then each
+/// logits an image (PatchGAN's grid, or one), least-squares or cross-entropy. The generators learn together on, per
+/// direction, the adversarial term (D of the translation against 1), λ times the cycle loss of the translation
+/// translated back to its input (L1 by default), and the identity term, L1 of G_AB(b) to b and G_BA(a) to a; then each
 /// discriminator learns on its real images (against 1) and on translations into its domain drawn through an image pool
-/// (against 0), each half weighted 1/2. The generators run three times a step, each run in its own activation
-/// context, the identity's backward pass taken at once. The learning rate may fall linearly to zero over the last
-/// epochs (<see cref="CycleGanOptions.DecayFrom"/>), as the authors train.
+/// (against 0), each half weighted 1/2. Each generator runs three times a step: its identity pass first, the backward
+/// pass taken at once, then the two translate-and-reconstruct chains, each in an activation context of its own. The
+/// learning rate may fall linearly to zero over the last epochs (<see cref="CycleGanOptions.DecayFrom"/>), as the
+/// authors train.
 /// </summary>
 public sealed class CycleGanStep : TrainingStep
 {
