@@ -23,7 +23,7 @@ namespace GanDsl.Generator
 
         public static readonly DiagnosticDescriptor ActivationWithoutLayer = Error(
             "GAN0004", "Activation has no layer before it",
-            "{0} in network '{1}' has no layer before it to apply to; put it after a Dense layer{2}");
+            "{0} in network '{1}' has no layer before it to apply to; put it right after a Dense, Conv2D, ConvTranspose2D, BatchNorm or InstanceNorm layer{2}");
 
         public static readonly DiagnosticDescriptor NonPositiveSize = Error(
             "GAN0005", "Layer size must be positive",

@@ -111,6 +111,16 @@ public sealed class BadModelTests
         Assert.Empty(Errors(output));
     }
 
+    // An activation after a residual sum has no layer of its own; the message names the layers it may follow, and the
+    // one it follows.
+    [Fact]
+    public void AnActivationAfterAnAddSaysWhereItMayGo()
+    {
+        string message = Assert.Single(GeneratorHarness.Diagnostics(Usings + "[Input(2, 4, 4)] [Conv2D(2, 3)] [Save(\"r\")] [Conv2D(2, 3)] [Add(\"r\")] [Relu] [Flatten] [Dense(1)] public partial class Net;"))
+            .GetMessage(CultureInfo.InvariantCulture);
+        Assert.Contains("put it right after a Dense, Conv2D, ConvTranspose2D, BatchNorm or InstanceNorm layer (it follows Add(\"r\"))", message);
+    }
+
     [Fact]
     public void SizeMessagesSayTheValueAndTheLimit()
     {
