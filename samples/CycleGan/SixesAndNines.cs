@@ -25,10 +25,11 @@ public static class SixesAndNines
         toSix.CopyTo(images, (long)sixes * pixels);
         var labels = Enumerable.Repeat(9, sixes).Concat(Enumerable.Repeat(6, nines)).ToArray();
         var report = evaluator.Evaluate(images, sixes + nines, labels);
+        var (originalSixes, originalNines) = (Originals(test.A, pixels), Originals(test.B, pixels));
         return new Translation(
             Read(evaluator, toNine, sixes, 9), Read(evaluator, toSix, nines, 6),
-            Read(evaluator, Originals(test.A, pixels), sixes, 6), Read(evaluator, Originals(test.B, pixels), nines, 9),
-            L1(backToSix, test.A, pixels), L1(backToNine, test.B, pixels), sixes, nines, report);
+            Read(evaluator, originalSixes, sixes, 6), Read(evaluator, originalNines, nines, 9),
+            L1(backToSix, originalSixes), L1(backToNine, originalNines), sixes, nines, report);
     }
 
     private static double Read(MnistEvaluator evaluator, float[] images, int count, int digit) =>
@@ -42,9 +43,8 @@ public static class SixesAndNines
     }
 
     // Mean |reconstruction - original| on [0, 1] pixels.
-    private static double L1(float[] reconstructed, ImageDataset originals, int pixels)
+    private static double L1(float[] reconstructed, float[] original)
     {
-        var original = Originals(originals, pixels);
         double sum = 0;
         for (long i = 0; i < original.Length; i++)
         {

@@ -311,9 +311,8 @@ public sealed class CycleGanStep : TrainingStep
     public float[] Translate(Network g, float[] images, int count)
     {
         ArgumentNullException.ThrowIfNull(g);
-        ArgumentNullException.ThrowIfNull(images);
-        var shape = g.Layout.Slots[0];
-        return Translate(g, ImageDataset.FromPixels(images, count, shape.Channels, shape.Height, shape.Width), count);
+        g.Context = 0;
+        return g.Predict(images, count);
     }
 
     /// <summary>Six rows of ten: A's images, G_AB's translations, and those translated back; then the same from B.</summary>
