@@ -94,7 +94,7 @@ internal static class ConvProfile
         var cols = col.View(0, rows * pixels, columns);
         var weights = w.View(0, weightRows, weightCols);
         var gradients = dw.View(0, weightRows, weightCols);
-        string path = DirectConvolution.Serves(g, weightRows, rows) ? "direct" : "blocks";
+        string path = DirectConvolution.Serves(g, weightRows, rows) ? "direct" : DirectConvolution.ServesThin(g, weightRows, rows) ? "thin" : "blocks";
         double flops = 2.0 * rows * pixels * weightRows * columns;
         if (!transposed)
         {

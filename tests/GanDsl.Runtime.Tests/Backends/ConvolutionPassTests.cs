@@ -73,17 +73,42 @@ public sealed class ConvolutionPassTests
         Check(g, features, rows: size == 7 ? 40 : 24, seed: channels + size + k);
     }
 
-    // Thin layers whose features are whole vectors: their weight gradient is built from tiles that read the gradient
-    // and the block's columns in place (the last tile's rows past the taps read the next column row).
+    // Thin layers (under 16 channels) whose features are whole vectors take the thin path: 6-image tiles over a padded
+    // copy (batches that leave a short last tile), scatter tiles of whole vectors of taps with one or two taps left as
+    // dot products (k 1, 3, 5, 7 of one channel; 2 channels of 5x5) or a padded last vector (3 channels of 3x3), feature
+    // tiles of 1 to 4 vectors, weight-gradient tiles of 1 to 6 taps, Valid padding, and strides past the kernel.
     [Theory]
     [InlineData(1, 13, 3, 1, 16, 5, true)]
     [InlineData(3, 11, 7, 3, 24, 40, false)]
     [InlineData(2, 9, 4, 2, 8, 300, true)]
     [InlineData(1, 28, 5, 2, 40, 17, true)]
+    [InlineData(1, 28, 5, 2, 64, 13, true)]
+    [InlineData(1, 12, 1, 1, 72, 7, true)]
+    [InlineData(1, 14, 7, 1, 32, 6, true)]
+    [InlineData(2, 10, 5, 2, 56, 1, true)]
+    [InlineData(3, 9, 3, 2, 104, 8, false)]
+    [InlineData(15, 8, 2, 3, 16, 9, false)]
+    [InlineData(4, 7, 6, 1, 8, 2, true)]
     public void ThinLayersWithFeaturesInWholeVectors(int channels, int size, int k, int stride, int features, int rows, bool same)
     {
         var g = Geometry(channels, size, size, k, stride, same);
+        Assert.True(DirectConvolution.ServesThin(g, features, rows));
+        Check(g, features, rows, seed: size + features);
+    }
+
+    // Below the direct path's batch, or with features that are no whole vectors, the passes go through im2col a block of
+    // images at a time; with features in whole vectors, its weight gradient is built from tiles that read the gradient
+    // rows and the block's columns in place (the last tile's rows past the taps read the next column row).
+    [Theory]
+    [InlineData(16, 9, 3, 1, 8, 30)]
+    [InlineData(20, 7, 5, 2, 16, 9)]
+    [InlineData(1, 13, 3, 1, 17, 40)]
+    [InlineData(2, 9, 4, 2, 12, 31)]
+    public void ThinOrSmallLayersTheThinPathDoesNotServe(int channels, int size, int k, int stride, int features, int rows)
+    {
+        var g = Geometry(channels, size, size, k, stride, same: true);
         Assert.False(DirectConvolution.Serves(g, features, rows));
+        Assert.False(DirectConvolution.ServesThin(g, features, rows));
         Check(g, features, rows, seed: size + features);
     }
 
@@ -99,10 +124,12 @@ public sealed class ConvolutionPassTests
     [Fact]
     public void TheIm2colPathSumsASmallWeightGradientAsPartials()
     {
-        // One channel at 28 x 28, stride 1: 3 images a block, 20 blocks, summed as 16 partials of one or two blocks.
+        // One channel at 28 x 28, stride 1, features no whole vector: 3 images a block, 20 blocks, summed as 16 partials
+        // of one or two blocks.
         var g = Geometry(1, 28, 28, 5, 1, same: true);
         Assert.Equal(3, DirectConvolution.BlockImages(g));
-        Check(g, features: 8, rows: 60, seed: 4);
+        Assert.False(DirectConvolution.ServesThin(g, 7, 60));
+        Check(g, features: 7, rows: 60, seed: 4);
     }
 
     [Fact]
@@ -114,12 +141,14 @@ public sealed class ConvolutionPassTests
     }
 
     [Theory]
-    [InlineData(1, 64)]
-    [InlineData(2, 64)]
-    [InlineData(2, 4)]
-    public void WarmPassesAllocateNothing(int threads, int rows)
+    [InlineData(1, 64, 32)]
+    [InlineData(2, 64, 32)]
+    [InlineData(2, 4, 32)]
+    [InlineData(2, 64, 1)] // the thin path
+    [InlineData(1, 9, 3)]
+    public void WarmPassesAllocateNothing(int threads, int rows, int channels)
     {
-        var g = Geometry(32, 9, 9, 5, 2, same: true);
+        var g = Geometry(channels, 9, 9, 5, 2, same: true);
         const int features = 24;
         using var backend = new CpuBackend(threads);
         using var memory = backend.Allocate((long)rows * (g.InFeatures + (g.OutPixels * (features + g.Columns))) + (2L * features * g.Columns));
@@ -187,12 +216,15 @@ public sealed class ConvolutionPassTests
     }
 
     [Fact]
-    public void TheDirectPathServesTheDcgansLargeLayersAndNotItsThinOnes()
+    public void TheDirectPathServesTheDcgansLargeLayersAndTheThinPathItsThinOnes()
     {
         Assert.True(DirectConvolution.Serves(Geometry(128, 7, 7, 5, 1, same: true), 256, 256)); // generator's first transposed
         Assert.True(DirectConvolution.Serves(Geometry(64, 14, 14, 5, 2, same: true), 128, 512)); // discriminator's second
         Assert.False(DirectConvolution.Serves(Geometry(1, 28, 28, 5, 2, same: true), 64, 512)); // discriminator's first
         Assert.False(DirectConvolution.Serves(Geometry(1, 28, 28, 5, 2, same: true), 64, 256)); // generator's last
+        Assert.True(DirectConvolution.ServesThin(Geometry(1, 28, 28, 5, 2, same: true), 64, 512));
+        Assert.True(DirectConvolution.ServesThin(Geometry(1, 28, 28, 5, 2, same: true), 64, 256));
+        Assert.False(DirectConvolution.ServesThin(Geometry(128, 7, 7, 5, 1, same: true), 256, 256));
         Assert.False(DirectConvolution.Serves(Geometry(128, 7, 7, 5, 1, same: true), 256, MinRows - 1));
     }
 

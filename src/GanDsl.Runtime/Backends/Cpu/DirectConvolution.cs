@@ -34,7 +34,7 @@ namespace GanDsl.Backends.Cpu;
 /// results are the same for any thread count. Buffers grow to the largest layer and are reused.
 /// </para>
 /// </remarks>
-internal sealed unsafe class DirectConvolution : IDisposable
+internal sealed unsafe partial class DirectConvolution : IDisposable
 {
     /// <summary>Fewest images for the direct path: each GEMM's rows are the batch, and fewer waste the 6-row tiles.</summary>
     internal const int MinRows = 16;
@@ -72,6 +72,10 @@ internal sealed unsafe class DirectConvolution : IDisposable
         _reduce = new ReduceBody(this);
         _columns = new float*[pool.ThreadCount];
         _columnsCapacity = new long[pool.ThreadCount];
+        _thin = new ThinBody(this);
+        _thinReduce = new ThinReduceBody(this);
+        _padded = new float*[pool.ThreadCount];
+        _paddedCapacity = new long[pool.ThreadCount];
     }
 
     /// <summary>Whether the direct path serves a convolution of <paramref name="rows"/> images with <paramref name="features"/> on the column side.</summary>
@@ -81,6 +85,12 @@ internal sealed unsafe class DirectConvolution : IDisposable
     /// <summary><c>output (rows x OutPixels, F) = im2col(images) x weightsᵀ</c>, weights (F, Columns), by the path that <see cref="Serves"/>.</summary>
     public void Gather(float* images, ConvGeometry g, float* weights, int features, float* output, int rows)
     {
+        if (ServesThin(g, features, rows))
+        {
+            ThinGather(images, g, weights, features, output, rows);
+            return;
+        }
+
         if (!Serves(g, features, rows))
         {
             RunBlocks(BlockPass.Gather, g, features, rows, images, output, weights);
@@ -96,6 +106,12 @@ internal sealed unsafe class DirectConvolution : IDisposable
     /// <summary><c>images = col2im(input x weights)</c>, input (rows x OutPixels, F), weights (F, Columns), by the path that <see cref="Serves"/>.</summary>
     public void Scatter(float* input, ConvGeometry g, float* weights, int features, float* images, int rows)
     {
+        if (ServesThin(g, features, rows))
+        {
+            ThinScatter(input, g, weights, features, images, rows);
+            return;
+        }
+
         if (!Serves(g, features, rows))
         {
             RunBlocks(BlockPass.Scatter, g, features, rows, images, input, weights);
@@ -111,6 +127,12 @@ internal sealed unsafe class DirectConvolution : IDisposable
     /// <summary><c>weightGradient = beta * weightGradient + gradientᵀ x im2col(images)</c>, by the path that <see cref="Serves"/>.</summary>
     public void WeightGradient(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
     {
+        if (ServesThin(g, features, rows))
+        {
+            ThinWeightGradient(gradient, images, g, weightGradient, features, beta, rows);
+            return;
+        }
+
         if (!Serves(g, features, rows))
         {
             WeightGradientBlocks(gradient, images, g, weightGradient, features, beta, rows);
@@ -207,14 +229,33 @@ internal sealed unsafe class DirectConvolution : IDisposable
         long floats = ((long)BlockImages(_g) * _g.OutPixels * _g.Columns) + CpuGemm.MR; // a tile's last rows may read past the block
         for (int i = 0; i < workers; i++)
         {
-            if (_columnsCapacity[i] < floats)
-            {
-                NativeMemory.AlignedFree(_columns[i]);
-                _columns[i] = null;
-                _columnsCapacity[i] = 0;
-                _columns[i] = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-                _columnsCapacity[i] = floats;
-            }
+            Grow(_columns, _columnsCapacity, i, floats);
+        }
+    }
+
+    /// <summary>Grows buffer <paramref name="i"/> of a per-worker set to at least <paramref name="floats"/>, freeing the old one first.</summary>
+    private static void Grow(float*[] buffers, long[] capacities, int i, long floats)
+    {
+        if (capacities[i] >= floats)
+        {
+            return;
+        }
+
+        NativeMemory.AlignedFree(buffers[i]);
+        buffers[i] = null;
+        capacities[i] = 0;
+        buffers[i] = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        capacities[i] = floats;
+    }
+
+    /// <summary>Frees a per-worker set of buffers.</summary>
+    private static void Free(float*[] buffers, long[] capacities)
+    {
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            NativeMemory.AlignedFree(buffers[i]);
+            buffers[i] = null;
+            capacities[i] = 0;
         }
     }
 
@@ -283,15 +324,11 @@ internal sealed unsafe class DirectConvolution : IDisposable
 
     public void Dispose()
     {
+        DisposeThin();
         NativeMemory.AlignedFree(_weights);
         _weights = null;
         _capacity = 0;
-        for (int i = 0; i < _columns.Length; i++)
-        {
-            NativeMemory.AlignedFree(_columns[i]);
-            _columns[i] = null;
-            _columnsCapacity[i] = 0;
-        }
+        Free(_columns, _columnsCapacity);
     }
 
     /// <summary>The kernel columns of output column <paramref name="ow"/> whose taps fall inside the image: <c>[first, last]</c>, empty when first &gt; last.</summary>

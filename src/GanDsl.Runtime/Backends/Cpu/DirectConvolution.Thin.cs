@@ -1,0 +1,717 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GanDsl.Backends.Cpu;
+
+/// <summary>
+/// The thin path: convolutions with fewer than <see cref="MinChannels"/> channels on the image side (MNIST's 1-channel
+/// images: a discriminator's first layer, a generator's last) and features in whole 8-float vectors. im2col's GEMM has
+/// k or n of C·k² there (25 for 5x5), too short for the GEMM's panels, so each pass has its own register-blocked kernel
+/// that reads the taps straight from a zero-padded copy of the images.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A worker copies <see cref="ThinImages"/> images at a time into its own zero-padded scratch (channels-last, padded so
+/// that every tap of every output pixel lands inside it), then walks the output pixels. The taps are in channels-last
+/// order <c>(kh, kw, c)</c>, tap t at a fixed offset from the output pixel's origin in the padded image.
+/// </para>
+/// <list type="bullet">
+/// <item>Forward (<c>im2col(images) x Wᵀ</c>): a tile is the same output pixel of 6 images by up to 32 features;
+/// each tap broadcasts 6 padded-image values against a row of the tap-major weights.</item>
+/// <item>Scatter (<c>col2im(input x W)</c>): a tile is the same output pixel of 6 images by up to 32 taps, summed over
+/// the features, then each kernel row's run of taps is added into the padded images; a remainder of one or two taps
+/// past whole vectors is a dot product. The padded images are copied back at the end.</item>
+/// <item>Weight gradient: a tile is up to 6 taps by up to 32 features, summed over an image's output pixels, then added
+/// to a partial; fixed groups of images make the partials, added in order, so the bits do not depend on the threads.</item>
+/// </list>
+/// <para>
+/// Every output element's sum runs in an order set by the shapes alone (taps, features, or an image's pixels then the
+/// images in order), so the results are the same for any thread count. Multiplying the padding's zeros costs 8% of
+/// the work for a 5x5 kernel of stride 2 on 28x28 images.
+/// </para>
+/// </remarks>
+internal sealed unsafe partial class DirectConvolution
+{
+    /// <summary>Images in a tile of the thin path's forward and scatter passes.</summary>
+    internal const int ThinImages = 6;
+
+    /// <summary>Most floats in one padded image of the thin path (the scratch holds <see cref="ThinImages"/> of them).</summary>
+    private const long MaxPaddedFloats = 1 << 20;
+
+    private readonly ThinBody _thin;
+    private readonly ThinReduceBody _thinReduce;
+    private readonly float*[] _padded; // per worker: ThinImages padded images, two cols tiles, then a dummy output row
+    private readonly long[] _paddedCapacity;
+    private int* _offsets; // the taps' offsets in a padded image, then the output pixels' origins
+    private long _offsetsCapacity;
+
+    /// <summary>
+    /// Whether the thin path serves a convolution: not the direct path, fewer than <see cref="MinChannels"/> channels
+    /// on the image side, features in whole 8-float vectors, and AVX2 with FMA.
+    /// </summary>
+    public static bool ServesThin(ConvGeometry g, int features, int rows) =>
+        !Serves(g, features, rows) && g.InChannels < MinChannels && features >= 8 && features % 8 == 0 &&
+        Fma.IsSupported && Avx2.IsSupported && PaddedFloats(g) <= MaxPaddedFloats;
+
+    /// <summary>Floats of one padded image: every tap of every output pixel lands inside, and so does the image.</summary>
+    private static long PaddedFloats(ConvGeometry g)
+    {
+        var (height, width) = PaddedSize(g);
+        return (long)height * width * g.InChannels;
+    }
+
+    private static (int Height, int Width) PaddedSize(ConvGeometry g) =>
+        (Math.Max(((g.OutHeight - 1) * g.Stride) + g.Kernel, g.PadTop + g.InHeight),
+         Math.Max(((g.OutWidth - 1) * g.Stride) + g.Kernel, g.PadLeft + g.InWidth));
+
+    /// <summary>Floats between padded images in a worker's scratch: one image and a vector of slack, in whole cache lines.</summary>
+    private static long PaddedStride(ConvGeometry g) => (PaddedFloats(g) + 8 + 15) / 16 * 16;
+
+    /// <summary>Taps of the scatter's vector tiles: whole vectors, and a remainder of three or more rounded up to one.</summary>
+    private static int VectorTaps(ConvGeometry g) => g.Columns % 8 is 1 or 2 ? g.Columns / 8 * 8 : (g.Columns + 7) / 8 * 8;
+
+    /// <summary>Floats per row of the scatter's cols tile: every tap, and a vector of slack for the runs' loads.</summary>
+    private static int ColsStride(ConvGeometry g) => ((Math.Max(g.Columns, VectorTaps(g)) + 8) + 7) / 8 * 8;
+
+    private void ThinGather(float* images, ConvGeometry g, float* weights, int features, float* output, int rows)
+    {
+        Begin(g, features, rows, images, output, weights);
+        Arrange(scatter: false); // (kh, kw, c; f): the tap-major rows the forward tiles read
+        PrepareThin();
+        _thin.Pass = BlockPass.Gather;
+        _pool.For((rows + ThinImages - 1) / ThinImages, _thin);
+        End();
+    }
+
+    private void ThinScatter(float* input, ConvGeometry g, float* weights, int features, float* images, int rows)
+    {
+        Begin(g, features, rows, images, input, weights);
+        ArrangeScatterRows();
+        PrepareThin();
+        _thin.Pass = BlockPass.Scatter;
+        _pool.For((rows + ThinImages - 1) / ThinImages, _thin);
+        End();
+    }
+
+    private void ThinWeightGradient(float* gradient, float* images, ConvGeometry g, float* weightGradient, int features, float beta, int rows)
+    {
+        long size = (long)features * g.Columns;
+        if (rows == 0)
+        {
+            Scale(weightGradient, size, beta);
+            return;
+        }
+
+        Begin(g, features, rows, images, gradient, weightGradient);
+        int partials = Math.Min(MaxPartials, rows);
+        Ensure(partials * size);
+        PrepareThin();
+        _thin.Pass = BlockPass.Gradient;
+        _thin.Partials = partials;
+        _pool.For(partials, _thin);
+        _thinReduce.Partials = partials;
+        _thinReduce.Beta = beta;
+        _pool.For((int)((size + ReduceBody.Chunk - 1) / ReduceBody.Chunk), _thinReduce);
+        End();
+    }
+
+    // The scatter's weights: (f; kh, kw, c) rows of VectorTaps taps, zeros past the last, then the remainder taps'
+    // columns as (tap; f) rows for the dot products.
+    private void ArrangeScatterRows()
+    {
+        var g = _g;
+        int f = _features, c = g.InChannels, k = g.Kernel, kk = k * k, taps = g.Columns, vectorTaps = VectorTaps(g);
+        Ensure(((long)f * vectorTaps) + ((long)Math.Max(0, taps - vectorTaps) * f));
+        float* rowsOut = _weights, dots = _weights + ((long)f * vectorTaps);
+        for (int feature = 0; feature < f; feature++)
+        {
+            float* source = _w + ((long)feature * taps); // [c][kh][kw]
+            float* row = rowsOut + ((long)feature * vectorTaps);
+            for (int t = 0; t < vectorTaps; t++)
+            {
+                row[t] = 0f;
+            }
+
+            for (int ch = 0; ch < c; ch++)
+            {
+                for (int kt = 0; kt < kk; kt++)
+                {
+                    int t = (kt * c) + ch;
+                    if (t < vectorTaps)
+                    {
+                        row[t] = source[(ch * kk) + kt];
+                    }
+                    else
+                    {
+                        dots[((long)(t - vectorTaps) * f) + feature] = source[(ch * kk) + kt];
+                    }
+                }
+            }
+        }
+    }
+
+    // The taps' offsets and the output pixels' origins in a padded image, the offsets 0 to F - 1, and each worker's scratch;
+    // on the caller.
+    private void PrepareThin()
+    {
+        var g = _g;
+        var (_, width) = PaddedSize(g);
+        int c = g.InChannels, k = g.Kernel, taps = g.Columns;
+        long need = taps + g.OutPixels + _features;
+        if (_offsetsCapacity < need)
+        {
+            NativeMemory.AlignedFree(_offsets);
+            _offsets = null;
+            _offsetsCapacity = 0;
+            _offsets = (int*)NativeMemory.AlignedAlloc((nuint)(need * sizeof(int)), 64);
+            _offsetsCapacity = need;
+        }
+
+        for (int kh = 0; kh < k; kh++)
+        {
+            for (int kw = 0; kw < k; kw++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    _offsets[(((kh * k) + kw) * c) + ch] = (((kh * width) + kw) * c) + ch;
+                }
+            }
+        }
+
+        int* origins = _offsets + taps;
+        for (int p = 0; p < g.OutPixels; p++)
+        {
+            origins[p] = ((((p / g.OutWidth) * g.Stride * width) + ((p % g.OutWidth) * g.Stride)) * c);
+        }
+
+        int* identity = origins + g.OutPixels; // the scatter tile's offsets: feature q at q
+        for (int q = 0; q < _features; q++)
+        {
+            identity[q] = q;
+        }
+
+        long floats = (ThinImages * PaddedStride(g)) + (2L * ThinImages * ColsStride(g)) + Math.Max(_features, 32);
+        for (int i = 0; i < _padded.Length; i++)
+        {
+            Grow(_padded, _paddedCapacity, i, floats);
+        }
+    }
+
+    private void DisposeThin()
+    {
+        NativeMemory.AlignedFree(_offsets);
+        _offsets = null;
+        _offsetsCapacity = 0;
+        Free(_padded, _paddedCapacity);
+    }
+
+    /// <summary>Copies image <paramref name="image"/> into the zero-padded <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pad(ConvGeometry g, float* image, float* slot)
+    {
+        var (height, width) = PaddedSize(g);
+        int c = g.InChannels, run = g.InWidth * c;
+        new Span<float>(slot, height * width * c).Clear();
+        for (int ih = 0; ih < g.InHeight; ih++)
+        {
+            new ReadOnlySpan<float>(image + ((long)ih * run), run).CopyTo(new Span<float>(slot + ((((long)(g.PadTop + ih) * width) + g.PadLeft) * c), run));
+        }
+    }
+
+    /// <summary>Copies the image's part of the padded <paramref name="slot"/> back into <paramref name="image"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Unpad(ConvGeometry g, float* slot, float* image)
+    {
+        var (_, width) = PaddedSize(g);
+        int c = g.InChannels, run = g.InWidth * c;
+        for (int ih = 0; ih < g.InHeight; ih++)
+        {
+            new ReadOnlySpan<float>(slot + ((((long)(g.PadTop + ih) * width) + g.PadLeft) * c), run).CopyTo(new Span<float>(image + ((long)ih * run), run));
+        }
+    }
+
+    /// <summary>
+    /// Blocks <c>[start, end)</c> of <see cref="ThinImages"/> images for the forward and the scatter passes; for the
+    /// weight gradient, partials <c>[start, end)</c>, each over its group of images.
+    /// </summary>
+    private sealed class ThinBody(DirectConvolution owner) : IParallelBody
+    {
+        public BlockPass Pass;
+        public int Partials;
+
+        public void Execute(int start, int end, int worker)
+        {
+            for (int item = start; item < end; item++)
+            {
+                switch (Pass)
+                {
+                    case BlockPass.Gather:
+                        Gather(item, worker);
+                        break;
+                    case BlockPass.Scatter:
+                        Scatter(item, worker);
+                        break;
+                    default:
+                        Gradient(item, worker);
+                        break;
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Gather(int block, int worker)
+        {
+            var o = owner;
+            var g = o._g;
+            int f = o._features, taps = g.Columns, n0 = block * ThinImages, count = Math.Min(ThinImages, o._rows - n0);
+            long stride = PaddedStride(g);
+            float* scratch = o._padded[worker];
+            float* dummy = scratch + (ThinImages * stride) + (2L * ThinImages * ColsStride(g)); // the rows past the batch write here
+            for (int r = 0; r < count; r++)
+            {
+                Pad(g, o._images + ((long)(n0 + r) * g.InFeatures), scratch + (r * stride));
+            }
+
+            int* offsets = o._offsets, origins = o._offsets + taps;
+            float** a = stackalloc float*[ThinImages];
+            float** c = stackalloc float*[ThinImages];
+            for (int p = 0; p < g.OutPixels; p++)
+            {
+                for (int r = 0; r < ThinImages; r++)
+                {
+                    a[r] = scratch + ((r < count ? r : 0) * stride) + origins[p];
+                    c[r] = r < count ? o._matrix + ((((long)(n0 + r) * g.OutPixels) + p) * f) : dummy;
+                }
+
+                for (int f0 = 0; f0 < f; f0 += 32)
+                {
+                    float* w = o._weights + f0;
+                    switch (Math.Min(4, (f - f0) / 8))
+                    {
+                        case 4: Tile<Four>(a, offsets, taps, w, f, c, f0); break;
+                        case 3: Tile<Three>(a, offsets, taps, w, f, c, f0); break;
+                        case 2: Tile<Two>(a, offsets, taps, w, f, c, f0); break;
+                        default: Tile<One>(a, offsets, taps, w, f, c, f0); break;
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Scatter(int block, int worker)
+        {
+            var o = owner;
+            var g = o._g;
+            int f = o._features, taps = g.Columns, vectorTaps = VectorTaps(g), colsStride = ColsStride(g);
+            int n0 = block * ThinImages, count = Math.Min(ThinImages, o._rows - n0);
+            var (_, width) = PaddedSize(g);
+            long stride = PaddedStride(g);
+            float* scratch = o._padded[worker];
+            for (int r = 0; r < count; r++)
+            {
+                new Span<float>(scratch + (r * stride), (int)stride).Clear();
+            }
+
+            // Two cols tiles: pixel p - 1's is added into the padded images after pixel p's is computed, so that the runs'
+            // unaligned loads do not straddle vectors stored just before.
+            int run = g.Kernel * g.InChannels, rowStep = width * g.InChannels;
+            var lastMask = Mask(run % 8 == 0 ? 8 : run % 8);
+            int* origins = o._offsets + taps;
+            float** dy = stackalloc float*[ThinImages];
+            float** rows = stackalloc float*[ThinImages];
+            int* identity = origins + g.OutPixels;
+            float* dots = o._weights + ((long)f * vectorTaps);
+            for (int p = 0; p <= g.OutPixels; p++)
+            {
+                if (p < g.OutPixels)
+                {
+                    float* cols = scratch + (ThinImages * stride) + ((p & 1) * ThinImages * colsStride);
+                    for (int r = 0; r < ThinImages; r++)
+                    {
+                        rows[r] = cols + (r * colsStride);
+                        dy[r] = o._matrix + ((((long)(n0 + (r < count ? r : 0)) * g.OutPixels) + p) * f);
+                    }
+
+                    // A single remainder tap (5x5, 3x3 or 7x7 of one channel) rides along in the last vector tile.
+                    int dotted = vectorTaps;
+                    for (int t0 = 0; t0 < vectorTaps; t0 += 32)
+                    {
+                        float* w = o._weights + t0;
+                        int vectors = Math.Min(4, (vectorTaps - t0) / 8);
+                        if (vectors < 4 && taps == vectorTaps + 1)
+                        {
+                            switch (vectors)
+                            {
+                                case 3: ScatterTileDot<Three>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, vectorTaps - t0); break;
+                                case 2: ScatterTileDot<Two>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, vectorTaps - t0); break;
+                                default: ScatterTileDot<One>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, vectorTaps - t0); break;
+                            }
+
+                            dotted = taps;
+                            continue;
+                        }
+
+                        switch (vectors)
+                        {
+                            case 4: Tile<Four>(dy, identity, f, w, vectorTaps, rows, t0); break;
+                            case 3: Tile<Three>(dy, identity, f, w, vectorTaps, rows, t0); break;
+                            case 2: Tile<Two>(dy, identity, f, w, vectorTaps, rows, t0); break;
+                            default: Tile<One>(dy, identity, f, w, vectorTaps, rows, t0); break;
+                        }
+                    }
+
+                    for (int r = 0; r < count; r++)
+                    {
+                        for (int t = dotted; t < taps; t++)
+                        {
+                            cols[(r * colsStride) + t] = Dot(dy[r], dots + ((long)(t - vectorTaps) * f), f);
+                        }
+                    }
+                }
+
+                if (p == 0)
+                {
+                    continue;
+                }
+
+                // Pixel p - 1: each kernel row's taps are one run in the padded image; the last vector of a run is masked
+                // so that the lanes past it add zero.
+                float* previous = scratch + (ThinImages * stride) + (((p - 1) & 1) * ThinImages * colsStride);
+                for (int r = 0; r < count; r++)
+                {
+                    float* row = previous + (r * colsStride);
+                    float* image = scratch + (r * stride) + origins[p - 1];
+                    if (run <= 8)
+                    {
+                        for (int kh = 0; kh < g.Kernel; kh++)
+                        {
+                            float* target = image + (kh * rowStep);
+                            Avx.Store(target, Avx.Add(Avx.LoadVector256(target), Avx.And(Avx.LoadVector256(row + (kh * run)), lastMask)));
+                        }
+
+                        continue;
+                    }
+
+                    for (int kh = 0; kh < g.Kernel; kh++)
+                    {
+                        float* source = row + (kh * run), target = image + (kh * rowStep);
+                        int j = 0;
+                        for (; j + 8 < run; j += 8)
+                        {
+                            Avx.Store(target + j, Avx.Add(Avx.LoadVector256(target + j), Avx.LoadVector256(source + j)));
+                        }
+
+                        Avx.Store(target + j, Avx.Add(Avx.LoadVector256(target + j), Avx.And(Avx.LoadVector256(source + j), lastMask)));
+                    }
+                }
+            }
+
+            for (int r = 0; r < count; r++)
+            {
+                Unpad(g, scratch + (r * stride), o._images + ((long)(n0 + r) * g.InFeatures));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Gradient(int partial, int worker)
+        {
+            var o = owner;
+            var g = o._g;
+            int f = o._features, taps = g.Columns;
+            int first = (int)((long)partial * o._rows / Partials), last = (int)((long)(partial + 1) * o._rows / Partials);
+            float* sums = o._weights + ((long)partial * taps * f); // (tap; f)
+            new Span<float>(sums, taps * f).Clear();
+            float* slot = o._padded[worker];
+            int* offsets = o._offsets, origins = o._offsets + taps;
+
+            // Tiles of up to 6 taps, as even as the taps allow (25 taps: five of 5).
+            int tiles = (taps + 5) / 6;
+            for (int n = first; n < last; n++)
+            {
+                Pad(g, o._images + ((long)n * g.InFeatures), slot);
+                float* dy = o._matrix + ((long)n * g.OutPixels * f);
+                for (int f0 = 0; f0 < f; f0 += 32)
+                {
+                    int vectors = Math.Min(4, (f - f0) / 8);
+                    for (int tile = 0, t0 = 0; tile < tiles; tile++)
+                    {
+                        int size = (taps / tiles) + (tile < taps % tiles ? 1 : 0);
+                        switch (vectors)
+                        {
+                            case 4: GradientTile<Four>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0); break;
+                            case 3: GradientTile<Three>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0); break;
+                            case 2: GradientTile<Two>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0); break;
+                            default: GradientTile<One>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0); break;
+                        }
+
+                        t0 += size;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Chunks <c>[start, end)</c> of the weight gradient in PyTorch's order: the (tap; f) partials added in order, then beta times the old value.</summary>
+    private sealed class ThinReduceBody(DirectConvolution owner) : IParallelBody
+    {
+        public int Partials;
+        public float Beta;
+
+        public void Execute(int start, int end, int worker)
+        {
+            var o = owner;
+            var g = o._g;
+            int f = o._features, taps = g.Columns, c = g.InChannels, kk = g.Kernel * g.Kernel;
+            long size = (long)f * taps, stride = size;
+            for (long i = (long)start * ReduceBody.Chunk; i < Math.Min(size, (long)end * ReduceBody.Chunk); i++)
+            {
+                int column = (int)(i % taps), feature = (int)(i / taps); // column: [c][kh][kw]
+                long at = ((long)(((column % kk) * c) + (column / kk)) * f) + feature;
+                float sum = o._weights[at];
+                for (int p = 1; p < Partials; p++)
+                {
+                    sum += o._weights[(p * stride) + at];
+                }
+
+                o._w[i] = Beta == 0f ? sum : (Beta * o._w[i]) + sum;
+            }
+        }
+    }
+
+    private static Vector256<float> Mask(int lanes) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(lanes)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot(float* x, float* y, int length)
+    {
+        Vector256<float> even = default, odd = default;
+        int i = 0;
+        for (; i + 16 <= length; i += 16)
+        {
+            even = Fma.MultiplyAdd(Avx.LoadVector256(x + i), Avx.LoadVector256(y + i), even);
+            odd = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 8), Avx.LoadVector256(y + i + 8), odd);
+        }
+
+        if (i < length)
+        {
+            even = Fma.MultiplyAdd(Avx.LoadVector256(x + i), Avx.LoadVector256(y + i), even);
+        }
+
+        return Vector256.Sum(Avx.Add(even, odd));
+    }
+
+    // Tiles of 1 to 4 vectors of 8, as type arguments so that the JIT drops the unused accumulators.
+    private interface IVectors
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct One : IVectors
+    {
+        public static int Count => 1;
+    }
+
+    private struct Two : IVectors
+    {
+        public static int Count => 2;
+    }
+
+    private struct Three : IVectors
+    {
+        public static int Count => 3;
+    }
+
+    private struct Four : IVectors
+    {
+        public static int Count => 4;
+    }
+
+    /// <summary>
+    /// The forward and scatter tile: <c>c[r][f0 + j] = sum over i of a[r][offsets[i]] * w[i * ldw + j]</c> for the 6 rows
+    /// r and <typeparamref name="TV"/> vectors j. Forward: i the taps, j the features, a the padded images. Scatter: i the
+    /// features (offsets 0, 1, 2, ...), j the taps, a the gradient rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TV>(float** a, int* offsets, int taps, float* w, nint ldw, float** c, int f0)
+        where TV : struct, IVectors
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector256<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector256<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
+        for (int t = 0; t < taps; t++, w += ldw)
+        {
+            nint off = offsets[t];
+            var b0 = Avx.LoadVector256(w);
+            var b1 = TV.Count > 1 ? Avx.LoadVector256(w + 8) : default;
+            var b2 = TV.Count > 2 ? Avx.LoadVector256(w + 16) : default;
+            var b3 = TV.Count > 3 ? Avx.LoadVector256(w + 24) : default;
+            Row<TV>(a0 + off, b0, b1, b2, b3, ref c00, ref c01, ref c02, ref c03);
+            Row<TV>(a1 + off, b0, b1, b2, b3, ref c10, ref c11, ref c12, ref c13);
+            Row<TV>(a2 + off, b0, b1, b2, b3, ref c20, ref c21, ref c22, ref c23);
+            Row<TV>(a3 + off, b0, b1, b2, b3, ref c30, ref c31, ref c32, ref c33);
+            Row<TV>(a4 + off, b0, b1, b2, b3, ref c40, ref c41, ref c42, ref c43);
+            Row<TV>(a5 + off, b0, b1, b2, b3, ref c50, ref c51, ref c52, ref c53);
+        }
+
+        Store<TV>(c[0] + f0, c00, c01, c02, c03);
+        Store<TV>(c[1] + f0, c10, c11, c12, c13);
+        Store<TV>(c[2] + f0, c20, c21, c22, c23);
+        Store<TV>(c[3] + f0, c30, c31, c32, c33);
+        Store<TV>(c[4] + f0, c40, c41, c42, c43);
+        Store<TV>(c[5] + f0, c50, c51, c52, c53);
+    }
+
+    /// <summary>
+    /// The scatter's tile (<see cref="Tile{TV}"/> over the features) with one more tap as a dot product over the features (its weights <paramref name="dot"/>,
+    /// contiguous), written at column <paramref name="dotColumn"/>; the features come in whole vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterTileDot<TV>(float** dy, int features, float* w, nint ldw, float* dot, float* cols, nint ldc, int dotColumn)
+        where TV : struct, IVectors
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default;
+        Vector256<float> c30 = default, c31 = default, c32 = default;
+        Vector256<float> c40 = default, c41 = default, c42 = default;
+        Vector256<float> c50 = default, c51 = default, c52 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        float* a0 = dy[0], a1 = dy[1], a2 = dy[2], a3 = dy[3], a4 = dy[4], a5 = dy[5];
+        Vector256<float> u = default;
+        for (nint q0 = 0; q0 < features; q0 += 8)
+        {
+            var e = Avx.LoadVector256(dot + q0);
+            d0 = Fma.MultiplyAdd(Avx.LoadVector256(a0 + q0), e, d0);
+            d1 = Fma.MultiplyAdd(Avx.LoadVector256(a1 + q0), e, d1);
+            d2 = Fma.MultiplyAdd(Avx.LoadVector256(a2 + q0), e, d2);
+            d3 = Fma.MultiplyAdd(Avx.LoadVector256(a3 + q0), e, d3);
+            d4 = Fma.MultiplyAdd(Avx.LoadVector256(a4 + q0), e, d4);
+            d5 = Fma.MultiplyAdd(Avx.LoadVector256(a5 + q0), e, d5);
+            for (nint q = q0; q < q0 + 8; q++, w += ldw)
+            {
+                var b0 = Avx.LoadVector256(w);
+                var b1 = TV.Count > 1 ? Avx.LoadVector256(w + 8) : u;
+                var b2 = TV.Count > 2 ? Avx.LoadVector256(w + 16) : u;
+                Row<TV>(a0 + q, b0, b1, b2, u, ref c00, ref c01, ref c02, ref u);
+                Row<TV>(a1 + q, b0, b1, b2, u, ref c10, ref c11, ref c12, ref u);
+                Row<TV>(a2 + q, b0, b1, b2, u, ref c20, ref c21, ref c22, ref u);
+                Row<TV>(a3 + q, b0, b1, b2, u, ref c30, ref c31, ref c32, ref u);
+                Row<TV>(a4 + q, b0, b1, b2, u, ref c40, ref c41, ref c42, ref u);
+                Row<TV>(a5 + q, b0, b1, b2, u, ref c50, ref c51, ref c52, ref u);
+            }
+        }
+
+        Store<TV>(cols, c00, c01, c02, u);
+        Store<TV>(cols + ldc, c10, c11, c12, u);
+        Store<TV>(cols + (2 * ldc), c20, c21, c22, u);
+        Store<TV>(cols + (3 * ldc), c30, c31, c32, u);
+        Store<TV>(cols + (4 * ldc), c40, c41, c42, u);
+        Store<TV>(cols + (5 * ldc), c50, c51, c52, u);
+        cols[dotColumn] = Vector256.Sum(d0);
+        cols[ldc + dotColumn] = Vector256.Sum(d1);
+        cols[(2 * ldc) + dotColumn] = Vector256.Sum(d2);
+        cols[(3 * ldc) + dotColumn] = Vector256.Sum(d3);
+        cols[(4 * ldc) + dotColumn] = Vector256.Sum(d4);
+        cols[(5 * ldc) + dotColumn] = Vector256.Sum(d5);
+    }
+
+    /// <summary>
+    /// The weight gradient's tile: for <paramref name="taps"/> (1 to 6) taps r and <typeparamref name="TV"/> vectors of
+    /// features j, <c>sums[r * ld + j] += sum over pixels p of slot[origins[p] + offsets[r]] * dy[p * ld + j]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTile<TV>(float* slot, int* offsets, int taps, int* origins, int pixels, float* dy, nint ld, float* sums)
+        where TV : struct, IVectors
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector256<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector256<float> c50 = default, c51 = default, c52 = default, c53 = default;
+
+        // Taps past the tile's read its first tap; their sums are dropped.
+        float* a0 = slot + offsets[0];
+        float* a1 = slot + offsets[taps > 1 ? 1 : 0], a2 = slot + offsets[taps > 2 ? 2 : 0];
+        float* a3 = slot + offsets[taps > 3 ? 3 : 0], a4 = slot + offsets[taps > 4 ? 4 : 0], a5 = slot + offsets[taps > 5 ? 5 : 0];
+        if (taps == 6)
+        {
+            for (int p = 0; p < pixels; p++, dy += ld)
+            {
+                nint o = origins[p];
+                var b0 = Avx.LoadVector256(dy);
+                var b1 = TV.Count > 1 ? Avx.LoadVector256(dy + 8) : default;
+                var b2 = TV.Count > 2 ? Avx.LoadVector256(dy + 16) : default;
+                var b3 = TV.Count > 3 ? Avx.LoadVector256(dy + 24) : default;
+                Row<TV>(a0 + o, b0, b1, b2, b3, ref c00, ref c01, ref c02, ref c03);
+                Row<TV>(a1 + o, b0, b1, b2, b3, ref c10, ref c11, ref c12, ref c13);
+                Row<TV>(a2 + o, b0, b1, b2, b3, ref c20, ref c21, ref c22, ref c23);
+                Row<TV>(a3 + o, b0, b1, b2, b3, ref c30, ref c31, ref c32, ref c33);
+                Row<TV>(a4 + o, b0, b1, b2, b3, ref c40, ref c41, ref c42, ref c43);
+                Row<TV>(a5 + o, b0, b1, b2, b3, ref c50, ref c51, ref c52, ref c53);
+            }
+        }
+        else
+        {
+            // Up to 5 taps (a 5x5 kernel's 25 taps are five tiles of 5).
+            for (int p = 0; p < pixels; p++, dy += ld)
+            {
+                nint o = origins[p];
+                var b0 = Avx.LoadVector256(dy);
+                var b1 = TV.Count > 1 ? Avx.LoadVector256(dy + 8) : default;
+                var b2 = TV.Count > 2 ? Avx.LoadVector256(dy + 16) : default;
+                var b3 = TV.Count > 3 ? Avx.LoadVector256(dy + 24) : default;
+                Row<TV>(a0 + o, b0, b1, b2, b3, ref c00, ref c01, ref c02, ref c03);
+                Row<TV>(a1 + o, b0, b1, b2, b3, ref c10, ref c11, ref c12, ref c13);
+                Row<TV>(a2 + o, b0, b1, b2, b3, ref c20, ref c21, ref c22, ref c23);
+                Row<TV>(a3 + o, b0, b1, b2, b3, ref c30, ref c31, ref c32, ref c33);
+                Row<TV>(a4 + o, b0, b1, b2, b3, ref c40, ref c41, ref c42, ref c43);
+            }
+        }
+
+        Accumulate<TV>(sums, c00, c01, c02, c03);
+        if (taps > 1) { Accumulate<TV>(sums + ld, c10, c11, c12, c13); }
+        if (taps > 2) { Accumulate<TV>(sums + (2 * ld), c20, c21, c22, c23); }
+        if (taps > 3) { Accumulate<TV>(sums + (3 * ld), c30, c31, c32, c33); }
+        if (taps > 4) { Accumulate<TV>(sums + (4 * ld), c40, c41, c42, c43); }
+        if (taps > 5) { Accumulate<TV>(sums + (5 * ld), c50, c51, c52, c53); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<TV>(float* a, Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3,
+        ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2, ref Vector256<float> c3)
+        where TV : struct, IVectors
+    {
+        var x = Avx.BroadcastScalarToVector256(a);
+        c0 = Fma.MultiplyAdd(x, b0, c0);
+        if (TV.Count > 1) { c1 = Fma.MultiplyAdd(x, b1, c1); }
+        if (TV.Count > 2) { c2 = Fma.MultiplyAdd(x, b2, c2); }
+        if (TV.Count > 3) { c3 = Fma.MultiplyAdd(x, b3, c3); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TV>(float* c, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
+        where TV : struct, IVectors
+    {
+        Avx.Store(c, c0);
+        if (TV.Count > 1) { Avx.Store(c + 8, c1); }
+        if (TV.Count > 2) { Avx.Store(c + 16, c2); }
+        if (TV.Count > 3) { Avx.Store(c + 24, c3); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<TV>(float* c, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
+        where TV : struct, IVectors
+    {
+        Avx.Store(c, Avx.Add(Avx.LoadVector256(c), c0));
+        if (TV.Count > 1) { Avx.Store(c + 8, Avx.Add(Avx.LoadVector256(c + 8), c1)); }
+        if (TV.Count > 2) { Avx.Store(c + 16, Avx.Add(Avx.LoadVector256(c + 16), c2)); }
+        if (TV.Count > 3) { Avx.Store(c + 24, Avx.Add(Avx.LoadVector256(c + 24), c3)); }
+    }
+}
