@@ -21,6 +21,7 @@ internal static class GanSample
                 Loss = options.Loss,
                 CriticSteps = options.CriticSteps,
                 LabelSmoothing = options.LabelSmoothing,
+                GeneratorAverage = options.GeneratorAverage,
                 GeneratorOptimizer = optimizer,
                 DiscriminatorOptimizer = optimizer,
                 SampleCount = defaults.SampleCount,

@@ -25,6 +25,9 @@ internal sealed record SampleDefaults
 
     public int CriticSteps { get; init; } = 1;
 
+    /// <summary>The decay of the generator's averaged weights (--ema); 0: none.</summary>
+    public float GeneratorAverage { get; init; }
+
     public int SampleCount { get; init; } = 64;
 
     public int SampleColumns { get; init; } = 8;
@@ -32,7 +35,7 @@ internal sealed record SampleDefaults
     /// <summary>Whether --loss may choose another objective.</summary>
     public bool LossOption { get; init; }
 
-    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing) apply.</summary>
+    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing, --ema) apply.</summary>
     public bool GanOptions { get; init; } = true;
 
     /// <summary>Whether the step generates images from noise (--export, and the MNIST metrics of generated images).</summary>

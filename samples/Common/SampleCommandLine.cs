@@ -31,6 +31,8 @@ internal sealed record SampleCommandLine
 
     public float LabelSmoothing { get; init; }
 
+    public float GeneratorAverage { get; init; }
+
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     public string? Data { get; init; }
@@ -109,7 +111,9 @@ internal sealed record SampleCommandLine
             ? $"""
 
               --critic-steps N      discriminator updates per generator update                      (default {defaults.CriticSteps})
-              --label-smoothing S   one-sided: real images get target 1 - S                         (default 0){lossLine}
+              --label-smoothing S   one-sided: real images get target 1 - S                         (default 0)
+              --ema D               the generator's weights averaged with decay D (0: none) draw    (default {defaults.GeneratorAverage.ToString(CultureInfo.InvariantCulture)})
+                                    the samples, metrics, eval and export{lossLine}
             """.TrimEnd()
             : "";
         string exportLines = defaults.Generates
@@ -175,6 +179,7 @@ internal sealed record SampleCommandLine
             LearningRate = defaults.LearningRate,
             Loss = defaults.Loss,
             CriticSteps = defaults.CriticSteps,
+            GeneratorAverage = defaults.GeneratorAverage,
             Settings = defaults.Settings.ToDictionary(o => o.Name, o => o.Default),
         };
         int i = 0;
@@ -223,6 +228,7 @@ internal sealed record SampleCommandLine
                 "--samples" => result with { Samples = AtMost(name, Positive(name, Value()), MaxExport, "images") },
                 "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
+                "--ema" => result with { GeneratorAverage = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ema) && ema >= 0 && ema < 1 ? ema : throw new FormatException($"{name} takes a decay in [0, 1) such as 0.999 (0: no average).") },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
                 "--help" or "-h" or "-?" => result with { Help = true },
                 _ when defaults.Settings.FirstOrDefault(o => "--" + o.Name == name) is { } setting => result with
@@ -233,7 +239,7 @@ internal sealed record SampleCommandLine
             };
         }
 
-        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--loss") is { } gan)
+        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--ema" or "--loss") is { } gan)
         {
             throw new FormatException($"{gan} is an option of the samples trained by GanStep (MnistGan, ConditionalGan, Dcgan, Wgan, WganGp); this sample's own step does not take it.");
         }

@@ -378,6 +378,8 @@ static inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, u
 static inline unsigned int __umulhi(unsigned int a, unsigned int b) { return (unsigned int)(((unsigned long long)a * b) >> 32); }
 static inline unsigned int atomicAdd(unsigned int* address, unsigned int value) { unsigned int old = *address; *address = old + value; return old; }
 static inline void __threadfence() {}
+static inline float __fmul_rn(float a, float b) { return a * b; }  // no -mfma here, so nothing contracts into an FMA
+static inline float __fadd_rn(float a, float b) { return a + b; }
 using std::isfinite;
 #line 1 "kernels.cu"
 )";

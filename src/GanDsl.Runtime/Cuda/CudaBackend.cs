@@ -337,6 +337,18 @@ internal sealed unsafe class CudaBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void MovingAverageCore(Tensor values, Tensor average, float decay, CounterValue update)
+    {
+        var p = default(KernelParams);
+        p.Pointer(Address(values));
+        p.Pointer(Address(average));
+        p.Long(values.Length);
+        p.Float(decay);
+        p.Counter(this, update);
+        Run("gandsl_moving_average", Blocks(values.Length), Threads, 1, &p);
+    }
+
+    /// <inheritdoc />
     protected override void AddCore(Tensor source, Tensor destination, float scale)
     {
         var p = default(KernelParams);

@@ -18,7 +18,7 @@ internal static class RuntimeKernels
     public static readonly IReadOnlyList<string> Names =
     [
         "gandsl_counter_set", "gandsl_counters_add",
-        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled", "gandsl_reparameterize", "gandsl_image_pool", "gandsl_image_pool_count",
+        "gandsl_adam", "gandsl_rmsprop", "gandsl_clamp", "gandsl_add_scaled", "gandsl_moving_average", "gandsl_reparameterize", "gandsl_image_pool", "gandsl_image_pool_count",
         "gandsl_philox_normal", "gandsl_philox_uniform", "gandsl_gather_images", "gandsl_gather_labels",
         "gandsl_add_bias", "gandsl_bias_gradient", "gandsl_interpolate", "gandsl_gradient_penalty",
         "gandsl_im2col", "gandsl_col2im", "gandsl_dropout",
@@ -185,6 +185,18 @@ internal static class RuntimeKernels
         {
             for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
                 y[i] += scale * x[i];
+        }
+
+        // Backend.MovingAverage: a = a d + x e, each product rounded (no contraction into an FMA, as on the CPU), with
+        // d = min(decay, (1 + t) / (10 + t)) formed in double from the update counter t.
+        extern "C" __global__ void gandsl_moving_average(const float* __restrict__ x, float* __restrict__ a, long long n, float decay,
+            const unsigned long long* updateAt, unsigned long long updateScale, unsigned long long updateOffset)
+        {
+            double t = (double)counter_value(updateAt, updateScale, updateOffset);
+            double warm = (1.0 + t) / (10.0 + t);
+            float d = (float)(warm < (double)decay ? warm : (double)decay), e = 1.0f - d;
+            for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+                a[i] = __fadd_rn(__fmul_rn(a[i], d), __fmul_rn(x[i], e));
         }
 
         // Backend.Reparameterize: z (n) = x + exp(v / 2) e. With z null, its gradient from dz = x: dm = dz and

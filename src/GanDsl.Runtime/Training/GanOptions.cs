@@ -57,6 +57,13 @@ public sealed record GanOptions : TrainerOptions
     /// <summary>One-sided label smoothing (Salimans et al. 2016): real images get target 1 - this (default 0; 0.1 is usual).</summary>
     public float LabelSmoothing { get; init; }
 
+    /// <summary>
+    /// When above 0, the decay of an exponential moving average of the generator's weights (Yazıcı et al. 2019; 0.999
+    /// is usual) that draws the sample grids and every image the step gives out (<see cref="GeneratorStep.KeepAverage"/>);
+    /// default 0, none.
+    /// </summary>
+    public float GeneratorAverage { get; init; }
+
     /// <summary>Images in the sample grid (default 64: 8 x 8).</summary>
     public int SampleCount { get; init; } = 64;
 
@@ -80,6 +87,11 @@ public sealed record GanOptions : TrainerOptions
         if (!(WeightClip > 0) || !(GradientPenaltyWeight >= 0) || !(LabelSmoothing >= 0 && LabelSmoothing < 0.5f))
         {
             throw new ArgumentOutOfRangeException(nameof(WeightClip), "The weight clip must be positive, the penalty weight not negative, the label smoothing in [0, 0.5).");
+        }
+
+        if (!(GeneratorAverage >= 0f && GeneratorAverage < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GeneratorAverage), GeneratorAverage, "The generator's average decays by a number in [0, 1) (0: none; 0.999 is usual).");
         }
 
         if (SampleCount <= 0 || SampleColumns <= 0)

@@ -43,6 +43,10 @@ public sealed class GanStep : GeneratorStep
         _realScore = AddStatistic("D(x)", scores);
         _fakeScore = AddStatistic("D(G(z))", scores);
         _conditional = generator.Layout.ConditionClasses > 0;
+        if (_options.GeneratorAverage > 0f)
+        {
+            KeepAverage(_options.GeneratorAverage);
+        }
 
         // A discriminator with BatchNorm sees real and fake batches apart, as in the DCGAN paper,
         // so neither batch's statistics leak into the other's.
@@ -85,6 +89,7 @@ public sealed class GanStep : GeneratorStep
         ["loss"] = _options.Loss.ToString(),
         ["critic_steps"] = _options.CriticSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["label_smoothing"] = _options.LabelSmoothing.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["generator_average"] = _options.GeneratorAverage.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <inheritdoc />
@@ -208,6 +213,7 @@ public sealed class GanStep : GeneratorStep
             d.Backward(b, weightGradients: false, inputGradient: true);
             g.Backward(b, outputGradient: d.InputGradient(b));
             s.Update(_optimizerG);
+            UpdateAverage(_optimizerG.StepCounter);
         }
     }
 

@@ -279,16 +279,23 @@ public partial class Trainer : IDisposable
         }
 
         log.WriteLine($"device: {_backend.Description}");
+        // One table per model (two generators of one class, or a generator and its average, share it); memory lines
+        // name the part where two networks are of one model.
+        var shown = new HashSet<string>();
         foreach (var (_, network) in _step.Networks)
         {
-            log.WriteLine();
-            log.WriteLine(network.Layout.Summary);
+            if (shown.Add(network.Layout.Name))
+            {
+                log.WriteLine();
+                log.WriteLine(network.Layout.Summary);
+            }
         }
 
         log.WriteLine();
-        foreach (var (_, network) in _step.Networks)
+        foreach (var (name, network) in _step.Networks)
         {
-            log.WriteLine(network.MemorySummary());
+            bool shared = _step.Networks.Count(n => n.Network.Layout.Name == network.Layout.Name) > 1;
+            log.WriteLine(shared ? $"{name}: {network.MemorySummary()}" : network.MemorySummary());
         }
 
         if (StepCount > 0)

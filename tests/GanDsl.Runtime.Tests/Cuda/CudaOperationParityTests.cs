@@ -103,6 +103,35 @@ public sealed class CudaOperationParityTests
         }
     }
 
+    // The moving average over several updates, its weight read from a counter (warm-up, then the decay), on more
+    // elements than a grid of blocks covers in one pass.
+    [Fact]
+    public void MovingAverageMatchesTheCpu()
+    {
+        using var gpu = Gpu.Require();
+        using var cpu = Gpu.Cpu();
+        const int n = 70_001;
+        var values = Gpu.Random(4 * n, 31);
+        var start = Gpu.Random(n, 32);
+        Gpu.Close(Run(cpu), Run(gpu), 1e-6, "MovingAverage");
+
+        Tensor Run(Backend backend)
+        {
+            var all = backend.Allocate(5L * n);
+            var average = all.View(4L * n, 1, n);
+            backend.Upload(values, all.View(0, 1, 4 * n));
+            backend.Upload(start, average);
+            var counter = backend.CreateCounter(0);
+            foreach (ulong t in new ulong[] { 1, 2, 50, 9_000 })
+            {
+                backend.SetCounter(counter, t);
+                backend.MovingAverage(all.View((long)(t % 4) * n, 1, n), average, 0.999f, counter);
+            }
+
+            return average;
+        }
+    }
+
     // The image pool from empty through full, on rows wider than a block of threads: the images handed on, the pool and its count.
     [Fact]
     public void ImagePoolMatchesTheCpu()

@@ -337,3 +337,9 @@ public partial class SharedLastNet;
 [SharedWith(typeof(SharedLastOwnerNet))]
 [Dense(1)]
 public partial class SharedNarrowNet;
+
+// A generator of MNIST-sized images with BatchNorm statistics, for the averaged generator.
+[Input(16)]
+[Dense(32, Bias = false), BatchNorm, Relu]
+[Dense(784), Tanh]
+public partial class BatchNormImageGenerator;

@@ -34,6 +34,7 @@ public sealed class BadInputSampleTests : IDisposable
     [InlineData(2, "--seed takes a whole number", "--seed", "18446744073709551616")]
     [InlineData(2, "--beta1 takes a number in [0, 1) such as 0.5, not '1'", "--beta1", "1")]
     [InlineData(2, "--beta2 takes a number in [0, 1) such as 0.5, not 'x'", "--beta2", "x")]
+    [InlineData(2, "--ema takes a decay in [0, 1) such as 0.999 (0: no average)", "--ema", "1")]
     [InlineData(2, "--resume: ", "--resume", "{dir}/missing.safetensors")]
     [InlineData(2, "--resume: No checkpoint to resume from", "--resume", "latest")]
     [InlineData(2, "--samples takes at most 100,000 images", "eval", "--samples", "200000")]

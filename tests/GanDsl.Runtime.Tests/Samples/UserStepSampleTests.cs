@@ -81,6 +81,7 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("Autoencoder", "--export", "10", "images")]
     [InlineData("Began", "--label-smoothing", "0.1")]
     [InlineData("Began", "--gamma", "5")]
+    [InlineData("Began", "--ema", "0.999")]
     [InlineData("Began", "--lambda-k")]
     [InlineData("Acgan", "--critic-steps", "2")]
     [InlineData("InfoGan", "--g-lr", "5")]

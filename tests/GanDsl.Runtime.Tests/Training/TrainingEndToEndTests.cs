@@ -149,7 +149,7 @@ public sealed class TrainingStepAllocationTests
 /// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
 public sealed class UserStepAllocationTests
 {
-    public static TheoryData<string> Steps => ["three networks", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix", "StackGAN", "CycleGAN", "DiscoGAN"];
+    public static TheoryData<string> Steps => ["three networks", "averaged DCGAN", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix", "StackGAN", "CycleGAN", "DiscoGAN"];
 
     [Theory]
     [MemberData(nameof(Steps))]
@@ -160,6 +160,8 @@ public sealed class UserStepAllocationTests
         TrainingStep step = which switch
         {
             "three networks" => new ThreeNetworkStep(backend, batch),
+            "averaged DCGAN" => new GanStep(new global::Dcgan.DcganGenerator(backend, 1), new global::Dcgan.DcganDiscriminator(backend, 2),
+                new GanOptions { BatchSize = batch, GeneratorAverage = 0.999f, SampleCount = 4 }),
             "BEGAN" => new global::Began.BeganStep(new global::Began.BeganGenerator(backend, 1), new global::Began.BeganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             "ACGAN" => new global::Acgan.AcganStep(new SmallAcganGenerator(backend, 1), new SmallAcganDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             "InfoGAN" => new global::InfoGan.InfoGanStep(new SmallInfoGanGenerator(backend, 1), new SmallInfoGanDiscriminator(backend, 2), new AdamSettings(1e-3), new AdamSettings(2e-4), batch),

@@ -120,6 +120,27 @@ internal sealed unsafe partial class CpuBackend : Backend
     }
 
     /// <inheritdoc />
+    protected override void MovingAverageCore(Tensor values, Tensor average, float decay, CounterValue update)
+    {
+        // a * d + x * e, each product rounded, as the CUDA kernel writes it.
+        float d = MovingAverageWeight(decay, update.Resolve()), e = 1f - d;
+        var x = values.Span;
+        var a = average.Span;
+        var dv = Vector256.Create(d);
+        var ev = Vector256.Create(e);
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            ((Vector256.Create(a.Slice(i)) * dv) + (Vector256.Create(x.Slice(i)) * ev)).CopyTo(a.Slice(i));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            a[i] = (a[i] * d) + (x[i] * e);
+        }
+    }
+
+    /// <inheritdoc />
     protected override void AddCore(Tensor source, Tensor destination, float scale)
     {
         var x = source.Span;
