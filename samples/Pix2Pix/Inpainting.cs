@@ -8,9 +8,17 @@ namespace Pix2Pix;
 /// <summary>The inpainting task: MNIST digits with a square zeroed (the inputs) paired with the digits (the targets), and its measures.</summary>
 internal static class Inpainting
 {
-    /// <summary>Each of <paramref name="images"/> with a square of the <c>--mask</c> side zeroed at a place drawn per image, paired with itself.</summary>
+    /// <summary>
+    /// Each of <paramref name="images"/> with a square of the <c>--mask</c> side zeroed at a place drawn per image, paired
+    /// with itself. Zeroed in the network's [-1, 1] input: mid-grey (128), so that the generator sees where the hole
+    /// is; a black square is the background's value, and a hole on the background or over a stroke's end could not be
+    /// told from the digit.
+    /// </summary>
     public static PairedImages Pairs(ImageDataset images, SampleCommandLine options) =>
-        new(DerivedDomains.Masked(images, (int)options.Setting("mask")), images);
+        new(DerivedDomains.Masked(images, (int)options.Setting("mask"), fill: Hole), images);
+
+    /// <summary>The pixel value of the hole: mid-grey, about 0 in [-1, 1].</summary>
+    public const byte Hole = 128;
 
     /// <summary>
     /// The mean L1 to the targets (on [0, 1] pixels) and the reference classifier's accuracy against

@@ -4,16 +4,20 @@ namespace Pix2Pix;
 
 // Pix2Pix (Isola et al. 2017) scaled to MNIST's 28x28: a U-Net whose decoder concatenates the encoder's features of the
 // same size (skip connections), 4x4 stride-2 convolutions, LeakyReLU 0.2 down and ReLU up, BatchNorm on all but the
-// first layer, and dropout 0.5 in the decoder's layers (the paper's noise source). Two steps down (28, 14, 7) and a 3x3
-// bottleneck at 7x7 in place of the paper's eight to 1x1, and half the paper's channels (32, 64, 128), for a CPU;
-// DCGAN's N(0, 0.02) initialisation, as the paper.
+// first layer, and dropout 0.5 in the decoder's layers (the paper's noise source). Three steps down (28, 14, 7, 4) and a
+// 3x3 bottleneck at 4x4 in place of the paper's eight to 1x1: as there, every output pixel sees the whole input (a
+// field of 38 pixels; with two steps down it was 18, less than a digit, and a filled hole could not know the digit).
+// Half the paper's channels (32, 64, 128), for a CPU; DCGAN's N(0, 0.02) initialisation, as the paper.
 [Initialization(WeightInit.Dcgan)]
 [Input(1, 28, 28)]
 [Conv2D(32, 4, stride: 2), LeakyRelu(0.2f)]
 [Save("e1")]
 [Conv2D(64, 4, stride: 2), BatchNorm, LeakyRelu(0.2f)]
 [Save("e2")]
+[Conv2D(128, 4, stride: 2), BatchNorm, LeakyRelu(0.2f)]
 [Conv2D(128, 3), BatchNorm, Relu]
+[Dropout(0.5f)]
+[ConvTranspose2D(64, 4, stride: 2, OutputSize = 7), BatchNorm, Relu]
 [Dropout(0.5f)]
 [Concat("e2")]
 [ConvTranspose2D(32, 4, stride: 2), BatchNorm, Relu]

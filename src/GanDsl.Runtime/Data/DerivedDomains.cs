@@ -102,10 +102,16 @@ public static class DerivedDomains
     }
 
     /// <summary>
-    /// Each image with a <paramref name="size"/> x <paramref name="size"/> square set to 0 (inpainting's input), at a
-    /// position drawn per image from Philox (<paramref name="seed"/>, <see cref="MaskStream"/>, the image's index).
+    /// Each image with a <paramref name="size"/> x <paramref name="size"/> square set to <paramref name="fill"/>
+    /// (inpainting's input; 0, black, by default), at a position drawn per image from Philox (<paramref name="seed"/>,
+    /// <see cref="MaskStream"/>, the image's index).
     /// </summary>
-    public static ImageDataset Masked(ImageDataset images, int size, ulong seed = 0)
+    /// <param name="images">The images.</param>
+    /// <param name="size">The square's side.</param>
+    /// <param name="seed">Seed of the positions.</param>
+    /// <param name="fill">The pixel value of the square: 0 is black, as MNIST's background; 128 is mid-grey, about 0 in
+    /// a network's [-1, 1] input, which no MNIST digit or background has, so a network can see the hole.</param>
+    public static ImageDataset Masked(ImageDataset images, int size, ulong seed = 0, byte fill = 0)
     {
         ArgumentNullException.ThrowIfNull(images);
         int c = images.Channels, h = images.Height, w = images.Width;
@@ -121,7 +127,7 @@ public static class DerivedDomains
             int top = Philox.Below(x0, h - size + 1), left = Philox.Below(x1, w - size + 1);
             for (int y = top; y < top + size; y++)
             {
-                destination.Slice((y * w + left) * c, size * c).Clear();
+                destination.Slice((y * w + left) * c, size * c).Fill(fill);
             }
         });
     }

@@ -68,6 +68,10 @@ public sealed class DerivedDomainTests
 
         Assert.Equal(masked.Images.ToArray(), DerivedDomains.Masked(white, 2, seed: 5).Images.ToArray());
 
+        // Filled with mid-grey instead, at the same places.
+        var grey = DerivedDomains.Masked(white, 2, seed: 5, fill: 128);
+        Assert.Equal(masked.Images.ToArray().Select(b => b == 0 ? (byte)128 : b), grey.Images.ToArray());
+
         // 2x2 blocks averaged and rounded: (0 + 200 + 0 + 200) / 4 = 100; (0 + 0 + 0 + 0) / 4 = 0; (0 + 200 + 0 + 0) / 4 = 50.
         var small = DerivedDomains.Downsampled(ImageDataset.Create(Bar, 1, 1, 4, 4));
         Assert.Equal((2, 2), (small.Height, small.Width));
