@@ -84,13 +84,21 @@ public sealed class GanStep : GeneratorStep
     }
 
     /// <inheritdoc />
-    public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
+    public override IReadOnlyDictionary<string, string> Describe()
     {
-        ["loss"] = _options.Loss.ToString(),
-        ["critic_steps"] = _options.CriticSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["label_smoothing"] = _options.LabelSmoothing.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["generator_average"] = _options.GeneratorAverage.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["loss"] = _options.Loss.ToString(),
+            ["critic_steps"] = _options.CriticSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["label_smoothing"] = _options.LabelSmoothing.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (_options.GeneratorAverage > 0f)
+        {
+            settings["generator_average"] = _options.GeneratorAverage.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return settings;
+    }
 
     /// <inheritdoc />
     public override void Run(StepContext s)
