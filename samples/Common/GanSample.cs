@@ -22,6 +22,7 @@ internal static class GanSample
                 CriticSteps = options.CriticSteps,
                 LabelSmoothing = options.LabelSmoothing,
                 GeneratorAverage = options.GeneratorAverage,
+                Schedule = options.DecayFrom is { } first ? LearningRateSchedule.LinearDecay(first, options.Epochs) : LearningRateSchedule.Constant,
                 GeneratorOptimizer = optimizer,
                 DiscriminatorOptimizer = optimizer,
                 SampleCount = defaults.SampleCount,

@@ -28,6 +28,9 @@ internal sealed record SampleDefaults
     /// <summary>The decay of the generator's averaged weights (--ema); 0: none.</summary>
     public float GeneratorAverage { get; init; }
 
+    /// <summary>Epochs at the full learning rate before it falls linearly to zero after the last (--decay-from); null: constant.</summary>
+    public int? DecayFrom { get; init; }
+
     public int SampleCount { get; init; } = 64;
 
     public int SampleColumns { get; init; } = 8;
@@ -35,7 +38,7 @@ internal sealed record SampleDefaults
     /// <summary>Whether --loss may choose another objective.</summary>
     public bool LossOption { get; init; }
 
-    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing, --ema) apply.</summary>
+    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing, --ema, --decay-from) apply.</summary>
     public bool GanOptions { get; init; } = true;
 
     /// <summary>Whether the step generates images from noise (--export, and the MNIST metrics of generated images).</summary>

@@ -33,6 +33,9 @@ internal sealed record SampleCommandLine
 
     public float GeneratorAverage { get; init; }
 
+    /// <summary>Epochs at the full learning rate before it falls linearly to zero after the last (--decay-from); null: constant.</summary>
+    public int? DecayFrom { get; init; }
+
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     public string? Data { get; init; }
@@ -113,7 +116,9 @@ internal sealed record SampleCommandLine
               --critic-steps N      discriminator updates per generator update                      (default {defaults.CriticSteps})
               --label-smoothing S   one-sided: real images get target 1 - S                         (default 0)
               --ema D               the generator's weights averaged with decay D (0: none) draw    (default {defaults.GeneratorAverage.ToString(CultureInfo.InvariantCulture)})
-                                    the samples, metrics, eval and export{lossLine}
+                                    the samples, metrics, eval and export
+              --decay-from E        the learning rates fall linearly from epoch E to zero after     (default {(defaults.DecayFrom is { } e ? e.ToString(CultureInfo.InvariantCulture) : "none")})
+                                    the last (--epochs){lossLine}
             """.TrimEnd()
             : "";
         string exportLines = defaults.Generates
@@ -180,6 +185,7 @@ internal sealed record SampleCommandLine
             Loss = defaults.Loss,
             CriticSteps = defaults.CriticSteps,
             GeneratorAverage = defaults.GeneratorAverage,
+            DecayFrom = defaults.DecayFrom,
             Settings = defaults.Settings.ToDictionary(o => o.Name, o => o.Default),
         };
         int i = 0;
@@ -229,6 +235,7 @@ internal sealed record SampleCommandLine
                 "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
                 "--ema" => result with { GeneratorAverage = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ema) && ema >= 0 && ema < 1 ? ema : throw new FormatException($"{name} takes a decay in [0, 1) such as 0.999 (0: no average).") },
+                "--decay-from" => result with { DecayFrom = NonNegative(name, Value()) },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
                 "--help" or "-h" or "-?" => result with { Help = true },
                 _ when defaults.Settings.FirstOrDefault(o => "--" + o.Name == name) is { } setting => result with
@@ -239,9 +246,14 @@ internal sealed record SampleCommandLine
             };
         }
 
-        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--ema" or "--loss") is { } gan)
+        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--ema" or "--decay-from" or "--loss") is { } gan)
         {
             throw new FormatException($"{gan} is an option of the samples trained by GanStep (MnistGan, ConditionalGan, Dcgan, Wgan, WganGp); this sample's own step does not take it.");
+        }
+
+        if (result.DecayFrom is { } decayFrom && decayFrom >= result.Epochs)
+        {
+            throw new FormatException($"--decay-from {decayFrom} starts the learning rates' decay after the last epoch ({result.Epochs}); give an epoch below --epochs.");
         }
 
         if ((result.Beta1 ?? result.Beta2) is not null && defaults.Optimizer(defaults.LearningRate) is not AdamSettings)

@@ -64,6 +64,12 @@ public sealed record GanOptions : TrainerOptions
     /// </summary>
     public float GeneratorAverage { get; init; }
 
+    /// <summary>
+    /// How both networks' learning rates change over the epochs (default <see cref="LearningRateSchedule.Constant"/>);
+    /// <see cref="LearningRateSchedule.LinearDecay"/> lets them fall to zero over the last epochs.
+    /// </summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
     /// <summary>Images in the sample grid (default 64: 8 x 8).</summary>
     public int SampleCount { get; init; } = 64;
 
@@ -101,6 +107,7 @@ public sealed record GanOptions : TrainerOptions
 
         ArgumentNullException.ThrowIfNull(GeneratorOptimizer);
         ArgumentNullException.ThrowIfNull(DiscriminatorOptimizer);
+        ArgumentNullException.ThrowIfNull(Schedule);
         GeneratorOptimizer.Validate("generator");
         DiscriminatorOptimizer.Validate("discriminator");
     }

@@ -36,6 +36,12 @@ public sealed class GanStep : GeneratorStep
         _d = AddNetwork("discriminator", discriminator, rows: 2 * _options.BatchSize);
         _optimizerG = AddOptimizer("generator.optimizer", _options.GeneratorOptimizer, generator);
         _optimizerD = AddOptimizer("discriminator.optimizer", _options.DiscriminatorOptimizer, discriminator);
+        if (!_options.Schedule.IsConstant)
+        {
+            _optimizerG.Schedule = _options.Schedule;
+            _optimizerD.Schedule = _options.Schedule;
+        }
+
         _terms = Terms.For(_options.Loss, 1f - _options.LabelSmoothing);
         var scores = _terms.Real.Kind is LossKind.BinaryCrossEntropy ? StatisticKind.Probability : StatisticKind.Score;
         _discriminatorLoss = AddStatistic("D loss");
@@ -95,6 +101,11 @@ public sealed class GanStep : GeneratorStep
         if (_options.GeneratorAverage > 0f)
         {
             settings["generator_average"] = _options.GeneratorAverage.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (!_options.Schedule.IsConstant)
+        {
+            settings["learning_rate"] = _options.Schedule.ToString()!;
         }
 
         return settings;

@@ -35,6 +35,8 @@ public sealed class BadInputSampleTests : IDisposable
     [InlineData(2, "--beta1 takes a number in [0, 1) such as 0.5, not '1'", "--beta1", "1")]
     [InlineData(2, "--beta2 takes a number in [0, 1) such as 0.5, not 'x'", "--beta2", "x")]
     [InlineData(2, "--ema takes a decay in [0, 1) such as 0.999 (0: no average)", "--ema", "1")]
+    [InlineData(2, "--decay-from 2 starts the learning rates' decay after the last epoch (2); give an epoch below --epochs", "--decay-from", "2", "--epochs", "2")]
+    [InlineData(2, "--decay-from takes a whole number of 0 or more, not '-1'", "--decay-from", "-1")]
     [InlineData(2, "--resume: ", "--resume", "{dir}/missing.safetensors")]
     [InlineData(2, "--resume: No checkpoint to resume from", "--resume", "latest")]
     [InlineData(2, "--samples takes at most 100,000 images", "eval", "--samples", "200000")]

@@ -82,6 +82,7 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("Began", "--label-smoothing", "0.1")]
     [InlineData("Began", "--gamma", "5")]
     [InlineData("Began", "--ema", "0.999")]
+    [InlineData("Aae", "--decay-from", "1", "--epochs", "3")]
     [InlineData("Began", "--lambda-k")]
     [InlineData("Acgan", "--critic-steps", "2")]
     [InlineData("InfoGan", "--g-lr", "5")]
