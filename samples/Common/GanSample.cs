@@ -24,7 +24,7 @@ internal static class GanSample
                 GeneratorAverage = options.GeneratorAverage,
                 Schedule = options.DecayFrom is { } first ? LearningRateSchedule.LinearDecay(first, options.Epochs) : LearningRateSchedule.Constant,
                 GeneratorOptimizer = optimizer,
-                DiscriminatorOptimizer = optimizer,
+                DiscriminatorOptimizer = options.DiscriminatorLearningRate is { } rate ? optimizer with { LearningRate = rate } : optimizer,
                 SampleCount = defaults.SampleCount,
                 SampleColumns = defaults.SampleColumns,
             });

@@ -38,7 +38,7 @@ internal sealed record SampleDefaults
     /// <summary>Whether --loss may choose another objective.</summary>
     public bool LossOption { get; init; }
 
-    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing, --ema, --decay-from) apply.</summary>
+    /// <summary>Whether the GAN step's options (--critic-steps, --label-smoothing, --ema, --d-lr, --decay-from) apply.</summary>
     public bool GanOptions { get; init; } = true;
 
     /// <summary>Whether the step generates images from noise (--export, and the MNIST metrics of generated images).</summary>

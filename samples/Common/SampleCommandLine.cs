@@ -33,6 +33,9 @@ internal sealed record SampleCommandLine
 
     public float GeneratorAverage { get; init; }
 
+    /// <summary>The discriminator's learning rate (--d-lr), when it differs from --lr (two time scales, Heusel et al. 2017).</summary>
+    public double? DiscriminatorLearningRate { get; init; }
+
     /// <summary>Epochs at the full learning rate before it falls linearly to zero after the last (--decay-from); null: constant.</summary>
     public int? DecayFrom { get; init; }
 
@@ -117,6 +120,7 @@ internal sealed record SampleCommandLine
               --label-smoothing S   one-sided: real images get target 1 - S                         (default 0)
               --ema D               the generator's weights averaged with decay D (0: none) draw    (default {defaults.GeneratorAverage.ToString(CultureInfo.InvariantCulture)})
                                     the samples, metrics, eval and export
+              --d-lr X              the discriminator's learning rate, when not --lr's              (default --lr)
               --decay-from E        the learning rates fall linearly from epoch E to zero after     (default {(defaults.DecayFrom is { } e ? e.ToString(CultureInfo.InvariantCulture) : "none")})
                                     the last (--epochs){lossLine}
             """.TrimEnd()
@@ -235,6 +239,7 @@ internal sealed record SampleCommandLine
                 "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
                 "--ema" => result with { GeneratorAverage = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ema) && ema >= 0 && ema < 1 ? ema : throw new FormatException($"{name} takes a decay in [0, 1) such as 0.999 (0: no average).") },
+                "--d-lr" => result with { DiscriminatorLearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var dlr) && dlr > 0 && double.IsFinite(dlr) ? dlr : throw new FormatException($"{name} takes a positive number such as 0.0004.") },
                 "--decay-from" => result with { DecayFrom = NonNegative(name, Value()) },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },
                 "--help" or "-h" or "-?" => result with { Help = true },
@@ -246,7 +251,7 @@ internal sealed record SampleCommandLine
             };
         }
 
-        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--ema" or "--decay-from" or "--loss") is { } gan)
+        if (!defaults.GanOptions && args.FirstOrDefault(a => a is "--critic-steps" or "--label-smoothing" or "--ema" or "--d-lr" or "--decay-from" or "--loss") is { } gan)
         {
             throw new FormatException($"{gan} is an option of the samples trained by GanStep (MnistGan, ConditionalGan, Dcgan, Wgan, WganGp); this sample's own step does not take it.");
         }

@@ -35,6 +35,7 @@ public sealed class BadInputSampleTests : IDisposable
     [InlineData(2, "--beta1 takes a number in [0, 1) such as 0.5, not '1'", "--beta1", "1")]
     [InlineData(2, "--beta2 takes a number in [0, 1) such as 0.5, not 'x'", "--beta2", "x")]
     [InlineData(2, "--ema takes a decay in [0, 1) such as 0.999 (0: no average)", "--ema", "1")]
+    [InlineData(2, "--d-lr takes a positive number such as 0.0004", "--d-lr", "0")]
     [InlineData(2, "--decay-from 2 starts the learning rates' decay after the last epoch (2); give an epoch below --epochs", "--decay-from", "2", "--epochs", "2")]
     [InlineData(2, "--decay-from takes a whole number of 0 or more, not '-1'", "--decay-from", "-1")]
     [InlineData(2, "--resume: ", "--resume", "{dir}/missing.safetensors")]
@@ -53,6 +54,16 @@ public sealed class BadInputSampleTests : IDisposable
     {
         var run = SampleProcess.Run("Wgan", null, "--beta1", "0.5");
         AssertOneError(run, 2, "--beta1 and --beta2 set Adam's betas, and this sample trains with rmsprop");
+    }
+
+    [Fact]
+    public void TheDiscriminatorsRateAndTheDecayReachTheRun()
+    {
+        // MnistGan's Adam at 2e-4 for G; D at --d-lr; both falling after epoch 1 of 2.
+        var run = Run("--epochs", "2", "--d-lr", "0.0004", "--decay-from", "1");
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("learning rate linear decay from epoch 1 to zero after epoch 2", run.Output);
+        Assert.Contains("Adam lr 0.0002, betas 0.5/0.999 (generator.optimizer); Adam lr 0.0004, betas 0.5/0.999 (discriminator.optimizer)", run.Output);
     }
 
     [Fact]

@@ -83,6 +83,7 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("Began", "--gamma", "5")]
     [InlineData("Began", "--ema", "0.999")]
     [InlineData("Aae", "--decay-from", "1", "--epochs", "3")]
+    [InlineData("Pix2Pix", "--d-lr", "0.0004")]
     [InlineData("Began", "--lambda-k")]
     [InlineData("Acgan", "--critic-steps", "2")]
     [InlineData("InfoGan", "--g-lr", "5")]
