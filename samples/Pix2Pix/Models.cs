@@ -4,7 +4,9 @@ namespace Pix2Pix;
 
 // Pix2Pix (Isola et al. 2017) scaled to MNIST's 28x28: a U-Net whose decoder concatenates the encoder's features of the
 // same size (skip connections), 4x4 stride-2 convolutions, LeakyReLU 0.2 down and ReLU up, BatchNorm on all but the
-// first layer, and dropout 0.5 in the decoder's layers (the paper's noise source). Three steps down (28, 14, 7, 4) and a
+// first layer, and dropout 0.5 in the decoder's two inner layers (the paper's noise source, which it puts in the
+// innermost decoder layers only; with dropout at 14x14 too, 93.7% of the inpainted digits were read right after 5
+// epochs, without it 94.5%). Three steps down (28, 14, 7, 4) and a
 // 3x3 bottleneck at 4x4 in place of the paper's eight to 1x1: as there, every output pixel sees the whole input (a
 // field of 38 pixels; with two steps down it was 18, less than a digit, and a filled hole could not know the digit).
 // Half the paper's channels (32, 64, 128), for a CPU; DCGAN's N(0, 0.02) initialisation, as the paper.
@@ -21,7 +23,6 @@ namespace Pix2Pix;
 [Dropout(0.5f)]
 [Concat("e2")]
 [ConvTranspose2D(32, 4, stride: 2), BatchNorm, Relu]
-[Dropout(0.5f)]
 [Concat("e1")]
 [ConvTranspose2D(1, 4, stride: 2), Tanh]
 public partial class Pix2PixGenerator;

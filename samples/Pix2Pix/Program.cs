@@ -6,14 +6,14 @@ using Pix2Pix;
 
 // Pix2Pix's recipe (Isola et al. 2017): Adam 2e-4 with betas 0.5 and 0.999, λ 100 on the L1 term, D's loss halved.
 // The task, inpainting: each training digit with a square zeroed at a random place is the input, the digit itself the
-// target. Batch 64 (the paper trains with 1 to 10 images a batch), 5 epochs: the classifier reads 93.7% of the inpainted
-// test digits (76.8% of the masked ones).
+// target. Batch 64 (the paper trains with 1 to 10 images a batch), 10 epochs: the classifier reads 95.15% of the
+// inpainted test digits (76.78% of the masked ones; 94.5% after 5 epochs).
 return new Sample(
     "Pix2Pix",
     "trains Pix2Pix (Isola et al. 2017) to inpaint MNIST digits: a U-Net fills a zeroed square, judged by a conditional PatchGAN and L1.",
     new SampleDefaults
     {
-        Epochs = 5,
+        Epochs = 10,
         BatchSize = 64,
         GanOptions = false,
         Generates = false,
