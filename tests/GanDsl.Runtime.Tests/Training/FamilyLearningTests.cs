@@ -128,7 +128,7 @@ public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutput
     [Fact]
     public void StackGansStagesDrawTheDigitAskedForAndStageTwoRefinesStageOne()
     {
-        const int batch = 64, steps = 300, count = 1000;
+        const int batch = 64, steps = 200, count = 1000;
         using var backend = new CpuBackend(2);
         using var augmentation = new global::StackGan.ConditioningAugmentation(backend, 1);
         using var g1 = new global::StackGan.StageOneGenerator(backend, 2);
