@@ -110,6 +110,13 @@ public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("TERM", 143)]
     public async Task CtrlCOrSigtermWritesACheckpointAndExits(string signal, int exitCode)
     {
+        // A shell without job control starts background commands with SIGINT ignored, and the sample inherits that (as
+        // every Unix program does: nohup's convention), so Ctrl+C cannot be tested from such a run.
+        if (signal == "INT" && InterruptIgnored())
+        {
+            Assert.Skip("SIGINT is ignored in this test run (started in the background by a shell without job control), and the sample inherits that; run the tests in the foreground to test Ctrl+C.");
+        }
+
         using var dir = new TestData.TempDirectory();
         var start = Start(null, ["--epochs", "50", "--device", "cpu", "--data", TestData.MnistDirectory, "--out", dir.Path, "--no-progress", "--checkpoint-every", "0"]);
         using var process = start.Process;
@@ -133,6 +140,14 @@ public sealed class MnistGanSampleTests(EvaluatorFixture evaluator) : IClassFixt
         var checkpoint = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "checkpoints"), "*.safetensors"));
         var file = SafetensorsFile.Read(checkpoint);
         Assert.NotEqual("0", file.Metadata["step"]);
+    }
+
+    // Bit 1 of SigIgn in /proc/self/status: SIGINT (2) is ignored by this process, and so by the children it starts.
+    private static bool InterruptIgnored()
+    {
+        const string path = "/proc/self/status";
+        string? line = File.Exists(path) ? File.ReadLines(path).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2UL) != 0;
     }
 
     private static (int ExitCode, string Output) Run(params string[] args) => SampleProcess.Run("MnistGan", null, args);
