@@ -28,9 +28,6 @@ internal sealed record SampleDefaults
     /// <summary>The decay of the generator's averaged weights (--ema); 0: none.</summary>
     public float GeneratorAverage { get; init; }
 
-    /// <summary>Epochs at the full learning rate before it falls linearly to zero after the last (--decay-from); null: constant.</summary>
-    public int? DecayFrom { get; init; }
-
     public int SampleCount { get; init; } = 64;
 
     public int SampleColumns { get; init; } = 8;

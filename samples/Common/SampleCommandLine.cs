@@ -121,7 +121,7 @@ internal sealed record SampleCommandLine
               --ema D               the generator's weights averaged with decay D (0: none) draw    (default {defaults.GeneratorAverage.ToString(CultureInfo.InvariantCulture)})
                                     the samples, metrics, eval and export
               --d-lr X              the discriminator's learning rate, when not --lr's              (default --lr)
-              --decay-from E        the learning rates fall linearly from epoch E to zero after     (default {(defaults.DecayFrom is { } e ? e.ToString(CultureInfo.InvariantCulture) : "none")})
+              --decay-from E        the learning rates fall linearly from epoch E to zero after     (default none)
                                     the last (--epochs){lossLine}
             """.TrimEnd()
             : "";
@@ -189,7 +189,6 @@ internal sealed record SampleCommandLine
             Loss = defaults.Loss,
             CriticSteps = defaults.CriticSteps,
             GeneratorAverage = defaults.GeneratorAverage,
-            DecayFrom = defaults.DecayFrom,
             Settings = defaults.Settings.ToDictionary(o => o.Name, o => o.Default),
         };
         int i = 0;
