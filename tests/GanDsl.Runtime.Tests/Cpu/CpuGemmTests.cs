@@ -291,6 +291,43 @@ public sealed class CpuGemmTests : IDisposable
 
     private static ReadOnlySpan<int> AsBits(float[] x) => MemoryMarshal.Cast<float, int>(x);
 
+    /// <summary>
+    /// The 512-bit kernel (two column panels at once) gives the 256-bit kernel's bits, on every path: shared or own B
+    /// panels, B packed just before its sweep, row panels cut by the edge, an odd panel left over, a second K block
+    /// (beta 1), beta 0 with NaN in C, and per-pixel shapes of the DCGAN's direct convolutions.
+    /// </summary>
+    [Fact]
+    public void Avx512Kernel_GivesThe256BitKernelsBits()
+    {
+        var wide = new CpuGemm(_pool2);
+        Assert.SkipUnless(wide.UsesAvx512, "This CPU has no AVX-512: only the 256-bit kernel runs here.");
+        var narrow = new CpuGemm(_pool2, forcePortable: false, allowAvx512: false);
+        var wideOne = new CpuGemm(_pool1);
+        var shapes = GanShapes.Concat(new[]
+        {
+            (false, false, 6, 32, 8), (false, false, 13, 48, 300), (true, false, 30, 80, 513), (false, true, 97, 101, 600),
+            (true, true, 64, 112, 40), (false, false, 512, 64, 320), (false, false, 512, 128, 640), (true, false, 320, 128, 512),
+            (false, false, 7, 1000, 9), (false, true, 300, 20, 257),
+        });
+        foreach (var (ta, tb, m, n, k) in shapes)
+        {
+            foreach (float beta in new[] { 0f, 0.25f, 1f })
+            {
+                var problem = new Problem(ta, tb, m, n, k, alpha: 0.7f, beta: beta, pad: 1);
+                var expected = problem.Run(narrow);
+                Assert.True(AsBits(expected).SequenceEqual(AsBits(problem.Run(wide))), $"512-bit kernel differs: tA={ta} tB={tb} {m}x{n}x{k} beta {beta}");
+                Assert.True(AsBits(expected).SequenceEqual(AsBits(problem.Run(wideOne))), $"512-bit kernel on 1 thread differs: tA={ta} tB={tb} {m}x{n}x{k} beta {beta}");
+            }
+        }
+
+        // beta 0 never reads C, NaN included.
+        var nan = new Problem(false, false, 12, 64, 30, beta: 0f);
+        Array.Fill(nan.C0, float.NaN);
+        var fromNan = nan.Run(wide);
+        Assert.DoesNotContain(fromNan, float.IsNaN);
+        Assert.True(AsBits(nan.Run(narrow)).SequenceEqual(AsBits(fromNan)), "512-bit kernel differs over NaN with beta 0");
+    }
+
     [Fact]
     public void Multiply_AllocatesNothingAtSteadyState()
     {

@@ -65,7 +65,7 @@ internal sealed unsafe partial class CpuBackend : Backend
 
     /// <inheritdoc />
     public override string Description =>
-        $"CPU: {Threads} thread{(Threads == 1 ? "" : "s")}, {(Fma.IsSupported && Avx2.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "portable SIMD")}";
+        $"CPU: {Threads} thread{(Threads == 1 ? "" : "s")}, {(Fma.IsSupported && Avx2.IsSupported ? (Avx512F.IsSupported ? "AVX-512 GEMM, AVX2+FMA" : "AVX2+FMA") : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "portable SIMD")}";
 
     /// <inheritdoc />
     public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, length);
