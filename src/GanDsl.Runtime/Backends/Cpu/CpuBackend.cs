@@ -46,12 +46,18 @@ internal sealed unsafe partial class CpuBackend : Backend
     {
     }
 
-    private CpuBackend(WorkerPool pool, bool ownsPool)
+    /// <summary>A CPU backend with its own pool; <paramref name="allowAvx512"/> false keeps to the 256-bit kernels (for tests: the bits are the same).</summary>
+    internal CpuBackend(int threads, bool allowAvx512)
+        : this(new WorkerPool(threads), ownsPool: true, allowAvx512)
+    {
+    }
+
+    private CpuBackend(WorkerPool pool, bool ownsPool, bool allowAvx512 = true)
     {
         _pool = pool;
         _ownsPool = ownsPool;
-        _gemm = new CpuGemm(pool);
-        _direct = new DirectConvolution(pool);
+        _gemm = new CpuGemm(pool, forcePortable: false, allowAvx512);
+        _direct = new DirectConvolution(pool, allowAvx512);
     }
 
     /// <inheritdoc />
@@ -65,7 +71,7 @@ internal sealed unsafe partial class CpuBackend : Backend
 
     /// <inheritdoc />
     public override string Description =>
-        $"CPU: {Threads} thread{(Threads == 1 ? "" : "s")}, {(Fma.IsSupported && Avx2.IsSupported ? (Avx512F.IsSupported ? "AVX-512 GEMM, AVX2+FMA" : "AVX2+FMA") : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "portable SIMD")}";
+        $"CPU: {Threads} thread{(Threads == 1 ? "" : "s")}, {(Fma.IsSupported && Avx2.IsSupported ? (Avx512F.IsSupported ? "AVX-512+FMA" : "AVX2+FMA") : Vector256.IsHardwareAccelerated ? "256-bit SIMD" : "portable SIMD")}";
 
     /// <inheritdoc />
     public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, length);

@@ -29,6 +29,10 @@ namespace GanDsl.Backends.Cpu;
 /// (10% of the discriminator's first layer's pass at batch 512).</item>
 /// </list>
 /// <para>
+/// Where AVX-512 exists, the tiles run in 16-float vectors (features in whole 16s; the scatter's taps as 16s and one
+/// 8-float vector for a run of 24), each element's sum in the same order, so with the same bits.
+/// </para>
+/// <para>
 /// Every output element's sum runs in an order set by the shapes alone (taps, features, or an image's pixels then the
 /// images in order), so the results are the same for any thread count. Multiplying the padding's zeros costs 8% of
 /// the work for a 5x5 kernel of stride 2 on 28x28 images.
@@ -42,6 +46,7 @@ internal sealed unsafe partial class DirectConvolution
     /// <summary>Most floats in one padded image of the thin path (the scratch holds <see cref="ThinImages"/> of them).</summary>
     private const long MaxPaddedFloats = 1 << 20;
 
+    private readonly bool _wide; // AVX-512: the thin tiles in 16-float vectors where the features (or taps) allow
     private readonly ThinBody _thin;
     private readonly ThinReduceBody _thinReduce;
     private readonly float*[] _padded; // per worker: ThinImages padded images, two cols tiles, then a dummy output row
@@ -268,6 +273,7 @@ internal sealed unsafe partial class DirectConvolution
             var o = owner;
             var g = o._g;
             int f = o._features, taps = g.Columns, n0 = block * ThinImages, count = Math.Min(ThinImages, o._rows - n0);
+            bool wide = o._wide && f % 16 == 0;
             long stride = PaddedStride(g);
             float* scratch = o._padded[worker];
             float* dummy = scratch + (ThinImages * stride) + (2L * ThinImages * ColsStride(g)); // the rows past the batch write here
@@ -285,6 +291,23 @@ internal sealed unsafe partial class DirectConvolution
                 {
                     a[r] = scratch + ((r < count ? r : 0) * stride) + origins[p];
                     c[r] = r < count ? o._matrix + ((((long)(n0 + r) * g.OutPixels) + p) * f) : dummy;
+                }
+
+                if (wide)
+                {
+                    for (int f0 = 0; f0 < f; f0 += 64)
+                    {
+                        float* w = o._weights + f0;
+                        switch (Math.Min(4, (f - f0) / 16))
+                        {
+                            case 4: TileWide<Four>(a, offsets, taps, w, f, c, f0); break;
+                            case 3: TileWide<Three>(a, offsets, taps, w, f, c, f0); break;
+                            case 2: TileWide<Two>(a, offsets, taps, w, f, c, f0); break;
+                            default: TileWide<One>(a, offsets, taps, w, f, c, f0); break;
+                        }
+                    }
+
+                    continue;
                 }
 
                 for (int f0 = 0; f0 < f; f0 += 32)
@@ -342,6 +365,23 @@ internal sealed unsafe partial class DirectConvolution
                     {
                         float* w = o._weights + t0;
                         int vectors = Math.Min(4, (vectorTaps - t0) / 8);
+                        if (o._wide && vectors > 1)
+                        {
+                            // 16-float vectors of taps, and an 8-float one for a run of 24.
+                            bool dot = vectors < 4 && taps == vectorTaps + 1;
+                            switch (vectors, dot)
+                            {
+                                case (4, _): ScatterTileWide<Two, None, None>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, 0); break;
+                                case (3, false): ScatterTileWide<One, One, None>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, 0); break;
+                                case (3, true): ScatterTileWide<One, One, One>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, vectorTaps - t0); break;
+                                case (2, false): ScatterTileWide<One, None, None>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, 0); break;
+                                default: ScatterTileWide<One, None, One>(dy, f, w, vectorTaps, dots, cols + t0, colsStride, vectorTaps - t0); break;
+                            }
+
+                            dotted = dot ? taps : dotted;
+                            continue;
+                        }
+
                         if (vectors < 4 && taps == vectorTaps + 1)
                         {
                             switch (vectors)
@@ -422,6 +462,7 @@ internal sealed unsafe partial class DirectConvolution
             var o = owner;
             var g = o._g;
             int f = o._features, taps = g.Columns;
+            bool wide = o._wide && f % 16 == 0;
             int first = (int)((long)partial * o._rows / Partials), last = (int)((long)(partial + 1) * o._rows / Partials);
             float* sums = o._weights + ((long)partial * taps * f); // (tap; f)
             new Span<float>(sums, taps * f).Clear();
@@ -439,15 +480,29 @@ internal sealed unsafe partial class DirectConvolution
                 // (this pass reads each row from memory once, and waited on it without).
                 long lines = n + 1 < last ? (((long)g.OutPixels * f) + 15) / 16 : 0, fetched = 0;
                 float* next = dy + ((long)g.OutPixels * f);
-                for (int f0 = 0; f0 < f; f0 += 32)
+                for (int f0 = 0; f0 < f; f0 += wide ? 64 : 32)
                 {
-                    int vectors = Math.Min(4, (f - f0) / 8);
+                    int vectors = Math.Min(4, (f - f0) / (wide ? 16 : 8));
                     for (int tile = 0, t0 = 0; tile < tiles; tile++)
                     {
                         int size = (taps / tiles) + (tile < taps % tiles ? 1 : 0);
                         int ahead = (int)Math.Min(g.OutPixels, lines - fetched);
                         float* prefetch = next + (fetched * 16);
                         fetched += ahead;
+                        if (wide)
+                        {
+                            switch (vectors)
+                            {
+                                case 4: GradientTileWide<Four>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0, prefetch, ahead); break;
+                                case 3: GradientTileWide<Three>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0, prefetch, ahead); break;
+                                case 2: GradientTileWide<Two>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0, prefetch, ahead); break;
+                                default: GradientTileWide<One>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0, prefetch, ahead); break;
+                            }
+
+                            t0 += size;
+                            continue;
+                        }
+
                         switch (vectors)
                         {
                             case 4: GradientTile<Four>(slot, offsets + t0, size, origins, g.OutPixels, dy + f0, f, sums + ((long)t0 * f) + f0, prefetch, ahead); break;
@@ -516,6 +571,11 @@ internal sealed unsafe partial class DirectConvolution
     private interface IVectors
     {
         static abstract int Count { get; }
+    }
+
+    private struct None : IVectors
+    {
+        public static int Count => 0;
     }
 
     private struct One : IVectors
@@ -702,6 +762,198 @@ internal sealed unsafe partial class DirectConvolution
         if (taps > 3) { Accumulate<TV>(sums + (3 * ld), c30, c31, c32, c33); }
         if (taps > 4) { Accumulate<TV>(sums + (4 * ld), c40, c41, c42, c43); }
         if (taps > 5) { Accumulate<TV>(sums + (5 * ld), c50, c51, c52, c53); }
+    }
+
+    /// <summary>
+    /// <see cref="Tile{TV}"/> in 16-float vectors (AVX-512): <typeparamref name="TV"/> vectors of 16 columns, 24
+    /// accumulators at most. Each element gets the same FMAs in the same order, so the bits are the 8-float tile's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileWide<TV>(float** a, int* offsets, int taps, float* w, nint ldw, float** c, int f0)
+        where TV : struct, IVectors
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
+        for (int t = 0; t < taps; t++, w += ldw)
+        {
+            nint off = offsets[t];
+            var b0 = Avx512F.LoadVector512(w);
+            var b1 = TV.Count > 1 ? Avx512F.LoadVector512(w + 16) : default;
+            var b2 = TV.Count > 2 ? Avx512F.LoadVector512(w + 32) : default;
+            var b3 = TV.Count > 3 ? Avx512F.LoadVector512(w + 48) : default;
+            RowWide<TV>(a0 + off, b0, b1, b2, b3, ref c00, ref c01, ref c02, ref c03);
+            RowWide<TV>(a1 + off, b0, b1, b2, b3, ref c10, ref c11, ref c12, ref c13);
+            RowWide<TV>(a2 + off, b0, b1, b2, b3, ref c20, ref c21, ref c22, ref c23);
+            RowWide<TV>(a3 + off, b0, b1, b2, b3, ref c30, ref c31, ref c32, ref c33);
+            RowWide<TV>(a4 + off, b0, b1, b2, b3, ref c40, ref c41, ref c42, ref c43);
+            RowWide<TV>(a5 + off, b0, b1, b2, b3, ref c50, ref c51, ref c52, ref c53);
+        }
+
+        StoreWide<TV>(c[0] + f0, c00, c01, c02, c03);
+        StoreWide<TV>(c[1] + f0, c10, c11, c12, c13);
+        StoreWide<TV>(c[2] + f0, c20, c21, c22, c23);
+        StoreWide<TV>(c[3] + f0, c30, c31, c32, c33);
+        StoreWide<TV>(c[4] + f0, c40, c41, c42, c43);
+        StoreWide<TV>(c[5] + f0, c50, c51, c52, c53);
+    }
+
+    /// <summary>
+    /// The scatter's tile in 16-float vectors of taps (AVX-512): <typeparamref name="TZ"/> of them, then
+    /// <typeparamref name="TY"/> 8-float one (24 taps: 16 + 8), and with <typeparamref name="TD"/> one tap more as a dot
+    /// product over the features (its weights <paramref name="dot"/>, contiguous), written at column
+    /// <paramref name="dotColumn"/>. The sums run as in <see cref="Tile{TV}"/> and <see cref="ScatterTileDot{TV}"/>, so
+    /// the bits are theirs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterTileWide<TZ, TY, TD>(float** dy, int features, float* w, nint ldw, float* dot, float* cols, nint ldc, int dotColumn)
+        where TZ : struct, IVectors
+        where TY : struct, IVectors
+        where TD : struct, IVectors
+    {
+        Vector512<float> z00 = default, z01 = default, z10 = default, z11 = default, z20 = default, z21 = default;
+        Vector512<float> z30 = default, z31 = default, z40 = default, z41 = default, z50 = default, z51 = default;
+        Vector256<float> y0 = default, y1 = default, y2 = default, y3 = default, y4 = default, y5 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        float* a0 = dy[0], a1 = dy[1], a2 = dy[2], a3 = dy[3], a4 = dy[4], a5 = dy[5];
+        for (nint q0 = 0; q0 < features; q0 += 8)
+        {
+            if (TD.Count > 0)
+            {
+                var e = Avx.LoadVector256(dot + q0);
+                d0 = Fma.MultiplyAdd(Avx.LoadVector256(a0 + q0), e, d0);
+                d1 = Fma.MultiplyAdd(Avx.LoadVector256(a1 + q0), e, d1);
+                d2 = Fma.MultiplyAdd(Avx.LoadVector256(a2 + q0), e, d2);
+                d3 = Fma.MultiplyAdd(Avx.LoadVector256(a3 + q0), e, d3);
+                d4 = Fma.MultiplyAdd(Avx.LoadVector256(a4 + q0), e, d4);
+                d5 = Fma.MultiplyAdd(Avx.LoadVector256(a5 + q0), e, d5);
+            }
+
+            for (nint q = q0; q < q0 + 8; q++, w += ldw)
+            {
+                var b0 = Avx512F.LoadVector512(w);
+                var b1 = TZ.Count > 1 ? Avx512F.LoadVector512(w + 16) : default;
+                var b2 = TY.Count > 0 ? Avx.LoadVector256(w + (16 * TZ.Count)) : default;
+                ScatterRowWide<TZ, TY>(a0 + q, b0, b1, b2, ref z00, ref z01, ref y0);
+                ScatterRowWide<TZ, TY>(a1 + q, b0, b1, b2, ref z10, ref z11, ref y1);
+                ScatterRowWide<TZ, TY>(a2 + q, b0, b1, b2, ref z20, ref z21, ref y2);
+                ScatterRowWide<TZ, TY>(a3 + q, b0, b1, b2, ref z30, ref z31, ref y3);
+                ScatterRowWide<TZ, TY>(a4 + q, b0, b1, b2, ref z40, ref z41, ref y4);
+                ScatterRowWide<TZ, TY>(a5 + q, b0, b1, b2, ref z50, ref z51, ref y5);
+            }
+        }
+
+        ScatterStoreWide<TZ, TY, TD>(cols, z00, z01, y0, d0, dotColumn);
+        ScatterStoreWide<TZ, TY, TD>(cols + ldc, z10, z11, y1, d1, dotColumn);
+        ScatterStoreWide<TZ, TY, TD>(cols + (2 * ldc), z20, z21, y2, d2, dotColumn);
+        ScatterStoreWide<TZ, TY, TD>(cols + (3 * ldc), z30, z31, y3, d3, dotColumn);
+        ScatterStoreWide<TZ, TY, TD>(cols + (4 * ldc), z40, z41, y4, d4, dotColumn);
+        ScatterStoreWide<TZ, TY, TD>(cols + (5 * ldc), z50, z51, y5, d5, dotColumn);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterRowWide<TZ, TY>(float* a, Vector512<float> b0, Vector512<float> b1, Vector256<float> b2,
+        ref Vector512<float> z0, ref Vector512<float> z1, ref Vector256<float> y)
+        where TZ : struct, IVectors
+        where TY : struct, IVectors
+    {
+        var x = Vector512.Create(*a);
+        z0 = Avx512F.FusedMultiplyAdd(x, b0, z0);
+        if (TZ.Count > 1) { z1 = Avx512F.FusedMultiplyAdd(x, b1, z1); }
+        if (TY.Count > 0) { y = Fma.MultiplyAdd(x.GetLower(), b2, y); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterStoreWide<TZ, TY, TD>(float* row, Vector512<float> z0, Vector512<float> z1, Vector256<float> y, Vector256<float> d, int dotColumn)
+        where TZ : struct, IVectors
+        where TY : struct, IVectors
+        where TD : struct, IVectors
+    {
+        Avx512F.Store(row, z0);
+        if (TZ.Count > 1) { Avx512F.Store(row + 16, z1); }
+        if (TY.Count > 0) { Avx.Store(row + (16 * TZ.Count), y); }
+        if (TD.Count > 0) { row[dotColumn] = Vector256.Sum(d); }
+    }
+
+    /// <summary><see cref="GradientTile{TV}"/> in 16-float vectors of features (AVX-512); the same sums, so the same bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTileWide<TV>(float* slot, int* offsets, int taps, int* origins, int pixels, float* dy, nint ld, float* sums, float* prefetch, int lines)
+        where TV : struct, IVectors
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = slot + offsets[0];
+        float* a1 = slot + offsets[taps > 1 ? 1 : 0], a2 = slot + offsets[taps > 2 ? 2 : 0];
+        float* a3 = slot + offsets[taps > 3 ? 3 : 0], a4 = slot + offsets[taps > 4 ? 4 : 0], a5 = slot + offsets[taps > 5 ? 5 : 0];
+        for (int p = 0; p < pixels; p++, dy += ld)
+        {
+            nint o = origins[p];
+            if (p < lines)
+            {
+                Sse.Prefetch1(prefetch + (p * 16));
+            }
+
+            var b0 = Avx512F.LoadVector512(dy);
+            var b1 = TV.Count > 1 ? Avx512F.LoadVector512(dy + 16) : default;
+            var b2 = TV.Count > 2 ? Avx512F.LoadVector512(dy + 32) : default;
+            var b3 = TV.Count > 3 ? Avx512F.LoadVector512(dy + 48) : default;
+            RowWide<TV>(a0 + o, b0, b1, b2, b3, ref c00, ref c01, ref c02, ref c03);
+            RowWide<TV>(a1 + o, b0, b1, b2, b3, ref c10, ref c11, ref c12, ref c13);
+            RowWide<TV>(a2 + o, b0, b1, b2, b3, ref c20, ref c21, ref c22, ref c23);
+            RowWide<TV>(a3 + o, b0, b1, b2, b3, ref c30, ref c31, ref c32, ref c33);
+            RowWide<TV>(a4 + o, b0, b1, b2, b3, ref c40, ref c41, ref c42, ref c43);
+            if (taps == 6)
+            {
+                RowWide<TV>(a5 + o, b0, b1, b2, b3, ref c50, ref c51, ref c52, ref c53);
+            }
+        }
+
+        AccumulateWide<TV>(sums, c00, c01, c02, c03);
+        if (taps > 1) { AccumulateWide<TV>(sums + ld, c10, c11, c12, c13); }
+        if (taps > 2) { AccumulateWide<TV>(sums + (2 * ld), c20, c21, c22, c23); }
+        if (taps > 3) { AccumulateWide<TV>(sums + (3 * ld), c30, c31, c32, c33); }
+        if (taps > 4) { AccumulateWide<TV>(sums + (4 * ld), c40, c41, c42, c43); }
+        if (taps > 5) { AccumulateWide<TV>(sums + (5 * ld), c50, c51, c52, c53); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowWide<TV>(float* a, Vector512<float> b0, Vector512<float> b1, Vector512<float> b2, Vector512<float> b3,
+        ref Vector512<float> c0, ref Vector512<float> c1, ref Vector512<float> c2, ref Vector512<float> c3)
+        where TV : struct, IVectors
+    {
+        var x = Vector512.Create(*a);
+        c0 = Avx512F.FusedMultiplyAdd(x, b0, c0);
+        if (TV.Count > 1) { c1 = Avx512F.FusedMultiplyAdd(x, b1, c1); }
+        if (TV.Count > 2) { c2 = Avx512F.FusedMultiplyAdd(x, b2, c2); }
+        if (TV.Count > 3) { c3 = Avx512F.FusedMultiplyAdd(x, b3, c3); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWide<TV>(float* c, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
+        where TV : struct, IVectors
+    {
+        Avx512F.Store(c, c0);
+        if (TV.Count > 1) { Avx512F.Store(c + 16, c1); }
+        if (TV.Count > 2) { Avx512F.Store(c + 32, c2); }
+        if (TV.Count > 3) { Avx512F.Store(c + 48, c3); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateWide<TV>(float* c, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
+        where TV : struct, IVectors
+    {
+        Avx512F.Store(c, Avx512F.Add(Avx512F.LoadVector512(c), c0));
+        if (TV.Count > 1) { Avx512F.Store(c + 16, Avx512F.Add(Avx512F.LoadVector512(c + 16), c1)); }
+        if (TV.Count > 2) { Avx512F.Store(c + 32, Avx512F.Add(Avx512F.LoadVector512(c + 32), c2)); }
+        if (TV.Count > 3) { Avx512F.Store(c + 48, Avx512F.Add(Avx512F.LoadVector512(c + 48), c3)); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

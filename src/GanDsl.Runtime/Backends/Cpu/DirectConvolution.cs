@@ -60,9 +60,10 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
     private int _rows, _features;
     private float* _images, _matrix, _w;
 
-    public DirectConvolution(WorkerPool pool)
+    public DirectConvolution(WorkerPool pool, bool allowAvx512 = true)
     {
         _pool = pool;
+        _wide = allowAvx512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
         _gemms = new CpuGemm[pool.ThreadCount];
         _gather = new GatherBody(this);
         _scatter = new ScatterBody(this);
