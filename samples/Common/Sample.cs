@@ -45,7 +45,7 @@ internal sealed record SampleDefaults
     public IReadOnlyList<SampleSetting> Settings { get; init; } = [];
 
     /// <summary>
-    /// The TensorFlow DCGAN tutorial's recipe (samples/Dcgan, and samples/HrDcgan beside it): Adam 1e-4 with Keras'
+    /// The TensorFlow DCGAN tutorial's recipe (samples/HrDcgan; samples/Dcgan's until it was found short): Adam 1e-4 with Keras'
     /// betas 0.9 and 0.999 and epsilon 1e-7, batch 256, a 4x4 grid; 2 epochs (the tutorial's 50 take two hours here).
     /// </summary>
     public static SampleDefaults TensorFlowDcgan { get; } = new()
@@ -56,6 +56,20 @@ internal sealed record SampleDefaults
         Optimizer = lr => new AdamSettings(lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7),
         SampleCount = 16,
         SampleColumns = 4,
+    };
+
+    /// <summary>
+    /// samples/Dcgan's recipe: the tutorial's networks and Adam epsilon, with the DCGAN paper's Adam (2e-4, beta1 0.5) at
+    /// batch 64 and the generator's weights averaged (0.999), for 20 epochs: the first recipe found whose run draws digits
+    /// by the sample's own measure (MNIST score 8.04 at epoch 16, 8.11 at 20; the tutorial's own scores 6.1 to 6.8 at 30).
+    /// </summary>
+    public static SampleDefaults Dcgan { get; } = TensorFlowDcgan with
+    {
+        Epochs = 20,
+        BatchSize = 64,
+        LearningRate = 2e-4,
+        Optimizer = lr => new AdamSettings(lr, beta1: 0.5, beta2: 0.999, epsilon: 1e-7),
+        GeneratorAverage = 0.999f,
     };
 }
 
