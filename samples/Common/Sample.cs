@@ -333,6 +333,15 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         string path = CheckPaths(options)!;
         using var backend = CreateBackend(options, log);
         var data = Mnist.Load(options.Data, log);
+
+        // Whether the run kept the generator's average is the checkpoint's to say, unless --ema is given: the sample's
+        // default may differ from the run's (samples/Dcgan averages by default; a run with --ema 0 does not).
+        if (Defaults.GanOptions && !options.GeneratorAverageGiven && KeepsAverage(path) is bool averaged && averaged != options.GeneratorAverage > 0f)
+        {
+            options = options with { GeneratorAverage = averaged ? 0.999f : 0f };
+            log.WriteLine(averaged ? "the checkpoint keeps the generator's average, which draws the images" : "the checkpoint keeps no average of the generator: its last weights draw the images");
+        }
+
         using var step = CreateStep(new SampleSetup(backend, options, data, 0, options.Optimizer(Defaults)));
         using var networks = new Owned(step);
         using var trainer = new Trainer(step);
@@ -342,6 +351,24 @@ internal sealed record Sample(string Name, string Description, SampleDefaults De
         var report = Score(step, data, evaluator, options.Samples); // a sample's own measure may score another count (CycleGAN: the test 6s and 9s)
         log.WriteLine(report.ToTable($"{report.Count:N0} {(Defaults.Generates ? "generated" : "scored")} images"));
         return 0;
+    }
+
+    /// <summary>
+    /// Whether the checkpoint holds the generator's average (a network part <c>generator.average</c>); null when the file
+    /// cannot be read as a GanDsl checkpoint, which loading it then reports.
+    /// </summary>
+    private static bool? KeepsAverage(string path)
+    {
+        try
+        {
+            return SafetensorsFile.Read(path).Metadata.TryGetValue("networks", out var networks)
+                ? networks.Split(';').Any(part => part.StartsWith("generator.average=", StringComparison.Ordinal))
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // CheckpointFormatException is an IOException
+        {
+            return null;
+        }
     }
 
     /// <summary>The sample's evaluation, or the MNIST metrics of <paramref name="count"/> generated images (each class in turn, conditioned).</summary>

@@ -33,6 +33,9 @@ internal sealed record SampleCommandLine
 
     public float GeneratorAverage { get; init; }
 
+    /// <summary>Whether --ema was given (eval otherwise follows the checkpoint: averaged generator or not).</summary>
+    public bool GeneratorAverageGiven { get; init; }
+
     /// <summary>The discriminator's learning rate (--d-lr), when it differs from --lr (two time scales, Heusel et al. 2017).</summary>
     public double? DiscriminatorLearningRate { get; init; }
 
@@ -237,7 +240,11 @@ internal sealed record SampleCommandLine
                 "--samples" => result with { Samples = AtMost(name, Positive(name, Value()), MaxExport, "images") },
                 "--critic-steps" => result with { CriticSteps = Positive(name, Value()) },
                 "--label-smoothing" => result with { LabelSmoothing = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ls) && ls >= 0 && ls < 0.5f ? ls : throw new FormatException($"{name} takes a number in [0, 0.5) such as 0.1.") },
-                "--ema" => result with { GeneratorAverage = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ema) && ema >= 0 && ema < 1 ? ema : throw new FormatException($"{name} takes a decay in [0, 1) such as 0.999 (0: no average).") },
+                "--ema" => result with
+                {
+                    GeneratorAverage = float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ema) && ema >= 0 && ema < 1 ? ema : throw new FormatException($"{name} takes a decay in [0, 1) such as 0.999 (0: no average)."),
+                    GeneratorAverageGiven = true,
+                },
                 "--d-lr" => result with { DiscriminatorLearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var dlr) && dlr > 0 && double.IsFinite(dlr) ? dlr : throw new FormatException($"{name} takes a positive number such as 0.0004.") },
                 "--decay-from" => result with { DecayFrom = NonNegative(name, Value()) },
                 "--loss" when defaults.LossOption => result with { Loss = LossNames.TryGetValue(Value().ToLowerInvariant(), out var loss) ? loss : throw new FormatException($"{name} takes one of: {string.Join(", ", LossNames.Keys)}.") },

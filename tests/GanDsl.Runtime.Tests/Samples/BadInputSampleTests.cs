@@ -102,6 +102,25 @@ public sealed class BadInputSampleTests : IDisposable
     }
 
     [Fact]
+    public void EvalFollowsTheCheckpointsAverageUnlessEmaIsGiven()
+    {
+        var trained = Run("--epochs", "1", "--ema", "0.9");
+        Assert.True(trained.ExitCode == 0, trained.Output);
+
+        // MnistGan keeps no average by default; the checkpoint has one, so eval draws with it.
+        var evaluated = Run("eval", "--samples", "500");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Output);
+        Assert.Contains("the checkpoint keeps the generator's average", evaluated.Output);
+        Assert.Contains("MNIST score", evaluated.Output);
+
+        // Given, --ema is the user's word: without an average this run lacks the checkpoint's part, and says so.
+        var refused = Run("eval", "--ema", "0");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("generator.average", refused.Output);
+        Assert.DoesNotContain("the checkpoint keeps", refused.Output);
+    }
+
+    [Fact]
     public void ALearningRateFarTooHighStopsWithExitCodeOne()
     {
         var run = Run("--epochs", "30", "--lr", "1e8");
