@@ -41,6 +41,9 @@ public sealed class BaselineTests
     [InlineData("StackGan", "StackGan.StageTwoDiscriminator.g.cs")]
     [InlineData("CycleGan", "CycleGan.CycleGanGenerator.g.cs")]
     [InlineData("CycleGan", "CycleGan.CycleGanDiscriminator.g.cs")]
+    [InlineData("DiscoGan", "DiscoGan.DiscoGanGenerator.g.cs")]
+    [InlineData("DiscoGan", "DiscoGan.DiscoGanFeatures.g.cs")]
+    [InlineData("DiscoGan", "DiscoGan.DiscoGanJudge.g.cs")]
     public void GeneratedCodeMatchesBaseline(string sample, string hintName) => MatchesBaseline($"samples/{sample}/Models.cs", hintName);
 
     /// <summary>Layers no sample uses yet, from the runtime tests' small networks (which their gradient checks and GPU parity run).</summary>
@@ -85,6 +88,7 @@ public sealed class BaselineTests
     [InlineData("Pix2Pix")]
     [InlineData("StackGan", 5)]
     [InlineData("CycleGan")]
+    [InlineData("DiscoGan", 3)]
     public void SampleModelsCompileWithoutWarnings(string sample, int networks = 2)
     {
         var (result, output) = GeneratorHarness.Run(RepositoryFiles.Read($"samples/{sample}/Models.cs"));

@@ -376,6 +376,19 @@ public abstract class Network : IDisposable
     }
 
     /// <summary>
+    /// The network's outputs (its first head's) in evaluation mode for the first <paramref name="count"/> images of
+    /// <paramref name="images"/>, their pixels scaled by <paramref name="scale"/>: (count, <see cref="OutputFeatures"/>)
+    /// floats, as <see cref="Predict(float[], int)"/>.
+    /// </summary>
+    public float[] Predict(Data.ImageDataset images, int count, PixelScale scale = PixelScale.MinusOneToOne)
+    {
+        int pixels = OutputFeatures;
+        var outputs = new float[(long)count * pixels];
+        ForwardImages(images, count, (first, rows) => Backend.Download(Output(rows), outputs.AsSpan(first * pixels, rows * pixels)), scale);
+        return outputs;
+    }
+
+    /// <summary>
     /// Runs the network in evaluation mode (<see cref="Training"/> off, then restored) on the first
     /// <paramref name="count"/> images of <paramref name="images"/>, at most <see cref="Capacity"/> at a time, their
     /// pixels scaled by <paramref name="scale"/>; after each chunk's forward pass, <paramref name="read"/>(first, rows)

@@ -6,7 +6,8 @@ namespace GanDsl;
 /// <summary>
 /// The weights and settings of <see cref="CycleGanStep"/>'s objective. The defaults are the CycleGAN authors'; DiscoGAN's
 /// (Kim et al. 2017) are binary cross-entropy, a mean-squared reconstruction, no identity term and no pool, and a
-/// curriculum: <c>0.99 GAN + 0.01 reconstruction</c> for 10,000 steps, then <c>0.5 + 0.5</c>.
+/// curriculum: <c>0.99 GAN + 0.01 reconstruction</c> for 10,000 steps, then <c>0.5 + 0.5</c>. The authors' code also
+/// matches the discriminator's features and updates it on every third step only: samples/DiscoGan's own step does both.
 /// </summary>
 public sealed record CycleGanOptions
 {
@@ -299,12 +300,8 @@ public sealed class CycleGanStep : TrainingStep
     public float[] Translate(Network g, ImageDataset images, int count)
     {
         ArgumentNullException.ThrowIfNull(g);
-        ArgumentNullException.ThrowIfNull(images);
-        int pixels = g.OutputFeatures;
-        var output = new float[(long)count * pixels];
         g.Context = 0;
-        g.ForwardImages(images, count, (first, rows) => Backend.Download(g.Output(rows), output.AsSpan(first * pixels, rows * pixels)));
-        return output;
+        return g.Predict(images, count);
     }
 
     /// <summary><paramref name="g"/> over <paramref name="count"/> images given as (count, pixels) floats in [-1, 1], in evaluation mode.</summary>
@@ -316,33 +313,7 @@ public sealed class CycleGanStep : TrainingStep
     }
 
     /// <summary>Six rows of ten: A's images, G_AB's translations, and those translated back; then the same from B.</summary>
-    public override SampleGrid? Samples()
-    {
-        if (_shown is null)
-        {
-            return null;
-        }
-
-        int n = Math.Min(GridColumns, Math.Min(_shown.A.Count, _shown.B.Count)), pixels = _gAB.OutputFeatures;
-        var (ab, ba) = Translate(_shown.A, _shown.B, n);
-        var (aba, bab) = (Translate(_gBA, ab, n), Translate(_gAB, ba, n));
-        var grid = new float[6 * GridColumns * pixels];
-        Array.Fill(grid, -1f);
-        for (int i = 0; i < n; i++)
-        {
-            _shown.A.CopyImage(i, Row(0, i));
-            ab.AsSpan(i * pixels, pixels).CopyTo(Row(1, i));
-            aba.AsSpan(i * pixels, pixels).CopyTo(Row(2, i));
-            _shown.B.CopyImage(i, Row(3, i));
-            ba.AsSpan(i * pixels, pixels).CopyTo(Row(4, i));
-            bab.AsSpan(i * pixels, pixels).CopyTo(Row(5, i));
-        }
-
-        var shape = _gAB.Layout.OutputShape;
-        return new SampleGrid(grid, 6 * GridColumns, shape.Height, shape.Width, GridColumns);
-
-        Span<float> Row(int row, int column) => grid.AsSpan((row * GridColumns + column) * pixels, pixels);
-    }
+    public override SampleGrid? Samples() => _shown is null ? null : SampleGrid.OfTranslations(_shown, _gAB, _gBA, GridColumns);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

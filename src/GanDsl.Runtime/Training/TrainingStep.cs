@@ -299,4 +299,39 @@ public abstract class TrainingStep : IDisposable
 /// <param name="Height">Rows per image.</param>
 /// <param name="Width">Columns per image.</param>
 /// <param name="Columns">Images per row of the grid.</param>
-public sealed record SampleGrid(float[] Pixels, int Count, int Height, int Width, int Columns);
+public sealed record SampleGrid(float[] Pixels, int Count, int Height, int Width, int Columns)
+{
+    /// <summary>
+    /// An unpaired translation's grid, six rows of up to <paramref name="columns"/> images: the first images of
+    /// <paramref name="shown"/>'s domain A, <paramref name="ab"/>'s translations of them, and <paramref name="ba"/>'s of
+    /// those (the cycle back); then the same from domain B, through <paramref name="ba"/> and back through
+    /// <paramref name="ab"/>. Both networks run in evaluation mode, in their activation context 0.
+    /// </summary>
+    public static SampleGrid OfTranslations(UnpairedImages shown, Network ab, Network ba, int columns = 10)
+    {
+        ArgumentNullException.ThrowIfNull(shown);
+        ArgumentNullException.ThrowIfNull(ab);
+        ArgumentNullException.ThrowIfNull(ba);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        int n = Math.Min(columns, Math.Min(shown.A.Count, shown.B.Count)), pixels = ab.OutputFeatures;
+        (ab.Context, ba.Context) = (0, 0);
+        var (toB, toA) = (ab.Predict(shown.A, n), ba.Predict(shown.B, n));
+        var (backToA, backToB) = (ba.Predict(toB, n), ab.Predict(toA, n));
+        var grid = new float[6 * columns * pixels];
+        Array.Fill(grid, -1f);
+        for (int i = 0; i < n; i++)
+        {
+            shown.A.CopyImage(i, Cell(0, i));
+            toB.AsSpan(i * pixels, pixels).CopyTo(Cell(1, i));
+            backToA.AsSpan(i * pixels, pixels).CopyTo(Cell(2, i));
+            shown.B.CopyImage(i, Cell(3, i));
+            toA.AsSpan(i * pixels, pixels).CopyTo(Cell(4, i));
+            backToB.AsSpan(i * pixels, pixels).CopyTo(Cell(5, i));
+        }
+
+        var shape = ab.Layout.OutputShape;
+        return new SampleGrid(grid, 6 * columns, shape.Height, shape.Width, columns);
+
+        Span<float> Cell(int row, int column) => grid.AsSpan(((row * columns) + column) * pixels, pixels);
+    }
+}

@@ -52,13 +52,14 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     }
 
     // The samples whose data is derived from MNIST (CoGAN's unpaired halves and edges, Pix2Pix's masked pairs,
-    // StackGAN's digits at two sizes, CycleGAN's 6s and 9s), on a small stand-in for MNIST: the domains are built and
+    // StackGAN's digits at two sizes, CycleGAN's 6s and 9s, DiscoGAN's digits and turned digits), on a small stand-in for MNIST: the domains are built and
     // drawn, training runs, and eval prints the sample's measure.
     [Theory]
     [InlineData("Cogan", "100 pairs: pixel agreement ", "real_2.png")]
     [InlineData("Pix2Pix", "100 test digits, masked: L1 ", "real_2.png")]
     [InlineData("StackGan", "100 digits asked for: stage II draws ", "real_2.png")]
     [InlineData("CycleGan", "10 test 6s: ", "real_2.png")]
+    [InlineData("DiscoGan", "100 test digits: G_AB's translation turned back reads as the source digit ", "real_2.png")]
     public void TheImageToImageSamplesTrainOnTheirDerivedDomainsAndPrintTheirMeasure(string sample, string measure, string secondDomain)
     {
         using var dir = new TestData.TempDirectory();
@@ -95,6 +96,9 @@ public sealed class UserStepSampleTests(EvaluatorFixture evaluator) : IClassFixt
     [InlineData("StackGan", "--loss", "hinge")]
     [InlineData("CycleGan", "--pool", "2.5")]
     [InlineData("CycleGan", "--identity-weight", "-1")]
+    [InlineData("DiscoGan", "--curriculum", "-1")]
+    [InlineData("DiscoGan", "--curriculum", "2.5")]
+    [InlineData("DiscoGan", "--loss", "hinge")]
     public void ForeignOrBadOptionsAreRefused(string sample, params string[] args)
     {
         var run = SampleProcess.Run(sample, null, args);

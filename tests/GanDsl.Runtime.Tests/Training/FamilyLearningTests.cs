@@ -11,7 +11,7 @@ namespace GanDsl.Tests.Training;
 /// generators draw the same digit in both domains for one noise vector, more often than for unrelated ones; Pix2Pix fills
 /// the squares zeroed in test digits so that the classifier reads more of them; HR-DCGAN's images move toward MNIST's;
 /// StackGAN's second stage draws the digit asked for, more often than its first stage; CycleGAN learns an unpaired
-/// translation through its discriminator, and its cycle.
+/// translation through its discriminator, and its cycle; DiscoGAN translates digits to turned digits and back, unpaired.
 /// </summary>
 public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutputHelper output) : IClassFixture<EvaluatorFixture>
 {
@@ -200,6 +200,49 @@ public sealed class FamilyLearningTests(EvaluatorFixture evaluation, ITestOutput
         output.WriteLine($"lit pixels G_AB(test digits) shares with their edges: {ink:P1} (the digits themselves: {EdgeInk(originals):P1}); cycle L1 {cycleBefore:F4} untrained, then {cycleAfter:F4}");
         Assert.True(ink > 0.15, $"G_AB's images of test digits share {ink:P1} of their lit pixels with the digits' edges (the digits themselves {EdgeInk(originals):P1})");
         Assert.True(cycleAfter < 0.3 * cycleBefore, $"the cycle's L1 {cycleBefore:F4} untrained, {cycleAfter:F4} after {steps} steps");
+    }
+
+    // DiscoGAN between MNIST and MNIST turned 90 degrees, from disjoint halves, as the sample trains it (its networks, seeds
+    // and recipe, the data reshuffled every epoch): after 2 of its 20 epochs the classifier reads a good share of the
+    // translations (turned back, for G_AB) as their source digit, where the untrained generators' are at chance, and both
+    // reconstructions have closed. The sample's seeds 0 to 3 read 47% and 51%, 46% and 46%, 27% and 38%, 33% and 25% of
+    // 1,000 test digits after epoch 2, and seed 0 96.5% and 96.4% of 10,000 after the default 20 epochs.
+    [Fact]
+    public void DiscoGanTranslatesDigitsToTurnedDigitsAndBackWithoutPairs()
+    {
+        const int batch = 64, epochs = 2, count = 1000;
+        using var backend = new CpuBackend(2);
+        using var gAB = new global::DiscoGan.DiscoGanGenerator(backend, 0);
+        using var gBA = new global::DiscoGan.DiscoGanGenerator(backend, 1);
+        using var fA = new global::DiscoGan.DiscoGanFeatures(backend, 2);
+        using var jA = new global::DiscoGan.DiscoGanJudge(backend, 3);
+        using var fB = new global::DiscoGan.DiscoGanFeatures(backend, 4);
+        using var jB = new global::DiscoGan.DiscoGanJudge(backend, 5);
+        using var step = new global::DiscoGan.DiscoGanStep(gAB, gBA, fA, jA, fB, jB, new AdamSettings(2e-4, beta1: 0.5), batch, curriculumSteps: 300);
+        var before = global::DiscoGan.Turns.Measure(step, evaluation.Data.Test, evaluation.Evaluator, count);
+        using (var trainer = new Trainer(step, new TrainerOptions { Seed = 0 }))
+        {
+            var data = trainer.Upload(global::DiscoGan.Turns.Of(evaluation.Data.Train));
+            for (int epoch = 0; epoch < epochs; epoch++)
+            {
+                data.Shuffle(0, epoch + 1); // as Trainer.Fit: epochs count from 1
+                for (int position = 0; position + batch <= data.Count; position += batch)
+                {
+                    trainer.Step(data, position);
+                }
+
+                var stats = trainer.ReadStats();
+                output.WriteLine($"epoch {epoch + 1}: {stats}");
+                Assert.True(stats.IsFinite, stats.ToString());
+            }
+        }
+
+        var after = global::DiscoGan.Turns.Measure(step, evaluation.Data.Test, evaluation.Evaluator, count);
+        output.WriteLine($"untrained: {before}");
+        output.WriteLine($"after {epochs} epochs: {after}");
+        Assert.True(before.AB.Accuracy < 0.2 && before.BA.Accuracy < 0.2, $"untrained: {before}");
+        Assert.True(after.AB.Accuracy > 0.3 && after.BA.Accuracy > 0.3, $"after {epochs} epochs: {after}");
+        Assert.True(after.ReconstructionA < 0.2 * before.ReconstructionA && after.ReconstructionB < 0.2 * before.ReconstructionB, $"untrained: {before}; after {epochs} epochs: {after}");
     }
 
     // Trains step for steps batches of batch shuffled MNIST training images; the statistics of the first window of

@@ -149,7 +149,7 @@ public sealed class TrainingStepAllocationTests
 /// <summary>The user-written steps (scalar programs, device scalars, loss terms, optimizer groups) allocate nothing once warm either.</summary>
 public sealed class UserStepAllocationTests
 {
-    public static TheoryData<string> Steps => ["three networks", "averaged DCGAN", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix", "StackGAN", "CycleGAN", "DiscoGAN"];
+    public static TheoryData<string> Steps => ["three networks", "averaged DCGAN", "BEGAN", "autoencoder", "ACGAN", "InfoGAN", "AAE", "CoGAN", "Pix2Pix", "StackGAN", "CycleGAN", "DiscoGAN with CycleGanStep", "DiscoGAN"];
 
     [Theory]
     [MemberData(nameof(Steps))]
@@ -169,9 +169,12 @@ public sealed class UserStepAllocationTests
             "CoGAN" => CoganStep(backend, batch),
             "Pix2Pix" => new global::Pix2Pix.Pix2PixStep(new global::Pix2Pix.Pix2PixGenerator(backend, 1), new global::Pix2Pix.Pix2PixDiscriminator(backend, 2), new AdamSettings(2e-4), batch),
             "StackGAN" => StackGanStep(backend, batch),
-            "DiscoGAN" => new CycleGanStep(new global::CycleGan.CycleGanGenerator(backend, 1), new global::CycleGan.CycleGanGenerator(backend, 2),
+            "DiscoGAN with CycleGanStep" => new CycleGanStep(new global::CycleGan.CycleGanGenerator(backend, 1), new global::CycleGan.CycleGanGenerator(backend, 2),
                 new global::CycleGan.CycleGanDiscriminator(backend, 3), new global::CycleGan.CycleGanDiscriminator(backend, 4), new AdamSettings(2e-4),
                 new CycleGanOptions { BatchSize = batch, LeastSquares = false, Cycle = LossTerm.MeanSquaredError, IdentityWeight = 0, PoolSize = 0, WarmUpSteps = 3 }),
+            "DiscoGAN" => new global::DiscoGan.DiscoGanStep(new global::DiscoGan.DiscoGanGenerator(backend, 1), new global::DiscoGan.DiscoGanGenerator(backend, 2),
+                new global::DiscoGan.DiscoGanFeatures(backend, 3), new global::DiscoGan.DiscoGanJudge(backend, 4), new global::DiscoGan.DiscoGanFeatures(backend, 5),
+                new global::DiscoGan.DiscoGanJudge(backend, 6), new AdamSettings(2e-4), batch, curriculumSteps: 4),
             "CycleGAN" => new CycleGanStep(new global::CycleGan.CycleGanGenerator(backend, 1), new global::CycleGan.CycleGanGenerator(backend, 2),
                 new global::CycleGan.CycleGanDiscriminator(backend, 3), new global::CycleGan.CycleGanDiscriminator(backend, 4), new AdamSettings(2e-4), new CycleGanOptions { BatchSize = batch, PoolSize = 20, DecayFrom = 1, LastEpoch = 3 }),
             _ => new global::Autoencoder.AutoencoderStep(new global::Autoencoder.MnistAutoencoder(backend, 1), new AdamSettings(1e-3), batch),
@@ -188,7 +191,7 @@ public sealed class UserStepAllocationTests
                 "ACGAN" => Labelled(bytes, batch),
                 "CoGAN" => new GanDsl.Data.UnpairedImages(images, images),
                 "Pix2Pix" => new GanDsl.Data.PairedImages(images, images),
-                "CycleGAN" or "DiscoGAN" => new GanDsl.Data.UnpairedImages(images, images),
+                "CycleGAN" or "DiscoGAN with CycleGanStep" or "DiscoGAN" => new GanDsl.Data.UnpairedImages(images, images),
                 "StackGAN" => new GanDsl.Data.PairedImages(GanDsl.Data.DerivedDomains.Downsampled(Labelled(bytes, batch)), Labelled(bytes, batch)),
                 _ => images,
             });
