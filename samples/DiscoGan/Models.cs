@@ -7,7 +7,8 @@ namespace DiscoGan;
 // encoder-decoders. The authors' encoder-decoder scaled to 28x28 (4x4 stride-2 convolutions 64, 128 and 256 down to 4x4,
 // transposed convolutions back), trained with this step, mapped digits to other digits: after 8 epochs the classifier
 // read 14.5% and 13.6% of the translations, turned back, as their source digit; with a dense bottleneck, 20.8% and 25.5%.
-// These networks reach 86.7% and 86.3% after 10 epochs, 96.5% and 96.4% after 20.
+// These networks reach 86.7% and 86.3% after 10 epochs, 96.5% and 96.4% after 20. No BatchNorm: in the second layers, where
+// the authors' networks normalise, it found the turn more slowly (35.6% and 35.3% after 6 epochs, against 71.9% and 71.4%).
 [Input(1, 28, 28)]
 [Flatten]
 [Dense(1024), LeakyRelu(0.2f)]
