@@ -107,9 +107,6 @@ public sealed class DiscoGanStep : TrainingStep
     /// <summary>G_BA.</summary>
     public Network GeneratorBA => _gBA;
 
-    /// <summary>The images the sample grid translates.</summary>
-    public UnpairedImages? Shown => _shown;
-
     /// <inheritdoc />
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {

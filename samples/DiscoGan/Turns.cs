@@ -94,29 +94,6 @@ public static class Turns
 /// </summary>
 public sealed record Translation(int Count, ConditionalAccuracy AB, ConditionalAccuracy BA, double ReconstructionA, double ReconstructionB, MetricsReport Report)
 {
-    /// <summary>
-    /// Each source digit's most-read digit and the purity: the share of translations read as their source digit's
-    /// most-read digit (near 1 for a translation that maps each digit to one digit, even a wrong one; chance about 0.1).
-    /// </summary>
-    public static (double Purity, int[] Digits) Purity(ConditionalAccuracy reading)
-    {
-        ArgumentNullException.ThrowIfNull(reading);
-        var digits = new int[reading.ClassCount];
-        long pure = 0, total = 0;
-        for (int source = 0; source < reading.ClassCount; source++)
-        {
-            for (int read = 0; read < reading.ClassCount; read++)
-            {
-                total += reading.Confusion(source, read);
-                digits[source] = reading.Confusion(source, read) > reading.Confusion(source, digits[source]) ? read : digits[source];
-            }
-
-            pure += reading.Confusion(source, digits[source]);
-        }
-
-        return (total == 0 ? 0 : (double)pure / total, digits);
-    }
-
     public override string ToString()
     {
         var c = CultureInfo.InvariantCulture;
@@ -125,7 +102,7 @@ public sealed record Translation(int Count, ConditionalAccuracy AB, ConditionalA
         text.AppendLine(string.Create(c, $"reconstruction MSE {ReconstructionA:F4} (A) and {ReconstructionB:F4} (B)"));
         foreach (var (name, reading) in new[] { ("G_AB, turned back", AB), ("G_BA", BA) })
         {
-            var (purity, digits) = Purity(reading);
+            var (purity, digits) = reading.Purity();
             text.Append(c, $"  {name}: source digit -> digit read most (its share):");
             for (int d = 0; d < digits.Length; d++)
             {

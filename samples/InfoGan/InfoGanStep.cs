@@ -159,20 +159,8 @@ public sealed class InfoGanStep : TrainingStep, IImageGenerator
     public static (double Purity, int[] Digits, bool Permutation) CategoryPurity(ConditionalAccuracy confusion)
     {
         ArgumentNullException.ThrowIfNull(confusion);
-        var digits = new int[confusion.ClassCount];
-        long pure = 0, total = 0;
-        for (int c = 0; c < confusion.ClassCount; c++)
-        {
-            for (int d = 0; d < confusion.ClassCount; d++)
-            {
-                total += confusion.Confusion(c, d);
-                digits[c] = confusion.Confusion(c, d) > confusion.Confusion(c, digits[c]) ? d : digits[c];
-            }
-
-            pure += confusion.Confusion(c, digits[c]);
-        }
-
-        return (total == 0 ? 0 : (double)pure / total, digits, digits.Distinct().Count() == digits.Length);
+        var (purity, digits) = confusion.Purity();
+        return (purity, digits, digits.Distinct().Count() == digits.Length);
     }
 
     /// <summary>The category purity of <paramref name="count"/> generated images, scored by <paramref name="evaluator"/>; and the images' metrics.</summary>

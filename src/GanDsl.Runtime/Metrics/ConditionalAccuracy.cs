@@ -69,6 +69,28 @@ public sealed class ConditionalAccuracy
     }
 
     /// <summary>
+    /// Each requested class's most-read class (the lowest of a tie; class 0 for a class never requested), and the purity:
+    /// the share of samples read as their requested class's most-read class. Near 1 for a generator that maps each class
+    /// to one class, even a wrong one (InfoGAN's categories, a translation that permutes the digits); about 1/K by chance.
+    /// </summary>
+    public (double Purity, int[] MostRead) Purity()
+    {
+        var mostRead = new int[ClassCount];
+        long pure = 0;
+        for (int c = 0; c < ClassCount; c++)
+        {
+            for (int p = 1; p < ClassCount; p++)
+            {
+                mostRead[c] = Confusion(c, p) > Confusion(c, mostRead[c]) ? p : mostRead[c];
+            }
+
+            pure += Confusion(c, mostRead[c]);
+        }
+
+        return (SampleCount == 0 ? 0 : (double)pure / SampleCount, mostRead);
+    }
+
+    /// <summary>
     /// The accuracy of <paramref name="rows"/> samples from the classifier's outputs (a rows × classes
     /// row-major matrix) against the labels each was generated for. Only each row's argmax is used (the
     /// first on ties), so probabilities and logits give the same result.

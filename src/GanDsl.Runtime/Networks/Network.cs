@@ -382,6 +382,8 @@ public abstract class Network : IDisposable
     /// </summary>
     public float[] Predict(Data.ImageDataset images, int count, PixelScale scale = PixelScale.MinusOneToOne)
     {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         int pixels = OutputFeatures;
         var outputs = new float[(long)count * pixels];
         ForwardImages(images, count, (first, rows) => Backend.Download(Output(rows), outputs.AsSpan(first * pixels, rows * pixels)), scale);

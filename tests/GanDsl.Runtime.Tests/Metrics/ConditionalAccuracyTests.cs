@@ -30,6 +30,19 @@ public sealed class ConditionalAccuracyTests
     }
 
     [Fact]
+    public void PurityMapsEachRequestedClassToItsMostReadClass()
+    {
+        // Requested 0 read as 2, 2, 1; requested 1 read as 0, 0; requested 2 read as 1; 3 never requested.
+        var accuracy = ConditionalAccuracy.FromPredictions([2, 2, 1, 0, 0, 1], [0, 0, 0, 1, 1, 2], 4);
+        var (purity, mostRead) = accuracy.Purity();
+        Assert.Equal([2, 0, 1, 0], mostRead);
+        Assert.Equal(5.0 / 6, purity, 1e-15); // all but the 0 read as 1
+        Assert.Equal(0, accuracy.Accuracy);
+        var (tied, tiedRead) = ConditionalAccuracy.FromPredictions([1, 0], [0, 0], 2).Purity();
+        Assert.Equal((0.5, 0), (tied, tiedRead[0])); // a tie goes to the lower class
+    }
+
+    [Fact]
     public void PredictionsAndProbabilitiesAgree()
     {
         int[] requested = [2, 1, 0, 2];
