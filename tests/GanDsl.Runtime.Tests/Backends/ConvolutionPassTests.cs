@@ -9,7 +9,8 @@ namespace GanDsl.Tests.Backends;
 /// double-precision loops: the direct path (no im2col) and, below its thresholds, the path that runs im2col a block of
 /// images at a time, over the samples' geometries and random ones (kernel 1 to 7, stride 1 to 3, Same and Valid padding, odd sizes, 1 to 256 channels,
 /// batch 1 to 300). Each output is filled with NaN first, so every element must be written; one, two and three
-/// threads give the same bits, and so do the 512-bit kernels (AVX-512) and the 256-bit ones.
+/// threads give the same bits, and so do the 512-bit kernels (AVX-512) and the 256-bit ones, save the thin scatter's
+/// 512-bit tiles and rows that sum in an order of their own.
 /// </summary>
 public sealed class ConvolutionPassTests
 {
@@ -76,7 +77,10 @@ public sealed class ConvolutionPassTests
     // Thin layers (under 16 channels) whose features are whole vectors take the thin path: 6-image tiles over a padded
     // copy (batches that leave a short last tile), scatter tiles of whole vectors of taps with one or two taps left as
     // dot products (k 1, 3, 5, 7 of one channel; 2 channels of 5x5) or a padded last vector (3 channels of 3x3), feature
-    // tiles of 1 to 4 vectors, weight-gradient tiles of 1 to 6 taps, Valid padding, and strides past the kernel.
+    // tiles of 1 to 4 vectors, weight-gradient tiles of 1 to 6 taps, Valid padding, and strides past the kernel. With
+    // AVX-512, a scatter tile of 24 taps takes two features at a time (5x5 with a dot product; 6 channels of 2x2 without;
+    // 14 channels of 2x2 after a tile of 32), and image rows of 17 to 32 floats sum a row of pixels' runs in registers
+    // (runs across the two vectors, strides 1 to 3, several channels).
     [Theory]
     [InlineData(1, 13, 3, 1, 16, 5, true)]
     [InlineData(3, 11, 7, 3, 24, 40, false)]
@@ -89,6 +93,12 @@ public sealed class ConvolutionPassTests
     [InlineData(3, 9, 3, 2, 104, 8, false)]
     [InlineData(15, 8, 2, 3, 16, 9, false)]
     [InlineData(4, 7, 6, 1, 8, 2, true)]
+    [InlineData(1, 28, 5, 2, 16, 7, true)]
+    [InlineData(6, 9, 2, 1, 32, 5, false)]
+    [InlineData(14, 8, 2, 1, 16, 3, true)]
+    [InlineData(1, 17, 4, 3, 8, 4, true)]
+    [InlineData(2, 16, 2, 2, 16, 2, false)]
+    [InlineData(1, 16, 2, 1, 16, 2, true)]
     public void ThinLayersWithFeaturesInWholeVectors(int channels, int size, int k, int stride, int features, int rows, bool same)
     {
         var g = Geometry(channels, size, size, k, stride, same);
@@ -241,7 +251,9 @@ public sealed class ConvolutionPassTests
         var (scattered, scatterBound) = Scatter(matrix, weights, g, features, rows);
         var (gradient, gradientBound) = WeightGradient(matrix, images, g, features, rows);
 
-        // The last backend keeps to the 256-bit kernels; where AVX-512 exists, the others' 512-bit ones must give its bits.
+        // The last backend keeps to the 256-bit kernels; where AVX-512 exists, the others' 512-bit ones must give its bits,
+        // save a thin scatter that sums in an order of its own there (each checked against the reference above).
+        bool ownOrder = DirectConvolution.ServesThin(g, features, rows) && DirectConvolution.WideScatterOrder(g, features) && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
         float[][]? first = null;
         foreach (var (threads, wide) in new[] { (1, true), (2, true), (3, true), (2, false) })
         {
@@ -302,7 +314,10 @@ public sealed class ConvolutionPassTests
             {
                 for (int i = 0; i < results.Length; i++)
                 {
-                    Assert.Equal(first[i], results[i]);
+                    if (!(i == 1 && ownOrder && !wide))
+                    {
+                        Assert.Equal(first[i], results[i]);
+                    }
                 }
             }
         }
