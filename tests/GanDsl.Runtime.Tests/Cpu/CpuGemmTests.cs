@@ -328,6 +328,64 @@ public sealed class CpuGemmTests : IDisposable
         Assert.True(AsBits(nan.Run(narrow)).SequenceEqual(AsBits(fromNan)), "512-bit kernel differs over NaN with beta 0");
     }
 
+    /// <summary>
+    /// A product with B's rows taken from a matrix packed once (the direct convolutions' weights) gives
+    /// <see cref="CpuGemm.Multiply"/>'s bits on the same rows unpacked: rows from the top, the middle and the bottom
+    /// of the packed matrix, n a whole panel, a panel pair, or a cut panel (its columns past n zero in the packing), k
+    /// past one K block, beta 0 (NaN in C ignored) and 1, with the 512-bit kernels and the 256-bit ones; and it refuses
+    /// rows outside the packed matrix.
+    /// </summary>
+    [Fact]
+    public unsafe void MultiplyPacked_GivesMultiplysBitsOnThePackedRows()
+    {
+        foreach (var gemm in new[] { new CpuGemm(_pool2), new CpuGemm(_pool1, forcePortable: false, allowAvx512: false) })
+        {
+            foreach (var (m, n, k, rows, row0) in new[] { (64, 64, 320, 3840, 0), (64, 64, 256, 3840, 1792), (17, 128, 640, 640, 0), (30, 40, 9, 100, 91), (256, 16, 300, 400, 37) })
+            {
+                var rng = new Random(m + n + k);
+                float[] Values(int length) => [.. Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
+                float[] a = Values(m * (k + 3)), b = Values(rows * n);
+                var packed = new float[CpuGemm.PackedFloats(rows, n)];
+                Array.Fill(packed, float.NaN);
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < ((n + CpuGemm.NR - 1) / CpuGemm.NR) * CpuGemm.NR; j++)
+                    {
+                        packed[CpuGemm.PackedIndex(r, j, rows)] = j < n ? b[(r * n) + j] : 0f;
+                    }
+                }
+
+                foreach (float beta in new[] { 0f, 1f })
+                {
+                    float[] c0 = Values(m * (n + 2));
+                    if (beta == 0f)
+                    {
+                        Array.Fill(c0, float.NaN);
+                    }
+
+                    float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                    fixed (float* pa = a, pb = b, pp = packed, pe = expected, pc = actual)
+                    {
+                        gemm.Multiply(false, false, m, n, k, 1f, pa, k + 3, pb + ((long)row0 * n), n, beta, pe, n + 2);
+                        gemm.MultiplyPacked(m, n, k, pa, k + 3, pp, rows, row0, beta, pc, n + 2);
+                    }
+
+                    Assert.True(AsBits(expected).SequenceEqual(AsBits(actual)), $"packed B differs: {m}x{n}x{k}, rows {row0} + {k} of {rows}, beta {beta}, 512-bit {gemm.UsesAvx512}");
+                }
+            }
+
+            var refused = new float[CpuGemm.PackedFloats(100, 32)];
+            var output = new float[64 * 32];
+            Assert.Throws<ArgumentException>(() =>
+            {
+                fixed (float* pp = refused, pc = output)
+                {
+                    gemm.MultiplyPacked(64, 32, 40, pp, 40, pp, 100, 61, 0f, pc, 32);
+                }
+            });
+        }
+    }
+
     [Fact]
     public void Multiply_AllocatesNothingAtSteadyState()
     {

@@ -79,6 +79,8 @@ internal sealed unsafe class CpuGemm
     private float* _a, _b, _c;
     private int _mPanels, _nPanels, _kBlock;
     private int _participants;
+    private float* _packedB; // MultiplyPacked: op(B)'s panels already packed, panel jp's rows at _packedB + jp * _packedStride
+    private nint _packedStride;
     private bool _splitN; // participants own column panels of C (else row panels)
     private int _arrived; // participants past the packing barrier
 
@@ -188,6 +190,54 @@ internal sealed unsafe class CpuGemm
         }
     }
 
+    /// <summary>Floats of <paramref name="k"/> x <paramref name="n"/> packed as <see cref="MultiplyPacked"/> reads it.</summary>
+    internal static long PackedFloats(int k, int n) => (long)CeilDiv(n, NR) * k * NR;
+
+    /// <summary>Where element (<paramref name="row"/>, <paramref name="col"/>) of a packed matrix of <paramref name="rows"/> rows lies: column panels of <see cref="NR"/>, each its rows in order.</summary>
+    internal static long PackedIndex(long row, int col, int rows) => ((((long)(col / NR) * rows) + row) * NR) + (col % NR);
+
+    /// <summary>
+    /// <c>C (m x n) = A B + beta C</c>, A stored m x k (row stride <paramref name="lda"/>), B rows
+    /// <c>[row0, row0 + k)</c> of a matrix of <paramref name="rows"/> rows already packed (<see cref="PackedIndex"/>,
+    /// columns past n zero), so that the many products of a convolution that share its weights do not pack them each
+    /// time. One participant (the caller); the same bits as <see cref="Multiply"/> on the unpacked B. m and n above 2.
+    /// </summary>
+    internal void MultiplyPacked(int m, int n, int k, float* a, int lda, float* packed, int rows, int row0, float beta, float* c, int ldc)
+    {
+        if (m <= SkinnyMax || n <= SkinnyMax || k <= 0 || row0 < 0 || row0 + k > rows || lda < k || ldc < n)
+        {
+            throw new ArgumentException($"A packed product needs m and n above {SkinnyMax}, k above 0 and rows [row0, row0 + k) of the packed matrix: m {m}, n {n}, k {k}, rows {row0} + {k} of {rows}.");
+        }
+
+        _transA = false;
+        _transB = false;
+        _directA = true;
+        (_m, _n, _k) = (m, n, k);
+        _a = a;
+        _b = null;
+        _c = c;
+        (_lda, _ldb, _ldc) = (lda, n, ldc);
+        _alpha = 1f;
+        _beta = beta;
+        _packedB = packed + ((long)row0 * NR);
+        _packedStride = (nint)rows * NR;
+        try
+        {
+            _mPanels = CeilDiv(m, MR);
+            _nPanels = CeilDiv(n, NR);
+            _kBlock = CeilDiv(k, CeilDiv(k, KcMax));
+            _participants = 1;
+            _splitN = false;
+            _private[0].Ensure((long)_kBlock * MR);
+            Run(0, 1);
+        }
+        finally
+        {
+            _a = _c = null;
+            _packedB = null;
+        }
+    }
+
     /// <summary>C = beta * C, where beta == 0 writes zeros without reading C.</summary>
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)
     {
@@ -274,7 +324,7 @@ internal sealed unsafe class CpuGemm
     {
         int p = _participants;
         bool shareA = _splitN && !_directA;
-        if (!_splitN || shareA)
+        if ((!_splitN || shareA) && _packedB == null)
         {
             // Shared panels are cut into (panel, k chunk) units so that the shares stay even when panels are few.
             int panels = _splitN ? _mPanels : _nPanels;
@@ -418,8 +468,8 @@ internal sealed unsafe class CpuGemm
                     bool pair = Pairs(jp, jp1);
                     float* b = _splitN // (kc, NR)
                         ? own + (long)(jp - jp0) * kBlock * NR
-                        : _shared.Ptr + ((long)jp * k + p0) * NR;
-                    nint next = _splitN ? (nint)kBlock * NR : (nint)k * NR; // to panel jp + 1's same K block
+                        : _packedB != null ? _packedB + (jp * _packedStride) + ((long)p0 * NR) : _shared.Ptr + ((long)jp * k + p0) * NR;
+                    nint next = _splitN ? (nint)kBlock * NR : _packedB != null ? _packedStride : (nint)k * NR; // to panel jp + 1's same K block
                     for (int ip = ic; ip < icEnd; ip++)
                     {
                         var a = APanel(ip, p0, ip0, own, aEdge);

@@ -122,7 +122,7 @@ internal sealed unsafe partial class DirectConvolution
     private void ThinGather(float* images, ConvGeometry g, float* weights, int features, float* output, int rows)
     {
         Begin(g, features, rows, images, output, weights);
-        Arrange(scatter: false); // (kh, kw, c; f): the tap-major rows the forward tiles read
+        Arrange(scatter: false, packed: false); // (kh, kw, c; f): the tap-major rows the forward tiles read
         PrepareThin();
         _thin.Pass = BlockPass.Gather;
         _pool.For((rows + ThinImages - 1) / ThinImages, _thin);

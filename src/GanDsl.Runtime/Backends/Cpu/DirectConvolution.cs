@@ -14,7 +14,9 @@ namespace GanDsl.Backends.Cpu;
 /// In a channels-last image the taps of one kernel row that fall inside the image are one contiguous run of
 /// <c>taps x channels</c> floats, and the same run of the next image sits <c>H x W x C</c> floats further. So for one
 /// output pixel and one kernel row, the product over the batch is a GEMM whose A is read in place with that row
-/// stride, whose B is a block of rows of a rearranged copy of the weights, and whose C is the pixel's
+/// stride, whose B is a block of rows of a rearranged copy of the weights (packed once per pass in the GEMM's panel
+/// layout, <see cref="CpuGemm.MultiplyPacked"/>: at batch 64 each product packing its own B cost the generator's
+/// ConvT(64) forward pass a sixth of its time), and whose C is the pixel's
 /// <c>(batch, features)</c> slice (row stride <c>OutPixels x F</c>). A pixel's kernel rows are added one after
 /// another. Taps outside the image are never multiplied (im2col multiplies the padding's zeros: 31% of the work of
 /// a 5x5 convolution on 7x7 images) and no column matrix goes through memory.
@@ -99,7 +101,7 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
         }
 
         Begin(g, features, rows, images, output, weights);
-        Arrange(scatter: false);
+        Arrange(scatter: false, packed: true);
         _pool.For(g.OutPixels, _gather);
         End();
     }
@@ -120,7 +122,7 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
         }
 
         Begin(g, features, rows, images, input, weights);
-        Arrange(scatter: true);
+        Arrange(scatter: true, packed: true);
         _pool.For(g.InHeight * g.InWidth, _scatter);
         End();
     }
@@ -298,13 +300,25 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
     /// <summary>Rows per kernel row of the scatter layout: the kernel columns of one remainder modulo the stride.</summary>
     private static int PhaseTaps(ConvGeometry g) => (g.Kernel + g.Stride - 1) / g.Stride;
 
-    /// <summary>Copies the weights into the layout the pass reads (see <see cref="ArrangeBody"/>).</summary>
-    private void Arrange(bool scatter)
+    /// <summary>
+    /// Copies the weights into the layout the pass reads (see <see cref="ArrangeBody"/>): with <paramref name="packed"/>,
+    /// as <see cref="CpuGemm.MultiplyPacked"/> reads them, the columns past the last zero (as its own packing pads them),
+    /// so that the direct path's many products over the batch do not each pack them again.
+    /// </summary>
+    private void Arrange(bool scatter, bool packed)
     {
         var g = _g;
-        long taps = scatter ? (long)g.Kernel * g.Stride * PhaseTaps(g) : (long)g.Kernel * g.Kernel;
-        Ensure(taps * g.InChannels * _features);
+        int taps = scatter ? g.Kernel * g.Stride * PhaseTaps(g) : g.Kernel * g.Kernel;
+        int rows = taps * (scatter ? _features : g.InChannels), columns = scatter ? g.InChannels : _features;
+        long floats = packed ? CpuGemm.PackedFloats(rows, columns) : (long)rows * columns;
+        Ensure(floats);
+        if (packed && columns % CpuGemm.NR != 0)
+        {
+            new Span<float>(_weights, (int)floats).Clear();
+        }
+
         _arrange.Scatter = scatter;
+        _arrange.Packed = packed;
         _arrange.Back = false;
         _pool.For(_features, _arrange);
     }
@@ -369,8 +383,7 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
                         }
 
                         float* a = o._images + ((((long)ih * g.InWidth) + iw) * c);
-                        float* b = o._weights + ((((long)kh * k) + first) * c * f);
-                        gemm.Multiply(false, false, rows, f, run, 1f, a, lda, b, f, beta, output, ldc);
+                        gemm.MultiplyPacked(rows, f, run, a, lda, o._weights, k * k * c, ((kh * k) + first) * c, beta, output, ldc);
                         beta = 1f;
                     }
                 }
@@ -423,8 +436,7 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
                         }
 
                         float* a = o._matrix + (((long)oh * g.OutWidth) + ow0) * f;
-                        float* b = o._weights + ((((((long)kh * s) + phase) * phases) + m0) * f * c);
-                        gemm.Multiply(false, false, rows, c, run, 1f, a, lda, b, c, beta, image, ldc);
+                        gemm.MultiplyPacked(rows, c, run, a, lda, o._weights, k * s * phases * f, ((((kh * s) + phase) * phases) + m0) * f, beta, image, ldc);
                         beta = 1f;
                     }
                 }
@@ -481,11 +493,13 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
     /// <summary>
     /// Features <c>[start, end)</c> of the rearrangement between PyTorch's (F, C x k x k) weights and the passes' layouts:
     /// the gather's and the gradient's (kh, kw, c; f), or the scatter's (kh, kw' mod s, kw' / s, f; c) with the
-    /// kernel columns flipped (kw' = k - 1 - kw); back writes the gradient into PyTorch's order with beta.
+    /// kernel columns flipped (kw' = k - 1 - kw), either packed for <see cref="CpuGemm.MultiplyPacked"/> (the direct
+    /// path) or row-major (the thin path); back writes the gradient into PyTorch's order with beta.
     /// </summary>
     private sealed class ArrangeBody(DirectConvolution owner) : IParallelBody
     {
         public bool Scatter;
+        public bool Packed;
         public bool Back;
         public float Beta;
 
@@ -506,21 +520,21 @@ internal sealed unsafe partial class DirectConvolution : IDisposable
                             float* w = row + (ch * kk) + (kh * k) + kw;
                             if (Scatter)
                             {
+                                // Rows (kh, phase, m, feature), columns the channels.
                                 int flipped = k - 1 - kw;
-                                long r = ((((long)kh * s) + (flipped % s)) * phases) + (flipped / s);
-                                o._weights[(((r * f) + feature) * c) + ch] = *w;
+                                long r = (((((long)kh * s) + (flipped % s)) * phases) + (flipped / s)) * f + feature;
+                                o._weights[Packed ? CpuGemm.PackedIndex(r, ch, k * s * phases * f) : (r * c) + ch] = *w;
+                            }
+                            else if (!Back)
+                            {
+                                // Rows (kh, kw, channel), columns the features.
+                                long r = ((((long)kh * k) + kw) * c) + ch;
+                                o._weights[Packed ? CpuGemm.PackedIndex(r, feature, kk * c) : (r * f) + feature] = *w;
                             }
                             else
                             {
                                 float* t = o._weights + ((((((long)kh * k) + kw) * c) + ch) * f) + feature;
-                                if (!Back)
-                                {
-                                    *t = *w;
-                                }
-                                else
-                                {
-                                    *w = Beta == 0f ? *t : (Beta * *w) + *t;
-                                }
+                                *w = Beta == 0f ? *t : (Beta * *w) + *t;
                             }
                         }
                     }
