@@ -404,7 +404,8 @@ internal sealed unsafe partial class DirectConvolution
             bool byRows = o.RowsInRegisters(g);
             for (int r = 0; r < ThinImages; r++)
             {
-                // Rows past the batch's last image repeat the block's first (their cols are never added).
+                // Rows past the batch's last image repeat the block's first: their sums are never added, or (AddRow) only into
+                // scratch images that are never copied out.
                 dy[r] = o._matrix + ((long)(n0 + (r < count ? r : 0)) * g.OutPixels * f);
             }
 
