@@ -120,10 +120,7 @@ public sealed class DiscoGanStep : TrainingStep
     public override void CheckData(TrainingData data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Domains.Count != 2 || data.Domains.Any(d => d.PixelsPerImage != _gAB.InputFeatures))
-        {
-            throw new ArgumentException($"DiscoGAN trains on two domains of {_gAB.InputFeatures}-value images; the data has {data.Domains.Count} domain(s) of {string.Join(" and ", data.Domains.Select(d => d.PixelsPerImage))} values.", nameof(data));
-        }
+        data.RequireTwoDomains("DiscoGAN", _gAB.InputFeatures);
     }
 
     /// <inheritdoc />

@@ -82,10 +82,7 @@ public sealed class Pix2PixStep : TrainingStep
     public override void CheckData(TrainingData data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Domains.Count != 2 || !data.ShuffledTogether || data.Domains.Any(d => d.PixelsPerImage != _g.InputFeatures))
-        {
-            throw new ArgumentException($"Pix2Pix trains on pairs (PairedImages) of {_g.InputFeatures}-value images; the data has {data.Domains.Count} domain(s){(data.ShuffledTogether ? "" : ", unpaired")}.", nameof(data));
-        }
+        data.RequireTwoDomains("Pix2Pix", _g.InputFeatures, paired: true);
     }
 
     /// <inheritdoc />

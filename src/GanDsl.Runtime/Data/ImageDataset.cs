@@ -20,6 +20,21 @@ public abstract class TrainingData
 
     /// <summary>Whether every domain is drawn in the same order (pairs), rather than each in its own (unpaired domains).</summary>
     public abstract bool ShuffledTogether { get; }
+
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> naming <paramref name="model"/> unless this is two domains of
+    /// <paramref name="pixels"/>-value images, drawn as pairs where <paramref name="paired"/>: the check of the
+    /// translation steps (CycleGAN, DiscoGAN, Pix2Pix).
+    /// </summary>
+    public void RequireTwoDomains(string model, int pixels, bool paired = false)
+    {
+        if (Domains.Count != 2 || (paired && !ShuffledTogether) || Domains.Any(d => d.PixelsPerImage != pixels))
+        {
+            string what = paired ? "pairs (PairedImages)" : "two domains";
+            throw new ArgumentException(
+                $"{model} trains on {what} of {pixels}-value images; the data has {Domains.Count} domain(s){(ShuffledTogether ? "" : ", unpaired")} of {string.Join(" and ", Domains.Select(d => d.PixelsPerImage))} values.", "data");
+        }
+    }
 }
 
 /// <summary>

@@ -142,6 +142,21 @@ public sealed class DerivedDomainTests
         Assert.Contains("labels must be 0-2", Assert.Throws<ArgumentException>(() => ImageDataset.Create(new byte[120], 2, 3, 4, 5, [1, 3], classes: 3)).Message);
     }
 
+    [Fact]
+    public void TranslationStepsRequireTwoDomainsOfTheirImages()
+    {
+        var a = ImageDataset.Create(new byte[2 * 16], 2, 1, 4, 4);
+        var b = ImageDataset.Create(new byte[2 * 16], 2, 1, 4, 4);
+        new UnpairedImages(a, b).RequireTwoDomains("CycleGAN", 16);
+        new PairedImages(a, b).RequireTwoDomains("Pix2Pix", 16, paired: true);
+        Assert.Equal("CycleGAN trains on two domains of 16-value images; the data has 1 domain(s) of 16 values. (Parameter 'data')",
+            Assert.Throws<ArgumentException>(() => a.RequireTwoDomains("CycleGAN", 16)).Message);
+        Assert.Contains("2 domain(s), unpaired of 16 and 16 values",
+            Assert.Throws<ArgumentException>(() => new UnpairedImages(a, b).RequireTwoDomains("Pix2Pix", 16, paired: true)).Message);
+        Assert.StartsWith("DiscoGAN trains on two domains of 784-value images",
+            Assert.Throws<ArgumentException>(() => new UnpairedImages(a, b).RequireTwoDomains("DiscoGAN", 784)).Message);
+    }
+
     /// <summary>A device copy of training data, as a trainer makes it.</summary>
     private sealed class DeviceDatasetHarness(Backend backend, TrainingData data) : IDisposable
     {
