@@ -63,7 +63,7 @@ internal sealed unsafe partial class DirectConvolution
     private readonly bool _wide; // AVX-512: the thin tiles in 16-float vectors where the features (or taps) allow
     private readonly ThinBody _thin;
     private readonly ThinReduceBody _thinReduce;
-    private readonly float*[] _padded; // per worker: ThinImages padded images, two cols tiles, then a dummy output row
+    private readonly float*[] _padded; // per worker: ThinImages padded images, two cols tiles (a row of output pixels' for AddRow), then a dummy output row
     private readonly long[] _paddedCapacity;
     private int* _offsets; // the taps' offsets in a padded image, then the output pixels' origins
     private long _offsetsCapacity;
@@ -251,7 +251,7 @@ internal sealed unsafe partial class DirectConvolution
             identity[q] = q;
         }
 
-        long floats = (ThinImages * PaddedStride(g)) + ((long)Math.Max(2, g.OutWidth) * ThinImages * ColsStride(g)) + Math.Max(_features, 32);
+        long floats = (ThinImages * PaddedStride(g)) + ((RowsInRegisters(g) ? Math.Max(2L, g.OutWidth) : 2L) * ThinImages * ColsStride(g)) + Math.Max(_features, 32);
         for (int i = 0; i < _padded.Length; i++)
         {
             Grow(_padded, _paddedCapacity, i, floats);
